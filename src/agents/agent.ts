@@ -1,0 +1,67 @@
+import { ExitCode, messageOf, PreflightError, SpearError } from '../errors.js';
+import { spearVersion } from '../version.js';
+import { wireVersion, type AgentMessage, type CoordinatorMessage } from '../wire/messages.js';
+import type { Transport } from '../wire/transport.js';
+import { fdsNeeded, readFdLimit } from './fd-limit.js';
+import { LoadRun } from './load-run.js';
+
+export type CoordinatorLink = Transport<AgentMessage, CoordinatorMessage>;
+
+/**
+ * Serves one coordinator over `link`: ready → plan → start → intervals →
+ * done. If the link closes, load stops at once (dead-man switch: a load
+ * generator must never run unattended). Resolves when the session ends.
+ */
+export function serveCoordinator(link: CoordinatorLink): Promise<void> {
+  return new Promise((resolve) => {
+    const fdLimit = readFdLimit();
+    let run: LoadRun | undefined;
+    let agentId = -1;
+
+    const fail = (error: unknown): void => {
+      const code = error instanceof SpearError ? error.code : 'E_AGENT_INTERNAL';
+      link.send({ type: 'failed', code, message: messageOf(error) });
+    };
+
+    link.onClose(() => {
+      const current = run;
+      run = undefined;
+      if (current === undefined) resolve();
+      else void current.abort().then(resolve, resolve);
+    });
+
+    link.onMessage((message) => {
+      try {
+        switch (message.type) {
+          case 'plan': {
+            if (message.wireVersion !== wireVersion) {
+              throw new SpearError('E_WIRE_VERSION', `coordinator speaks wire version ${message.wireVersion}, this agent ${wireVersion} (spear ${spearVersion}): run the same spear version on both`, ExitCode.agent);
+            }
+            const needed = fdsNeeded(message.plan.load.connections);
+            if (fdLimit !== null && needed > fdLimit) {
+              throw new PreflightError(`agent ${message.plan.agentId} needs ${needed} open files for ${message.plan.load.connections} connections but its limit is ${fdLimit}: use more agents (--agents) or raise the hard limit (ulimit -Hn)`);
+            }
+            agentId = message.plan.agentId;
+            run = new LoadRun(message.plan, {
+              interval: (interval) => link.send(interval),
+              finished: () => link.send({ type: 'done', agentId }),
+            });
+            link.send({ type: 'planned', agentId });
+            return;
+          }
+          case 'start':
+            if (run === undefined) throw new SpearError('E_WIRE_ORDER', 'start before plan', ExitCode.agent);
+            run.startAt(message.atMs);
+            return;
+          case 'stop':
+            run?.stop();
+            return;
+        }
+      } catch (error) {
+        fail(error);
+      }
+    });
+
+    link.send({ type: 'ready', wireVersion, spearVersion, pid: process.pid, fdLimit });
+  });
+}

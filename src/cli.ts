@@ -1,0 +1,142 @@
+/**
+ * spear's command line: run | validate. The only module that prints final
+ * errors and exits; everything else throws SpearErrors.
+ */
+import { availableParallelism } from 'node:os';
+import { Command, CommanderError, Option } from 'commander';
+import { runScenario } from './coordinator/run.js';
+import { ExitCode, SpearError, UsageError, messageOf, type ExitCodeValue } from './errors.js';
+import { createProgress, type ProgressMode } from './report/progress.js';
+import { writeResult } from './report/result-file.js';
+import { renderTextSummary } from './report/text-summary.js';
+import { loadScenarioFile, scenarioFromFlags, type ScenarioOverrides } from './scenarios/load.js';
+import { describePlan } from './scenarios/describe-plan.js';
+import type { Scenario } from './scenarios/scenario.js';
+import { spearVersion } from './version.js';
+
+interface LoadFlags {
+  target?: string;
+  connections?: string;
+  duration?: string;
+  rate?: string;
+  pipelining?: string;
+  agents?: string;
+  interval?: string;
+  timeout?: string;
+}
+
+interface RunFlags extends LoadFlags {
+  out?: string;
+  quiet?: boolean;
+  progress?: ProgressMode;
+}
+
+function addLoadOptions(command: Command): Command {
+  return command
+    .option('-t, --target <url>', 'server origin, e.g. http://127.0.0.1:8080 (overrides the file)')
+    .option('-c, --connections <n>', 'connections in total, over all agents')
+    .option('-d, --duration <time>', 'run length, e.g. 20s, 1m30s')
+    .option('-R, --rate <rate>', 'open model: constant arrival rate, e.g. 5000/s (latency from intended send time)')
+    .option('--pipelining <n>', 'closed model: requests in flight per connection')
+    .option('-a, --agents <n>', 'local agent processes (default: one per core)')
+    .option('--interval <time>', 'report interval (default 1s)')
+    .option('--timeout <time>', 'request timeout (default 30s)');
+}
+
+function overridesOf(flags: LoadFlags): ScenarioOverrides {
+  const rate = flags.rate !== undefined && /^\d+(\.\d+)?$/.test(flags.rate) ? `${flags.rate}/s` : flags.rate;
+  const { target, connections, duration, pipelining, agents, interval, timeout } = flags;
+  return { target, connections, duration, rate, pipelining, agents, interval, timeout };
+}
+
+async function scenarioOf(file: string | undefined, flags: LoadFlags): Promise<Scenario> {
+  const overrides = overridesOf(flags);
+  if (file !== undefined) return loadScenarioFile(file, overrides);
+  if (flags.target === undefined) throw new UsageError('give a scenario file or --target URL (e.g. spear run --target http://127.0.0.1:8080 -c 100 -d 10s)');
+  return scenarioFromFlags(overrides);
+}
+
+function agentCountOf(scenario: Scenario): number {
+  return scenario.agents ?? availableParallelism();
+}
+
+async function run(file: string | undefined, flags: RunFlags): Promise<ExitCodeValue> {
+  const scenario = await scenarioOf(file, flags);
+  const mode: ProgressMode = flags.quiet === true ? 'quiet' : flags.progress ?? (process.stderr.isTTY ? 'tty' : 'lines');
+  const progress = createProgress(mode);
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = (): void => {
+    signals += 1;
+    if (signals === 1) {
+      process.stderr.write('\nspear: stopping agents and draining in-flight requests (Ctrl-C again to quit at once)\n');
+      stop.abort();
+    } else {
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result;
+  try {
+    result = await runScenario(scenario, { agents: agentCountOf(scenario), stop: stop.signal, events: progress });
+  } finally {
+    progress.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (flags.out !== undefined) await writeResult(flags.out, result);
+  if (flags.quiet !== true || flags.out === undefined) process.stdout.write(renderTextSummary(result));
+  if (result.interrupted) return ExitCode.interrupted;
+  if (result.partial) return ExitCode.agent;
+  if (result.thresholds.some((threshold) => !threshold.ok)) return ExitCode.thresholds;
+  return ExitCode.ok;
+}
+
+async function validate(file: string, flags: LoadFlags): Promise<ExitCodeValue> {
+  const scenario = await scenarioOf(file, flags);
+  process.stdout.write(describePlan(scenario, agentCountOf(scenario), file));
+  return ExitCode.ok;
+}
+
+function program(): Command {
+  const root = new Command('spear')
+    .description('Distributed load generator for HTTP servers: closed and open models, exact HdrHistogram merging.')
+    .version(spearVersion)
+    .exitOverride()
+    .showHelpAfterError(false);
+  addLoadOptions(root.command('run').argument('[scenario]', 'scenario YAML file (optional with --target)'))
+    .description('run a load test on local agents and print the summary')
+    .option('-o, --out <file>', 'write the result JSON here')
+    .option('-q, --quiet', 'no live progress (and no summary when --out is given)')
+    .addOption(new Option('--progress <mode>', 'live progress style').choices(['tty', 'lines', 'quiet']))
+    .action(async (file: string | undefined, flags: RunFlags) => {
+      process.exitCode = await run(file, flags);
+    });
+  addLoadOptions(root.command('validate').argument('<scenario>', 'scenario YAML file'))
+    .description('check a scenario and print the plan without sending load')
+    .action(async (file: string, flags: LoadFlags) => {
+      process.exitCode = await validate(file, flags);
+    });
+  return root;
+}
+
+async function main(): Promise<void> {
+  try {
+    await program().parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      return;
+    }
+    if (error instanceof SpearError) {
+      process.stderr.write(`spear: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    process.stderr.write(`spear: internal error: ${messageOf(error)}\n${error instanceof Error ? error.stack ?? '' : ''}\n`);
+    process.exitCode = ExitCode.internal;
+  }
+}
+
+await main();

@@ -1,0 +1,162 @@
+import { AgentError, PreflightError, SpearError, ExitCode } from '../errors.js';
+import type { AgentPlan } from '../scenarios/plan.js';
+import { wireVersion, type AgentMessage, type CoordinatorMessage, type IntervalMessage, type ReadyMessage } from '../wire/messages.js';
+import type { Transport } from '../wire/transport.js';
+import type { AgentStatus } from '../report/result.js';
+
+export type AgentLink = Transport<CoordinatorMessage, AgentMessage>;
+
+/** What a handle reports to the coordinator while the run goes on. */
+export interface AgentHandleEvents {
+  interval(message: IntervalMessage): void;
+  /** The agent finished (done), or was lost or failed; called once. */
+  ended(handle: AgentHandle): void;
+}
+
+type Phase = 'connecting' | 'ready' | 'planned' | 'running' | 'ended';
+
+/**
+ * The coordinator's view of one agent: its phase, the last time it spoke,
+ * and how it ended. Turns the agent's message stream into awaited steps
+ * (ready, planned) and events (interval, ended).
+ */
+export class AgentHandle {
+  readonly id: number;
+  readonly label: string;
+  pid: number | null = null;
+  connections = 0;
+  status: AgentStatus = 'ok';
+  reason: string | undefined;
+  lastHeardMs = Date.now();
+  readonly #link: AgentLink;
+  readonly #events: AgentHandleEvents;
+  #phase: Phase = 'connecting';
+  #waiter: { until: Phase; resolve: () => void; reject: (error: Error) => void } | undefined;
+  #ready: ReadyMessage | undefined;
+
+  constructor(id: number, label: string, link: AgentLink, events: AgentHandleEvents) {
+    this.id = id;
+    this.label = label;
+    this.#link = link;
+    this.#events = events;
+    link.onMessage((message) => this.#receive(message));
+    link.onClose((reason) => this.#end('lost', `${label}: connection to the agent closed (${reason})`));
+  }
+
+  get ended(): boolean {
+    return this.#phase === 'ended';
+  }
+
+  get running(): boolean {
+    return this.#phase === 'running';
+  }
+
+  /** Waits for the agent's hello and checks its wire version. */
+  async ready(timeoutMs: number): Promise<ReadyMessage> {
+    await this.#waitFor('ready', timeoutMs, 'did not say ready');
+    const ready = this.#ready!;
+    if (ready.wireVersion !== wireVersion) {
+      throw new AgentError(`${this.label} speaks wire version ${ready.wireVersion} (spear ${ready.spearVersion}), this coordinator ${wireVersion}: run the same spear version on both`);
+    }
+    return ready;
+  }
+
+  /** Sends the agent its slice and waits until it accepted it (preflight passed). */
+  async plan(plan: AgentPlan, timeoutMs: number): Promise<void> {
+    this.connections = plan.load.connections;
+    this.#link.send({ type: 'plan', wireVersion, plan });
+    await this.#waitFor('planned', timeoutMs, 'did not accept its plan');
+  }
+
+  start(atMs: number): void {
+    this.#phase = 'running';
+    this.lastHeardMs = Date.now();
+    this.#link.send({ type: 'start', atMs });
+  }
+
+  stop(): void {
+    if (!this.ended) this.#link.send({ type: 'stop' });
+  }
+
+  /** Marks the agent lost (silent too long) and lets go of it. */
+  lose(reason: string): void {
+    this.#end('lost', reason);
+    this.#link.close();
+  }
+
+  /** Lets go of the agent after the run. */
+  release(): void {
+    this.#link.close();
+  }
+
+  #receive(message: AgentMessage): void {
+    this.lastHeardMs = Date.now();
+    switch (message.type) {
+      case 'ready':
+        this.#ready = message;
+        this.pid = message.pid;
+        this.#advance('ready');
+        return;
+      case 'planned':
+        this.#advance('planned');
+        return;
+      case 'interval':
+        if (this.#phase === 'running') this.#events.interval(message);
+        return;
+      case 'done':
+        this.#end('ok', undefined);
+        return;
+      case 'failed':
+        this.#end('failed', `${this.label}: ${message.message}`, failureError(message.code, message.message));
+        return;
+    }
+  }
+
+  #advance(phase: Phase): void {
+    if (this.#phase === 'ended') return;
+    this.#phase = phase;
+    if (this.#waiter?.until === phase) {
+      const waiter = this.#waiter;
+      this.#waiter = undefined;
+      waiter.resolve();
+    }
+  }
+
+  #end(status: AgentStatus, reason: string | undefined, error?: SpearError): void {
+    if (this.#phase === 'ended') return;
+    this.#phase = 'ended';
+    this.status = status;
+    this.reason = reason;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(error ?? new AgentError(reason ?? `${this.label} ended`));
+    this.#events.ended(this);
+  }
+
+  #waitFor(until: Phase, timeoutMs: number, what: string): Promise<void> {
+    if (this.#phase === until) return Promise.resolve();
+    if (this.#phase === 'ended') return Promise.reject(new AgentError(this.reason ?? `${this.label} ended`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiter = undefined;
+        reject(new AgentError(`${this.label} ${what} within ${timeoutMs / 1000}s`));
+      }, timeoutMs);
+      this.#waiter = {
+        until,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+    });
+  }
+}
+
+function failureError(code: string, message: string): SpearError {
+  if (code === 'E_PREFLIGHT') return new PreflightError(message);
+  return new SpearError(code, message, ExitCode.agent);
+}

@@ -1,0 +1,113 @@
+import { AgentError } from '../errors.js';
+import { RunMerger, type MergedInterval } from '../metrics/merger.js';
+import { buildResult, type RunResult } from '../report/result.js';
+import { planAgents } from '../scenarios/plan.js';
+import type { Scenario } from '../scenarios/scenario.js';
+import type { IntervalMessage } from '../wire/messages.js';
+import type { AgentHandle, AgentHandleEvents } from './agent-handle.js';
+import { spawnLocalAgent } from './local-agents.js';
+import { preflightLocal } from './preflight.js';
+
+/** What the UI hears while a run goes on. Listeners must not block. */
+export interface RunEvents {
+  started(info: { readonly agents: number; readonly startAtMs: number; readonly durationMs: number }): void;
+  /** An interval merged over every agent. */
+  interval(interval: MergedInterval): void;
+  /** One agent's raw interval, as it arrives. */
+  agentInterval(message: IntervalMessage): void;
+  agentEnded(agent: { readonly id: number; readonly status: string; readonly reason: string | undefined }): void;
+}
+
+export interface RunOptions {
+  /** Local agent processes to start. */
+  readonly agents: number;
+  /** Aborting stops every agent early; the result is still built. */
+  readonly stop?: AbortSignal | undefined;
+  readonly events?: Partial<RunEvents> | undefined;
+}
+
+const readyTimeoutMs = 15_000;
+const planTimeoutMs = 15_000;
+/** Agents start together this long after the last one accepted its plan. */
+const startDelayMs = 250;
+const watchdogPeriodMs = 500;
+
+/**
+ * Runs a scenario on local agents and returns the merged result: plan,
+ * spawn, wait for every agent to accept its slice, start them at one
+ * instant, merge their intervals, and end when every agent is done or lost.
+ * Throws only when the run cannot start; a run that started always returns
+ * a result (marked partial when agents were lost).
+ */
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
+  const plans = planAgents(scenario, options.agents);
+  preflightLocal(plans);
+  const merger = new RunMerger(plans.map((plan) => plan.agentId));
+  const emitClosed = (closed: MergedInterval[]): void => {
+    for (const interval of closed) options.events?.interval?.(interval);
+  };
+  let settle: () => void = () => undefined;
+  const allEnded = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
+  const handles: AgentHandle[] = [];
+  const events: AgentHandleEvents = {
+    interval: (message) => {
+      options.events?.agentInterval?.(message);
+      emitClosed(merger.add(message));
+    },
+    ended: (handle) => {
+      emitClosed(merger.finishAgent(handle.id));
+      options.events?.agentEnded?.({ id: handle.id, status: handle.status, reason: handle.reason });
+      if (handles.every((each) => each.ended)) settle();
+    },
+  };
+  for (const plan of plans) handles.push(spawnLocalAgent(plan.agentId, events));
+
+  try {
+    await Promise.all(handles.map((handle) => handle.ready(readyTimeoutMs)));
+    await Promise.all(handles.map((handle, index) => handle.plan(plans[index]!, planTimeoutMs)));
+  } catch (error) {
+    for (const handle of handles) handle.release();
+    throw error;
+  }
+
+  const startAtMs = Date.now() + startDelayMs;
+  for (const handle of handles) handle.start(startAtMs);
+  options.events?.started?.({ agents: handles.length, startAtMs, durationMs: scenario.load.durationMs });
+
+  let interrupted = false;
+  const onStop = (): void => {
+    interrupted = true;
+    for (const handle of handles) handle.stop();
+  };
+  options.stop?.addEventListener('abort', onStop, { once: true });
+  const watchdog = setInterval(() => loseSilentAgents(handles, scenario), watchdogPeriodMs);
+  try {
+    await allEnded;
+  } finally {
+    clearInterval(watchdog);
+    options.stop?.removeEventListener('abort', onStop);
+    for (const handle of handles) handle.release();
+  }
+  if (merger.endMs === 0 && handles.every((handle) => handle.status !== 'ok')) {
+    throw new AgentError(`every agent failed before reporting anything: ${handles.map((handle) => handle.reason).join('; ')}`);
+  }
+  return buildResult(
+    scenario,
+    merger,
+    handles.map((handle) => ({ id: handle.id, pid: handle.pid, status: handle.status, reason: handle.reason, connections: handle.connections })),
+    interrupted,
+  );
+}
+
+/** An agent that reports nothing for several intervals is lost; the run goes on without it. */
+function loseSilentAgents(handles: readonly AgentHandle[], scenario: Scenario): void {
+  const silenceMs = Math.max(5000, 3 * scenario.intervalMs);
+  const now = Date.now();
+  for (const handle of handles) {
+    if (handle.running && now - handle.lastHeardMs > silenceMs) {
+      handle.lose(`${handle.label}: silent for ${Math.round((now - handle.lastHeardMs) / 1000)}s (no interval report)`);
+    }
+  }
+}

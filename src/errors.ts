@@ -1,0 +1,90 @@
+/**
+ * Errors spear reports to its users. Every failure a user can cause or meet
+ * (a broken scenario, a dead agent, a threshold) is a SpearError with a stable
+ * code and the exit code the CLI uses for it. Callers classify by `code`,
+ * never by message; messages are one line and name the cause and the fix.
+ */
+
+/** Named process exit codes. Stable: CI scripts depend on them. */
+export const ExitCode = {
+  ok: 0,
+  /** A bug in spear: an unexpected exception. */
+  internal: 1,
+  /** Bad command-line usage. */
+  usage: 2,
+  /** The scenario file is missing, unparsable or invalid. */
+  scenario: 3,
+  /** The plan cannot run on this host (open-file limit, ports). */
+  preflight: 4,
+  /** An agent failed to start or every agent was lost. */
+  agent: 5,
+  /** The run was interrupted (Ctrl-C); a result was still written. */
+  interrupted: 130,
+  /** The run completed but a threshold failed (k6 uses the same number). */
+  thresholds: 99,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Base class: a user-facing failure with a stable code. */
+export class SpearError extends Error {
+  readonly code: string;
+  readonly exitCode: ExitCodeValue;
+
+  constructor(code: string, message: string, exitCode: ExitCodeValue) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Bad command-line flags or values. */
+export class UsageError extends SpearError {
+  constructor(message: string) {
+    super('E_USAGE', message, ExitCode.usage);
+  }
+}
+
+/**
+ * A scenario that cannot be loaded or fails validation. `location` is
+ * `file:line` when known; the message then reads `file:line: path: problem`.
+ */
+export class ScenarioError extends SpearError {
+  readonly path: string;
+  readonly location: string | undefined;
+
+  constructor(path: string, problem: string, location?: string) {
+    const where = path === '' ? problem : `${path}: ${problem}`;
+    super('E_SCENARIO', location === undefined ? where : `${location}: ${where}`, ExitCode.scenario);
+    this.path = path;
+    this.location = location;
+  }
+}
+
+/** The host cannot hold the plan (open files, ephemeral ports). */
+export class PreflightError extends SpearError {
+  constructor(message: string) {
+    super('E_PREFLIGHT', message, ExitCode.preflight);
+  }
+}
+
+/** An agent failed, broke the protocol, or could not be started. */
+export class AgentError extends SpearError {
+  constructor(message: string) {
+    super('E_AGENT', message, ExitCode.agent);
+  }
+}
+
+/** A coordinator↔agent message that does not match the protocol. */
+export class WireError extends SpearError {
+  constructor(message: string) {
+    super('E_WIRE', message, ExitCode.agent);
+  }
+}
+
+/** Narrows an unknown thrown value to a message, for the one place that prints it. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

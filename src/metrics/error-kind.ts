@@ -1,0 +1,99 @@
+/**
+ * Stable error kinds, wrk's split and one more: connect, read, write,
+ * timeout, other. A response with a non-2xx/3xx status is not an error of
+ * these kinds; it is counted per status code (`status` in the summary).
+ * Classification reads `err.code` only, never the message.
+ */
+export const errorKinds = ['connect', 'read', 'write', 'timeout', 'other'] as const;
+export type ErrorKind = (typeof errorKinds)[number];
+
+const kindByCode: Readonly<Record<string, ErrorKind>> = {
+  ECONNREFUSED: 'connect',
+  ENOTFOUND: 'connect',
+  EAI_AGAIN: 'connect',
+  EMFILE: 'connect',
+  ENFILE: 'connect',
+  EADDRNOTAVAIL: 'connect',
+  EADDRINUSE: 'connect',
+  ENETUNREACH: 'connect',
+  EHOSTUNREACH: 'connect',
+  ETIMEDOUT: 'connect',
+  UND_ERR_CONNECT_TIMEOUT: 'connect',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'connect',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'connect',
+  SELF_SIGNED_CERT_IN_CHAIN: 'connect',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'connect',
+  CERT_HAS_EXPIRED: 'connect',
+  UND_ERR_SOCKET: 'read',
+  ECONNRESET: 'read',
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'read',
+  UND_ERR_RES_EXCEEDED_MAX_SIZE: 'read',
+  UND_ERR_INFO: 'read',
+  EPIPE: 'write',
+  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'write',
+  UND_ERR_HEADERS_TIMEOUT: 'timeout',
+  UND_ERR_BODY_TIMEOUT: 'timeout',
+  SPEAR_REQUEST_TIMEOUT: 'timeout',
+};
+
+/** The error's `code` (errno name or undici code), or "UNKNOWN". */
+export function errorCodeOf(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === 'string' && code !== '') return code;
+  }
+  return 'UNKNOWN';
+}
+
+/** The kind of a failed exchange, from its code. HTTP parser errors (HPE_*) are read errors. */
+export function errorKindOf(code: string): ErrorKind {
+  const kind = kindByCode[code];
+  if (kind !== undefined) return kind;
+  if (code.startsWith('HPE_')) return 'read';
+  return 'other';
+}
+
+/** Counter key for one error: "kind:CODE", as result files and reports show it. */
+export function errorKey(error: unknown): string {
+  const code = errorCodeOf(error);
+  return `${errorKindOf(code)}:${code}`;
+}
+
+/** Splits a counter key back into kind and code. */
+export function parseErrorKey(key: string): { kind: ErrorKind; code: string } {
+  const colon = key.indexOf(':');
+  const kind = key.slice(0, colon);
+  return {
+    kind: (errorKinds as readonly string[]).includes(kind) ? (kind as ErrorKind) : 'other',
+    code: key.slice(colon + 1),
+  };
+}
+
+/**
+ * A one-line cause and fix for the codes that puzzle people most (wrk only
+ * says "connect errors"). Undefined when the code speaks for itself.
+ */
+export function hintFor(code: string): string | undefined {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'nothing listens at the target address: check the URL and that the server is up';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'the agent ran out of file descriptors: raise the hard limit (ulimit -Hn) or spread connections over more agents (--agents)';
+    case 'EADDRNOTAVAIL':
+      return 'out of ephemeral ports to this destination (~28k per source IP): use more source addresses or more load hosts, or widen net.ipv4.ip_local_port_range';
+    case 'EADDRINUSE':
+      return 'local port already in use: ephemeral ports are exhausted or held in TIME_WAIT; reuse connections or add source addresses';
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connects timed out: the server\'s listen backlog is likely full and dropping SYNs (raise its backlog and net.core.somaxconn) or the host is unreachable';
+    case 'ECONNRESET':
+      return 'the server closed connections mid-request: check its keep-alive limits and error log';
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'SPEAR_REQUEST_TIMEOUT':
+      return 'responses took longer than timeouts.request: the server is saturated or stalled';
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,131 @@
+import type { IntervalCounters, IntervalMessage } from '../wire/messages.js';
+import { addCounters, emptyCounters } from './counters.js';
+import { createHistogram, decodeHistogram, encodeHistogram, summarizeMs, type Histogram, type LatencySummaryMs } from './histogram.js';
+
+/** One interval merged over every agent that reported it. */
+export interface MergedInterval {
+  readonly index: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly agents: number;
+  readonly counters: IntervalCounters;
+  readonly latencyMs: LatencySummaryMs;
+  /** The merged latency histogram of this interval, encoded. */
+  readonly latency: string;
+}
+
+interface OpenInterval {
+  startMs: number;
+  endMs: number;
+  agents: number;
+  readonly counters: IntervalCounters;
+  readonly latency: Histogram;
+}
+
+/**
+ * The coordinator's merge: adds every agent's interval histograms exactly
+ * (HdrHistogram add, never averaged percentiles) into run totals and
+ * per-interval merges. An interval is closed, summarized and encoded once
+ * every agent still running has reported it, so only a few histograms are
+ * alive at a time however long the run. Not on a hot path: once per agent
+ * per interval.
+ */
+export class RunMerger {
+  readonly latency: Histogram = createHistogram();
+  readonly serviceTime: Histogram = createHistogram();
+  readonly totals: IntervalCounters = emptyCounters();
+  readonly byAgent = new Map<number, IntervalCounters>();
+  /** Largest sum of open connections seen in one interval. */
+  maxConnections = 0;
+  startMs = Number.POSITIVE_INFINITY;
+  endMs = 0;
+  readonly #open = new Map<number, OpenInterval>();
+  readonly #closed: MergedInterval[] = [];
+  readonly #lastIndex = new Map<number, number>();
+  readonly #finished = new Set<number>();
+
+  constructor(agentIds: readonly number[]) {
+    for (const id of agentIds) {
+      this.byAgent.set(id, emptyCounters());
+      this.#lastIndex.set(id, -1);
+    }
+  }
+
+  /** Adds one agent's interval; returns the intervals this report closed, oldest first. */
+  add(message: IntervalMessage): MergedInterval[] {
+    const latency = decodeHistogram(message.histograms.latency);
+    this.latency.add(latency);
+    this.serviceTime.add(decodeHistogram(message.histograms.serviceTime));
+    const { inFlight, connections } = this.totals;
+    addCounters(this.totals, message.counters);
+    this.totals.inFlight = inFlight;
+    this.totals.connections = connections;
+    const agent = this.byAgent.get(message.agentId);
+    if (agent !== undefined) addCounters(agent, message.counters);
+    this.startMs = Math.min(this.startMs, message.startMs);
+    this.endMs = Math.max(this.endMs, message.endMs);
+
+    let open = this.#open.get(message.index);
+    if (open === undefined) {
+      open = { startMs: message.startMs, endMs: message.endMs, agents: 0, counters: emptyCounters(), latency: createHistogram() };
+      this.#open.set(message.index, open);
+    }
+    open.startMs = Math.min(open.startMs, message.startMs);
+    open.endMs = Math.max(open.endMs, message.endMs);
+    open.agents += 1;
+    addCounters(open.counters, message.counters);
+    open.latency.add(latency);
+    this.#lastIndex.set(message.agentId, message.index);
+    return this.#closeReady();
+  }
+
+  /** The agent sent its last interval (done) or was lost: no interval waits for it any more. */
+  finishAgent(agentId: number): MergedInterval[] {
+    this.#finished.add(agentId);
+    return this.#closeReady();
+  }
+
+  /** Closes whatever is still open (end of run) and returns the whole timeline. */
+  timeline(): MergedInterval[] {
+    for (const index of [...this.#open.keys()].sort((a, b) => a - b)) this.#closeInterval(index);
+    return [...this.#closed].sort((a, b) => a.index - b.index);
+  }
+
+  #closeReady(): MergedInterval[] {
+    const closed: MergedInterval[] = [];
+    for (const index of [...this.#open.keys()].sort((a, b) => a - b)) {
+      if (!this.#reportedByAll(index)) break;
+      closed.push(this.#closeInterval(index));
+    }
+    return closed;
+  }
+
+  #reportedByAll(index: number): boolean {
+    for (const [agentId, last] of this.#lastIndex) {
+      if (last < index && !this.#finished.has(agentId)) return false;
+    }
+    return true;
+  }
+
+  #closeInterval(index: number): MergedInterval {
+    const open = this.#open.get(index)!;
+    this.#open.delete(index);
+    this.maxConnections = Math.max(this.maxConnections, open.counters.connections);
+    const merged: MergedInterval = {
+      index,
+      startMs: open.startMs,
+      endMs: open.endMs,
+      agents: open.agents,
+      counters: open.counters,
+      latencyMs: summarizeMs(open.latency),
+      latency: encodeHistogram(open.latency),
+    };
+    this.#closed.push(merged);
+    return merged;
+  }
+
+  /** Summary of the run's merged corrected latency. */
+  latencyMs(): LatencySummaryMs {
+    return summarizeMs(this.latency);
+  }
+}

@@ -1,0 +1,80 @@
+import type { IntervalCounters, IntervalHistograms } from '../wire/messages.js';
+import { errorKey } from './error-kind.js';
+import { createHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
+
+const statusSlots = 600;
+
+/**
+ * An agent's metrics for the current interval. `response`, `failure` and
+ * `drop` are on the hot path: they add to preallocated counters and
+ * histograms and never allocate (except the first time an error key is
+ * seen). `takeInterval` encodes and resets, once per interval.
+ * Single-threaded: call from the agent's event loop only.
+ */
+export class Recorder {
+  readonly #latency: Histogram = createHistogram();
+  readonly #serviceTime: Histogram = createHistogram();
+  readonly #statuses = new Float64Array(statusSlots);
+  readonly #errors = new Map<string, number>();
+  #requests = 0;
+  #bytesRead = 0;
+  #scheduled = 0;
+  #dropped = 0;
+
+  /** A response arrived: `latencyUs` from the intended send, `serviceUs` from the actual one. */
+  response(status: number, bytes: number, latencyUs: number, serviceUs: number): void {
+    this.#requests += 1;
+    this.#bytesRead += bytes;
+    this.#statuses[status > 0 && status < statusSlots ? status : 0]! += 1;
+    recordUs(this.#latency, latencyUs);
+    recordUs(this.#serviceTime, serviceUs);
+  }
+
+  /** An exchange failed without a response (connect, read, write, timeout). */
+  failure(error: unknown): void {
+    const key = errorKey(error);
+    this.#errors.set(key, (this.#errors.get(key) ?? 0) + 1);
+  }
+
+  /** Open model: `count` more arrivals came due. */
+  schedule(count: number): void {
+    this.#scheduled += count;
+  }
+
+  /** Open model: `count` arrivals found no free connection in time. */
+  drop(count: number): void {
+    this.#dropped += count;
+  }
+
+  /** The interval's counters and encoded histograms; resets for the next one. */
+  takeInterval(inFlight: number, connections: number): { counters: IntervalCounters; histograms: IntervalHistograms } {
+    const statuses: Record<string, number> = {};
+    for (let status = 0; status < statusSlots; status += 1) {
+      const count = this.#statuses[status]!;
+      if (count > 0) statuses[String(status)] = count;
+    }
+    const counters: IntervalCounters = {
+      requests: this.#requests,
+      bytesRead: this.#bytesRead,
+      statuses,
+      errors: Object.fromEntries(this.#errors),
+      scheduled: this.#scheduled,
+      dropped: this.#dropped,
+      inFlight,
+      connections,
+    };
+    const histograms: IntervalHistograms = {
+      latency: encodeHistogram(this.#latency),
+      serviceTime: encodeHistogram(this.#serviceTime),
+    };
+    this.#latency.reset();
+    this.#serviceTime.reset();
+    this.#statuses.fill(0);
+    this.#errors.clear();
+    this.#requests = 0;
+    this.#bytesRead = 0;
+    this.#scheduled = 0;
+    this.#dropped = 0;
+    return { counters, histograms };
+  }
+}

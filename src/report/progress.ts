@@ -1,0 +1,103 @@
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { transportErrors, badStatuses } from '../metrics/counters.js';
+import type { MergedInterval } from '../metrics/merger.js';
+import type { RunEvents } from '../coordinator/run.js';
+import type { IntervalMessage } from '../wire/messages.js';
+import { formatMs } from './text-summary.js';
+
+export type ProgressMode = 'tty' | 'lines' | 'quiet';
+
+/** A live view of a run. It only listens to run events; it never drives the run. */
+export interface Progress extends Partial<RunEvents> {
+  close(): void;
+}
+
+/** Picks the view: bars on a terminal, one line per interval otherwise, nothing with --quiet. */
+export function createProgress(mode: ProgressMode, stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (mode === 'quiet') return { close: () => undefined };
+  if (mode === 'lines') return new LineProgress(stream);
+  return new BarProgress(stream);
+}
+
+function describeInterval(interval: MergedInterval, elapsedS: number): string {
+  const counters = interval.counters;
+  const seconds = Math.max(0.001, (interval.endMs - interval.startMs) / 1000);
+  const errors = transportErrors(counters) + badStatuses(counters);
+  const dropped = counters.dropped > 0 ? `  dropped ${counters.dropped}` : '';
+  return `[${elapsedS.toFixed(0).padStart(4)}s] ${(counters.requests / seconds).toFixed(0).padStart(7)} req/s  p50 ${formatMs(interval.latencyMs.p50)}  p99 ${formatMs(interval.latencyMs.p99)}  errors ${errors}${dropped}  conns ${counters.connections}  in flight ${counters.inFlight}`;
+}
+
+class LineProgress implements Progress {
+  readonly #stream: NodeJS.WriteStream;
+  #startAtMs = 0;
+
+  constructor(stream: NodeJS.WriteStream) {
+    this.#stream = stream;
+  }
+
+  started(info: { agents: number; startAtMs: number; durationMs: number }): void {
+    this.#startAtMs = info.startAtMs;
+    this.#stream.write(`spear: ${info.agents} agent${info.agents === 1 ? '' : 's'} started, running for ${(info.durationMs / 1000).toFixed(1)}s\n`);
+  }
+
+  interval(interval: MergedInterval): void {
+    this.#stream.write(`${describeInterval(interval, (interval.endMs - this.#startAtMs) / 1000)}\n`);
+  }
+
+  agentEnded(agent: { id: number; status: string; reason: string | undefined }): void {
+    if (agent.status !== 'ok') this.#stream.write(`spear: agent ${agent.id} ${agent.status}: ${agent.reason ?? ''}\n`);
+  }
+
+  close(): void {}
+}
+
+/** A total bar plus one row per agent (up to 16), redrawn in place. */
+class BarProgress implements Progress {
+  readonly #bars: MultiBar;
+  #total: SingleBar | undefined;
+  readonly #agents = new Map<number, SingleBar>();
+  #startAtMs = 0;
+  #durationS = 0;
+  #ticker: NodeJS.Timeout | undefined;
+
+  constructor(stream: NodeJS.WriteStream) {
+    this.#bars = new MultiBar({ stream, hideCursor: true, clearOnComplete: false, format: '{bar} {value}/{total}s {line}' }, Presets.shades_classic);
+  }
+
+  started(info: { agents: number; startAtMs: number; durationMs: number }): void {
+    this.#startAtMs = info.startAtMs;
+    this.#durationS = Math.ceil(info.durationMs / 1000);
+    this.#total = this.#bars.create(this.#durationS, 0, { line: 'starting' });
+    if (info.agents > 1 && info.agents <= 16) {
+      for (let id = 0; id < info.agents; id += 1) {
+        this.#agents.set(id, this.#bars.create(this.#durationS, 0, { line: `agent ${id}: starting` }, { format: '  {line}' }));
+      }
+    }
+    this.#ticker = setInterval(() => this.#total?.update(this.#elapsedS()), 250);
+    this.#ticker.unref();
+  }
+
+  interval(interval: MergedInterval): void {
+    this.#total?.update(this.#elapsedS(), { line: describeInterval(interval, (interval.endMs - this.#startAtMs) / 1000) });
+  }
+
+  agentInterval(message: IntervalMessage): void {
+    const seconds = Math.max(0.001, (message.endMs - message.startMs) / 1000);
+    const errors = transportErrors(message.counters) + badStatuses(message.counters);
+    this.#agents.get(message.agentId)?.update(0, { line: `agent ${message.agentId}: ${(message.counters.requests / seconds).toFixed(0)} req/s, errors ${errors}, conns ${message.counters.connections}` });
+  }
+
+  agentEnded(agent: { id: number; status: string; reason: string | undefined }): void {
+    if (agent.status !== 'ok') this.#agents.get(agent.id)?.update(0, { line: `agent ${agent.id}: ${agent.status}: ${agent.reason ?? ''}` });
+  }
+
+  close(): void {
+    if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    this.#total?.update(Math.min(this.#durationS, this.#elapsedS()));
+    this.#bars.stop();
+  }
+
+  #elapsedS(): number {
+    return Math.max(0, Math.min(this.#durationS, Math.floor((Date.now() - this.#startAtMs) / 1000)));
+  }
+}

@@ -1,0 +1,202 @@
+import { badStatuses, transportErrors } from '../metrics/counters.js';
+import { errorKinds, hintFor, parseErrorKey, type ErrorKind } from '../metrics/error-kind.js';
+import { encodeHistogram, summarizeMs, type LatencySummaryMs } from '../metrics/histogram.js';
+import type { MergedInterval, RunMerger } from '../metrics/merger.js';
+import type { Scenario } from '../scenarios/scenario.js';
+import { spearVersion } from '../version.js';
+import type { IntervalCounters } from '../wire/messages.js';
+import { evaluateThresholds, type ThresholdResult } from './thresholds.js';
+
+/** Version of the result file format (docs/result-format.md). Bumped on incompatible change. */
+export const resultVersion = 1;
+
+export type ErrorCounts = Record<ErrorKind | 'status' | 'total', number>;
+
+export interface Summary {
+  readonly model: 'closed' | 'open';
+  /** Start barrier to the last agent's last interval, seconds. */
+  readonly durationS: number;
+  /** Responses received, whatever their status. */
+  readonly requests: number;
+  readonly rps: number;
+  readonly bytesRead: number;
+  readonly transferPerS: number;
+  /** Corrected latency: from the intended send (open model) or the actual send (closed). */
+  readonly latencyMs: LatencySummaryMs;
+  /** Uncorrected: from the actual send. Equals latencyMs in the closed model. */
+  readonly serviceTimeMs: LatencySummaryMs;
+  /** Exchanges that failed, by kind; `status` counts responses that were not 2xx/3xx. */
+  readonly errors: ErrorCounts;
+  /** Share of attempts (responses + failed exchanges) that were errors, 0..1. */
+  readonly errorRate: number;
+  /** Failed exchanges per "kind:CODE". */
+  readonly errorCodes: Record<string, number>;
+  readonly statusCodes: Record<string, number>;
+  /** Open model only: arrivals scheduled and dropped (no free connection within maxDelay). */
+  readonly arrivals: { readonly scheduled: number; readonly dropped: number } | undefined;
+  /** Most connections open at once, summed over agents. */
+  readonly maxConnections: number;
+  /** Cause and fix for the error codes seen, one line each. */
+  readonly hints: readonly string[];
+}
+
+export interface TimelineEntry {
+  readonly index: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly agents: number;
+  readonly requests: number;
+  readonly rps: number;
+  readonly bytesRead: number;
+  readonly errors: number;
+  readonly statusErrors: number;
+  readonly scheduled: number;
+  readonly dropped: number;
+  readonly inFlight: number;
+  readonly connections: number;
+  readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
+  /** This interval's merged latency histogram (V2 compressed base64). */
+  readonly histogram: string;
+}
+
+export type AgentStatus = 'ok' | 'lost' | 'failed';
+
+export interface AgentEntry {
+  readonly id: number;
+  readonly pid: number | null;
+  readonly status: AgentStatus;
+  /** Why the agent is lost or failed. */
+  readonly reason: string | undefined;
+  readonly connections: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly bytesRead: number;
+}
+
+export interface RunResult {
+  readonly format: 'spear-result';
+  readonly version: typeof resultVersion;
+  readonly spearVersion: string;
+  readonly name: string | undefined;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  /** True when an agent was lost or failed: the numbers cover the others only. */
+  readonly partial: boolean;
+  /** True when the run was stopped early (Ctrl-C). */
+  readonly interrupted: boolean;
+  readonly scenario: Scenario;
+  readonly summary: Summary;
+  readonly thresholds: readonly ThresholdResult[];
+  readonly histograms: { readonly latency: string; readonly serviceTime: string };
+  readonly timeline: readonly TimelineEntry[];
+  readonly agents: readonly AgentEntry[];
+}
+
+/** What the coordinator knows about each agent at the end. */
+export interface AgentOutcome {
+  readonly id: number;
+  readonly pid: number | null;
+  readonly status: AgentStatus;
+  readonly reason: string | undefined;
+  readonly connections: number;
+}
+
+/** Builds the result from the merged data. Pure apart from encoding histograms. */
+export function buildResult(scenario: Scenario, merger: RunMerger, agents: readonly AgentOutcome[], interrupted: boolean): RunResult {
+  const timeline = merger.timeline().map(timelineEntry);
+  const startMs = Number.isFinite(merger.startMs) ? merger.startMs : Date.now();
+  const endMs = Math.max(merger.endMs, startMs);
+  const summary = summarize(scenario, merger, (endMs - startMs) / 1000);
+  return {
+    format: 'spear-result',
+    version: resultVersion,
+    spearVersion,
+    name: scenario.name,
+    startedAt: new Date(startMs).toISOString(),
+    endedAt: new Date(endMs).toISOString(),
+    partial: agents.some((agent) => agent.status !== 'ok'),
+    interrupted,
+    scenario,
+    summary,
+    thresholds: evaluateThresholds(scenario.thresholds, summary),
+    histograms: { latency: encodeHistogram(merger.latency), serviceTime: encodeHistogram(merger.serviceTime) },
+    timeline,
+    agents: agents.map((agent) => agentEntry(agent, merger.byAgent.get(agent.id))),
+  };
+}
+
+function summarize(scenario: Scenario, merger: RunMerger, durationS: number): Summary {
+  const totals = merger.totals;
+  const errors = errorCounts(totals);
+  const attempts = totals.requests + errors.total - errors.status;
+  const perSecond = (count: number): number => (durationS > 0 ? count / durationS : 0);
+  return {
+    model: scenario.load.model,
+    durationS,
+    requests: totals.requests,
+    rps: perSecond(totals.requests),
+    bytesRead: totals.bytesRead,
+    transferPerS: perSecond(totals.bytesRead),
+    latencyMs: merger.latencyMs(),
+    serviceTimeMs: summarizeMs(merger.serviceTime),
+    errors,
+    errorRate: attempts > 0 ? errors.total / attempts : 0,
+    errorCodes: { ...totals.errors },
+    statusCodes: { ...totals.statuses },
+    arrivals: scenario.load.model === 'open' ? { scheduled: totals.scheduled, dropped: totals.dropped } : undefined,
+    maxConnections: merger.maxConnections,
+    hints: hintsFor(totals),
+  };
+}
+
+function errorCounts(counters: IntervalCounters): ErrorCounts {
+  const counts = { connect: 0, read: 0, write: 0, timeout: 0, other: 0, status: badStatuses(counters), total: 0 };
+  for (const [key, count] of Object.entries(counters.errors)) counts[parseErrorKey(key).kind] += count;
+  counts.total = errorKinds.reduce((sum, kind) => sum + counts[kind], counts.status);
+  return counts;
+}
+
+function hintsFor(counters: IntervalCounters): string[] {
+  const hints = new Set<string>();
+  for (const key of Object.keys(counters.errors)) {
+    const { code } = parseErrorKey(key);
+    const hint = hintFor(code);
+    if (hint !== undefined) hints.add(`${code}: ${hint}`);
+  }
+  return [...hints];
+}
+
+function timelineEntry(interval: MergedInterval): TimelineEntry {
+  const { counters } = interval;
+  const seconds = (interval.endMs - interval.startMs) / 1000;
+  return {
+    index: interval.index,
+    startMs: interval.startMs,
+    endMs: interval.endMs,
+    agents: interval.agents,
+    requests: counters.requests,
+    rps: seconds > 0 ? counters.requests / seconds : 0,
+    bytesRead: counters.bytesRead,
+    errors: transportErrors(counters),
+    statusErrors: badStatuses(counters),
+    scheduled: counters.scheduled,
+    dropped: counters.dropped,
+    inFlight: counters.inFlight,
+    connections: counters.connections,
+    latencyMs: { p50: interval.latencyMs.p50, p90: interval.latencyMs.p90, p99: interval.latencyMs.p99, max: interval.latencyMs.max },
+    histogram: interval.latency,
+  };
+}
+
+function agentEntry(agent: AgentOutcome, counters: IntervalCounters | undefined): AgentEntry {
+  return {
+    id: agent.id,
+    pid: agent.pid,
+    status: agent.status,
+    reason: agent.reason,
+    connections: agent.connections,
+    requests: counters?.requests ?? 0,
+    errors: counters === undefined ? 0 : transportErrors(counters),
+    bytesRead: counters?.bytesRead ?? 0,
+  };
+}

@@ -1,0 +1,72 @@
+import type { LatencySummaryMs } from '../metrics/histogram.js';
+import type { RunResult } from './result.js';
+
+/** Renders milliseconds as wrk does: µs, ms or s with 2 decimals. */
+export function formatMs(ms: number): string {
+  if (ms < 1) return `${(ms * 1000).toFixed(0)}µs`;
+  if (ms < 1000) return `${ms.toFixed(2)}ms`;
+  return `${(ms / 1000).toFixed(2)}s`;
+}
+
+/** Renders bytes with binary units: "12.34MB". */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 2)}${units[unit]}`;
+}
+
+function latencyRows(label: string, latency: LatencySummaryMs): string[] {
+  const columns = ['p50', 'p75', 'p90', 'p99', 'p99.9', 'max', 'mean', 'stdev'];
+  const values = [latency.p50, latency.p75, latency.p90, latency.p99, latency.p999, latency.max, latency.mean, latency.stdev];
+  return [
+    `  ${label.padEnd(14)}${columns.map((column) => column.padStart(10)).join('')}`,
+    `  ${''.padEnd(14)}${values.map((value) => formatMs(value).padStart(10)).join('')}`,
+  ];
+}
+
+/** The end-of-run summary, wrk-like, for people. Pure. */
+export function renderTextSummary(result: RunResult): string {
+  const { summary, scenario } = result;
+  const load = scenario.load;
+  const shape = load.model === 'closed'
+    ? `closed model, ${load.connections} connections${load.pipelining > 1 ? ` (pipelining ${load.pipelining})` : ''}`
+    : `open model, ${load.stages.length === 1 ? `${round(load.stages[0]?.ratePerS ?? 0)}/s` : `${load.stages.length} stages`} over up to ${load.connections} connections`;
+  const lines: string[] = [];
+  lines.push(`spear ${result.spearVersion}: ${shape}, ${result.agents.length} agent${result.agents.length === 1 ? '' : 's'}, ${scenario.target}${result.interrupted ? ' (interrupted)' : ''}`);
+  lines.push(...latencyRows(load.model === 'open' ? 'Latency (corrected)' : 'Latency', summary.latencyMs));
+  if (load.model === 'open') lines.push(...latencyRows('Service time', summary.serviceTimeMs));
+  lines.push(`  ${summary.requests} requests in ${summary.durationS.toFixed(2)}s, ${formatBytes(summary.bytesRead)} read`);
+  lines.push(`Requests/sec: ${summary.rps.toFixed(2)}`);
+  lines.push(`Transfer/sec: ${formatBytes(summary.transferPerS)}`);
+  const errors = summary.errors;
+  if (errors.total > 0) {
+    lines.push(`  Errors: connect ${errors.connect}, read ${errors.read}, write ${errors.write}, timeout ${errors.timeout}, other ${errors.other}; non-2xx/3xx responses ${errors.status}`);
+    for (const [key, count] of Object.entries(summary.errorCodes).sort((a, b) => b[1] - a[1])) lines.push(`    ${key.padEnd(36)} ${count}`);
+    for (const hint of summary.hints) lines.push(`    hint: ${hint}`);
+  }
+  const statuses = Object.entries(summary.statusCodes).map(([status, count]) => `${status}: ${count}`);
+  if (statuses.length > 0) lines.push(`  Status codes: ${statuses.join(', ')}`);
+  if (summary.arrivals !== undefined) {
+    lines.push(`  Arrivals: ${summary.arrivals.scheduled} scheduled, ${summary.arrivals.dropped} dropped (no free connection within load.maxDelay)`);
+  }
+  for (const agent of result.agents.filter((entry) => entry.status !== 'ok')) {
+    lines.push(`  Agent ${agent.id} ${agent.status}: ${agent.reason ?? 'no reason given'} (its ${agent.requests} reported requests are counted)`);
+  }
+  if (result.thresholds.length > 0) {
+    lines.push('  Thresholds:');
+    for (const threshold of result.thresholds) {
+      const actual = threshold.unit === 'ms' ? formatMs(threshold.actual) : threshold.unit === '%' ? `${threshold.actual.toFixed(2)}%` : round(threshold.actual).toString();
+      lines.push(`    ${threshold.ok ? 'ok  ' : 'FAIL'} ${threshold.threshold} (actual ${actual})`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

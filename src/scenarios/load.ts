@@ -1,0 +1,129 @@
+import { readFile } from 'node:fs/promises';
+import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { ScenarioError } from '../errors.js';
+import { Checker, type DocPath, type Locate } from './checker.js';
+import { validateScenario } from './validate.js';
+import type { Scenario } from './scenario.js';
+
+/**
+ * Command-line values that replace the file's (wrk-style one-liners set
+ * them with no file at all). Raw strings: validated like file values.
+ */
+export interface ScenarioOverrides {
+  readonly target?: string | undefined;
+  readonly connections?: string | undefined;
+  readonly duration?: string | undefined;
+  readonly rate?: string | undefined;
+  readonly pipelining?: string | undefined;
+  readonly agents?: string | undefined;
+  readonly interval?: string | undefined;
+  readonly timeout?: string | undefined;
+}
+
+/** Where each override lands in the document, and the flag that set it. */
+const overridePaths: Record<keyof ScenarioOverrides, { path: DocPath; flag: string; integer: boolean }> = {
+  target: { path: ['target'], flag: '--target', integer: false },
+  connections: { path: ['load', 'connections'], flag: '--connections', integer: true },
+  duration: { path: ['duration'], flag: '--duration', integer: false },
+  rate: { path: ['load', 'rate'], flag: '--rate', integer: false },
+  pipelining: { path: ['load', 'pipelining'], flag: '--pipelining', integer: true },
+  agents: { path: ['agents'], flag: '--agents', integer: true },
+  interval: { path: ['interval'], flag: '--interval', integer: false },
+  timeout: { path: ['timeouts', 'request'], flag: '--timeout', integer: false },
+};
+
+/** Reads, parses and validates a scenario file, then applies overrides. */
+export async function loadScenarioFile(file: string, overrides: ScenarioOverrides = {}): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    const hint = code === 'ENOENT' ? 'no such file' : code;
+    throw new ScenarioError('', `cannot read the scenario file (${hint})`, file);
+  }
+  return parseScenario(text, file, overrides);
+}
+
+/** Validates a scenario made of flags only (`spear run --target URL ...`). */
+export function scenarioFromFlags(overrides: ScenarioOverrides): Scenario {
+  return parseScenario('', '(command line)', overrides);
+}
+
+/** Parses YAML text; errors name `file:line`. Pure apart from the thrown error. */
+export function parseScenario(text: string, file: string, overrides: ScenarioOverrides = {}): Scenario {
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const syntaxError = document.errors[0];
+  if (syntaxError !== undefined) {
+    const line = syntaxError.linePos?.[0].line;
+    const first = syntaxError.message.split('\n')[0] ?? syntaxError.message;
+    throw new ScenarioError('', `invalid YAML: ${first.replace(/ at line \d+, column \d+:?$/, '')}`, line === undefined ? file : `${file}:${line}`);
+  }
+  const raw: unknown = document.toJS();
+  const applied = applyOverrides(raw, overrides);
+  return validateScenario(applied.document, new Checker(locator(document, lines, file, applied.flags)));
+}
+
+function applyOverrides(raw: unknown, overrides: ScenarioOverrides): { document: unknown; flags: Map<string, string> } {
+  const flags = new Map<string, string>();
+  const present = Object.entries(overrides).filter(([, value]) => value !== undefined);
+  if (present.length === 0) return { document: raw, flags };
+  const root: Record<string, unknown> = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...(raw as Record<string, unknown>) } : {};
+  for (const [name, value] of present) {
+    const spec = overridePaths[name as keyof ScenarioOverrides];
+    setIn(root, spec.path, spec.integer && /^\d+$/.test(String(value)) ? Number(value) : value);
+    flags.set(spec.path.join('.'), spec.flag);
+  }
+  if (overrides.rate !== undefined && isRecord(root.load)) {
+    // A constant --rate replaces any ramp the file described.
+    delete root.load.stages;
+    delete root.load.startRate;
+  }
+  return { document: root, flags };
+}
+
+function setIn(root: Record<string, unknown>, path: DocPath, value: unknown): void {
+  let node = root;
+  for (const key of path.slice(0, -1)) {
+    const child = node[String(key)];
+    const copy: Record<string, unknown> = isRecord(child) ? { ...child } : {};
+    node[String(key)] = copy;
+    node = copy;
+  }
+  node[String(path[path.length - 1])] = value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function locator(document: Document, lines: LineCounter, file: string, flags: Map<string, string>): Locate {
+  return (path, part) => {
+    const flag = flags.get(path.join('.'));
+    if (flag !== undefined) return flag;
+    const offset = part === 'key' ? keyOffset(document, path) : valueOffset(document, path);
+    if (offset === undefined) return flags.size > 0 && !isNode(document.contents) ? '(command line)' : file;
+    return `${file}:${lines.linePos(offset).line}`;
+  };
+}
+
+/** The offset of the deepest node on `path` that exists (a missing key points at its parent). */
+function valueOffset(document: Document, path: DocPath): number | undefined {
+  for (let depth = path.length; depth >= 0; depth -= 1) {
+    const node: unknown = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+    if (isNode(node) && node.range) return node.range[0];
+  }
+  return undefined;
+}
+
+function keyOffset(document: Document, path: DocPath): number | undefined {
+  const parent: unknown = path.length <= 1 ? document.contents : document.getIn(path.slice(0, -1), true);
+  const last = path[path.length - 1];
+  if (isMap(parent)) {
+    for (const pair of parent.items) {
+      if (isNode(pair.key) && 'value' in pair.key && pair.key.value === last && pair.key.range) return pair.key.range[0];
+    }
+  }
+  return valueOffset(document, path);
+}

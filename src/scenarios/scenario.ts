@@ -1,0 +1,87 @@
+/**
+ * The validated, normalized scenario: what `spear run` executes. Produced
+ * only by `validateScenario`; every duration is in milliseconds and every
+ * rate in arrivals per second.
+ */
+
+/** One HTTP request a virtual client sends; clients rotate through the list. */
+export interface HttpRequestSpec {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | undefined;
+}
+
+/** A ramp: the arrival rate moves linearly to `ratePerS` over `durationMs`. */
+export interface Stage {
+  readonly durationMs: number;
+  readonly ratePerS: number;
+}
+
+/** Closed model: each connection sends its next request when a response arrives (wrk). */
+export interface ClosedLoad {
+  readonly model: 'closed';
+  readonly connections: number;
+  /** Requests kept in flight per connection (HTTP/1.1 pipelining); 1 = none. */
+  readonly pipelining: number;
+  readonly durationMs: number;
+}
+
+/**
+ * Open model: arrivals follow a schedule whatever the server does (wrk2, k6
+ * arrival-rate). Latency is measured from each arrival's intended time.
+ */
+export interface OpenLoad {
+  readonly model: 'open';
+  /** Connections available to carry arrivals. */
+  readonly connections: number;
+  /** Rate at time zero; each stage ramps linearly from the previous rate. */
+  readonly startRatePerS: number;
+  readonly stages: readonly Stage[];
+  /** An arrival that waited this long for a free connection is dropped. */
+  readonly maxDelayMs: number;
+  readonly durationMs: number;
+}
+
+export type LoadProfile = ClosedLoad | OpenLoad;
+
+export const thresholdMetrics = [
+  'p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'min', 'mean', 'max',
+  'rps', 'errors', 'dropped', 'requests',
+] as const;
+export type ThresholdMetric = (typeof thresholdMetrics)[number];
+export type ThresholdOperator = '<' | '<=' | '>' | '>=';
+
+/**
+ * A pass/fail condition on the merged result. Latency values are in
+ * milliseconds; `percent` marks `errors`/`dropped` bounds given as a share of
+ * requests rather than a count.
+ */
+export interface Threshold {
+  readonly source: string;
+  readonly metric: ThresholdMetric;
+  readonly operator: ThresholdOperator;
+  readonly value: number;
+  readonly percent: boolean;
+}
+
+export interface Timeouts {
+  /** TCP connect (and TLS handshake) budget. */
+  readonly connectMs: number;
+  /** Whole-response budget: until the last body byte. */
+  readonly requestMs: number;
+}
+
+export interface Scenario {
+  readonly name: string | undefined;
+  readonly protocol: 'http';
+  /** Origin only: scheme, host and port. */
+  readonly target: string;
+  readonly requests: readonly HttpRequestSpec[];
+  readonly load: LoadProfile;
+  readonly timeouts: Timeouts;
+  readonly thresholds: readonly Threshold[];
+  /** Local agent processes to start; undefined = one per core. */
+  readonly agents: number | undefined;
+  readonly intervalMs: number;
+}

@@ -1,0 +1,45 @@
+import { parseDurationMs } from './units.js';
+import { thresholdMetrics, type Threshold, type ThresholdMetric, type ThresholdOperator } from './scenario.js';
+
+const latencyMetrics: ReadonlySet<ThresholdMetric> = new Set(['p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'min', 'mean', 'max']);
+const shareMetrics: ReadonlySet<ThresholdMetric> = new Set(['errors', 'dropped']);
+const expression = /^\s*([a-z0-9.]+)\s*(<=|>=|<|>)\s*(\S+)\s*$/;
+
+/** Accepts "p99.9" as an alias of "p999". */
+function metricOf(name: string): ThresholdMetric | undefined {
+  const normalized = name === 'p99.9' ? 'p999' : name;
+  return (thresholdMetrics as readonly string[]).includes(normalized) ? (normalized as ThresholdMetric) : undefined;
+}
+
+/**
+ * Parses "p99 < 50ms", "errors < 1%", "rps >= 1000". Returns the parsed
+ * threshold or a one-line problem for the caller to place in the file.
+ */
+export function parseThreshold(source: string): Threshold | string {
+  const match = expression.exec(source);
+  if (match === null) return `expected "<metric> <op> <value>" such as "p99 < 50ms", got ${JSON.stringify(source)}`;
+  const metric = metricOf(match[1] ?? '');
+  if (metric === undefined) return `unknown metric ${JSON.stringify(match[1])} (expected one of: ${thresholdMetrics.join(', ')})`;
+  const operator = match[2] as ThresholdOperator;
+  const text = match[3] ?? '';
+  if (latencyMetrics.has(metric)) {
+    const ms = /^\d+(\.\d+)?$/.test(text) ? undefined : parseDurationMs(text);
+    if (ms === undefined) return `${metric} needs a duration with a unit such as "50ms", got ${JSON.stringify(text)}`;
+    return { source, metric, operator, value: ms, percent: false };
+  }
+  const percent = text.endsWith('%');
+  const number = Number(percent ? text.slice(0, -1) : text);
+  if (!Number.isFinite(number) || number < 0) return `${metric} needs a number${shareMetrics.has(metric) ? ' or a percentage' : ''}, got ${JSON.stringify(text)}`;
+  if (percent && !shareMetrics.has(metric)) return `${metric} cannot be a percentage, got ${JSON.stringify(text)}`;
+  return { source, metric, operator, value: number, percent };
+}
+
+/** Whether `actual` satisfies the threshold's comparison. */
+export function compare(actual: number, operator: ThresholdOperator, bound: number): boolean {
+  switch (operator) {
+    case '<': return actual < bound;
+    case '<=': return actual <= bound;
+    case '>': return actual > bound;
+    case '>=': return actual >= bound;
+  }
+}

@@ -1,0 +1,172 @@
+import { Checker, type DocPath } from './checker.js';
+import { parseThreshold } from './threshold.js';
+import { parseDurationMs, parseRatePerS } from './units.js';
+import type { HttpRequestSpec, LoadProfile, Scenario, Stage, Threshold, Timeouts } from './scenario.js';
+
+const topKeys = ['name', 'target', 'protocol', 'duration', 'requests', 'load', 'timeouts', 'thresholds', 'agents', 'interval'] as const;
+const loadKeys = ['connections', 'pipelining', 'rate', 'startRate', 'stages', 'maxDelay'] as const;
+const requestKeys = ['method', 'path', 'headers', 'body'] as const;
+const stageKeys = ['duration', 'rate'] as const;
+const timeoutKeys = ['connect', 'request'] as const;
+
+const durationText = 'a duration such as "20s"';
+const rateText = '"<number>/s"';
+const methodPattern = /^[A-Z]+$/;
+/** Half of the file-descriptor ceiling any one host offers; the preflight checks the real one. */
+const maxConnections = 1_000_000;
+
+export const defaults = {
+  durationMs: 10_000,
+  connections: 10,
+  openConnections: 100,
+  maxDelayMs: 10_000,
+  connectTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  intervalMs: 1000,
+} as const;
+
+/**
+ * Turns a parsed YAML (or flag-built) document into a Scenario, or throws a
+ * ScenarioError naming the first bad path. Pure.
+ */
+export function validateScenario(document: unknown, check: Checker): Scenario {
+  const root = check.mapping(document ?? {}, [], topKeys);
+  const target = targetOf(root.target, check);
+  if (root.protocol !== undefined && root.protocol !== 'http') {
+    check.fail(['protocol'], `expected "http", got ${JSON.stringify(root.protocol)}`);
+  }
+  return {
+    name: root.name === undefined ? undefined : check.string(root.name, ['name']),
+    protocol: 'http',
+    target,
+    requests: root.requests === undefined ? [defaultRequest] : requestsOf(root.requests, check),
+    load: loadOf(root, check),
+    timeouts: timeoutsOf(root.timeouts, check),
+    thresholds: root.thresholds === undefined ? [] : thresholdsOf(root.thresholds, check),
+    agents: root.agents === undefined ? undefined : check.integer(root.agents, ['agents'], 1, 256),
+    intervalMs: root.interval === undefined ? defaults.intervalMs : positiveDuration(root.interval, ['interval'], check),
+  };
+}
+
+const defaultRequest: HttpRequestSpec = { method: 'GET', path: '/', headers: {}, body: undefined };
+
+function targetOf(value: unknown, check: Checker): string {
+  if (value === undefined) check.fail(['target'], 'missing: give the server to load, such as "http://127.0.0.1:8080" (or --target)');
+  const text = check.string(value, ['target']);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    check.fail(['target'], `expected a URL such as "http://127.0.0.1:8080", got ${JSON.stringify(text)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    check.fail(['target'], `expected an http:// or https:// URL, got ${JSON.stringify(text)}`);
+  }
+  if (url.pathname !== '/' || url.search !== '') {
+    check.fail(['target'], `expected an origin without a path (put paths under requests), got ${JSON.stringify(text)}`);
+  }
+  return url.origin;
+}
+
+function requestsOf(value: unknown, check: Checker): HttpRequestSpec[] {
+  const items = check.list(value, ['requests']);
+  if (items.length === 0) check.fail(['requests'], 'expected at least one request');
+  return items.map((item, index) => requestOf(item, ['requests', index], check));
+}
+
+function requestOf(value: unknown, path: DocPath, check: Checker): HttpRequestSpec {
+  const record = check.mapping(value, path, requestKeys);
+  const method = record.method === undefined ? 'GET' : check.string(record.method, [...path, 'method']).toUpperCase();
+  if (!methodPattern.test(method)) check.fail([...path, 'method'], `expected an HTTP method such as "GET", got ${JSON.stringify(record.method)}`);
+  const requestPath = record.path === undefined ? '/' : check.string(record.path, [...path, 'path']);
+  if (!requestPath.startsWith('/')) check.fail([...path, 'path'], `expected a path starting with "/", got ${JSON.stringify(requestPath)}`);
+  const headers: Record<string, string> = {};
+  if (record.headers !== undefined) {
+    const raw = check.mapping(record.headers, [...path, 'headers'], Object.keys(record.headers ?? {}));
+    for (const [name, headerValue] of Object.entries(raw)) {
+      const valuePath = [...path, 'headers', name];
+      headers[name.toLowerCase()] = typeof headerValue === 'number' ? String(headerValue) : check.string(headerValue, valuePath);
+    }
+  }
+  const body = record.body === undefined ? undefined : bodyOf(record.body, [...path, 'body'], check);
+  return { method, path: requestPath, headers, body };
+}
+
+function bodyOf(value: unknown, path: DocPath, check: Checker): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return check.fail(path, `expected a string or a mapping (sent as JSON), got ${JSON.stringify(value)}`);
+}
+
+function loadOf(root: Record<string, unknown>, check: Checker): LoadProfile {
+  const load = check.mapping(root.load ?? {}, ['load'], loadKeys);
+  const open = load.rate !== undefined || load.stages !== undefined;
+  if (!open) {
+    for (const key of ['startRate', 'maxDelay'] as const) {
+      if (load[key] !== undefined) check.fail(['load', key], 'only applies to the open model: set load.rate or load.stages too', 'key');
+    }
+    return {
+      model: 'closed',
+      connections: load.connections === undefined ? defaults.connections : check.integer(load.connections, ['load', 'connections'], 1, maxConnections),
+      pipelining: load.pipelining === undefined ? 1 : check.integer(load.pipelining, ['load', 'pipelining'], 1, 256),
+      durationMs: root.duration === undefined ? defaults.durationMs : positiveDuration(root.duration, ['duration'], check),
+    };
+  }
+  if (load.pipelining !== undefined) check.fail(['load', 'pipelining'], 'only applies to the closed model (without load.rate or load.stages)', 'key');
+  if (load.rate !== undefined && load.stages !== undefined) check.fail(['load', 'stages'], 'give either load.rate (constant) or load.stages (ramping), not both', 'key');
+  const connections = load.connections === undefined ? defaults.openConnections : check.integer(load.connections, ['load', 'connections'], 1, maxConnections);
+  const maxDelayMs = load.maxDelay === undefined ? defaults.maxDelayMs : positiveDuration(load.maxDelay, ['load', 'maxDelay'], check);
+  if (load.rate !== undefined) {
+    const ratePerS = rateOf(load.rate, ['load', 'rate'], check);
+    if (ratePerS <= 0) check.fail(['load', 'rate'], 'expected a rate above 0/s');
+    if (load.startRate !== undefined) check.fail(['load', 'startRate'], 'only applies with load.stages', 'key');
+    const durationMs = root.duration === undefined ? defaults.durationMs : positiveDuration(root.duration, ['duration'], check);
+    return { model: 'open', connections, startRatePerS: ratePerS, stages: [{ durationMs, ratePerS }], maxDelayMs, durationMs };
+  }
+  if (root.duration !== undefined) check.fail(['duration'], 'not allowed with load.stages: the stages\' durations add up to the run\'s length', 'key');
+  const stages = stagesOf(load.stages, check);
+  const startRatePerS = load.startRate === undefined ? 0 : rateOf(load.startRate, ['load', 'startRate'], check);
+  const durationMs = stages.reduce((sum, stage) => sum + stage.durationMs, 0);
+  return { model: 'open', connections, startRatePerS, stages, maxDelayMs, durationMs };
+}
+
+function stagesOf(value: unknown, check: Checker): Stage[] {
+  const items = check.list(value, ['load', 'stages']);
+  if (items.length === 0) check.fail(['load', 'stages'], 'expected at least one stage');
+  const stages = items.map((item, index): Stage => {
+    const path = ['load', 'stages', index];
+    const record = check.mapping(item, path, stageKeys);
+    if (record.duration === undefined) check.fail(path, 'missing duration');
+    if (record.rate === undefined) check.fail(path, 'missing rate');
+    return { durationMs: positiveDuration(record.duration, [...path, 'duration'], check), ratePerS: rateOf(record.rate, [...path, 'rate'], check) };
+  });
+  if (stages.every((stage) => stage.ratePerS === 0)) check.fail(['load', 'stages'], 'every stage has rate 0/s: nothing would be sent');
+  return stages;
+}
+
+function timeoutsOf(value: unknown, check: Checker): Timeouts {
+  if (value === undefined) return { connectMs: defaults.connectTimeoutMs, requestMs: defaults.requestTimeoutMs };
+  const record = check.mapping(value, ['timeouts'], timeoutKeys);
+  return {
+    connectMs: record.connect === undefined ? defaults.connectTimeoutMs : positiveDuration(record.connect, ['timeouts', 'connect'], check),
+    requestMs: record.request === undefined ? defaults.requestTimeoutMs : positiveDuration(record.request, ['timeouts', 'request'], check),
+  };
+}
+
+function thresholdsOf(value: unknown, check: Checker): Threshold[] {
+  return check.list(value, ['thresholds']).map((item, index) => {
+    const path = ['thresholds', index];
+    const parsed = parseThreshold(check.string(item, path));
+    return typeof parsed === 'string' ? check.fail(path, parsed) : parsed;
+  });
+}
+
+function rateOf(value: unknown, path: DocPath, check: Checker): number {
+  return check.parsed(value, path, rateText, parseRatePerS);
+}
+
+function positiveDuration(value: unknown, path: DocPath, check: Checker): number {
+  const ms = check.parsed(value, path, durationText, parseDurationMs);
+  if (ms <= 0) check.fail(path, `expected a duration above 0, got ${JSON.stringify(value)}`);
+  return ms;
+}

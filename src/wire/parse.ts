@@ -1,0 +1,159 @@
+import { WireError } from '../errors.js';
+import type { AgentPlan } from '../scenarios/plan.js';
+import type { HttpRequestSpec, LoadProfile, Stage } from '../scenarios/scenario.js';
+import type { AgentMessage, CoordinatorMessage, IntervalCounters, IntervalHistograms } from './messages.js';
+
+type Fields = Record<string, unknown>;
+
+function record(value: unknown, what: string): Fields {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new WireError(`${what}: expected an object`);
+  return value as Fields;
+}
+
+function number(fields: Fields, key: string, what: string): number {
+  const value = fields[key];
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new WireError(`${what}.${key}: expected a number`);
+  return value;
+}
+
+function string(fields: Fields, key: string, what: string): string {
+  const value = fields[key];
+  if (typeof value !== 'string') throw new WireError(`${what}.${key}: expected a string`);
+  return value;
+}
+
+function counts(fields: Fields, key: string, what: string): Record<string, number> {
+  const map = record(fields[key], `${what}.${key}`);
+  for (const [name, value] of Object.entries(map)) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new WireError(`${what}.${key}.${name}: expected a number`);
+  }
+  return map as Record<string, number>;
+}
+
+function counters(value: unknown): IntervalCounters {
+  const what = 'interval.counters';
+  const fields = record(value, what);
+  return {
+    requests: number(fields, 'requests', what),
+    bytesRead: number(fields, 'bytesRead', what),
+    statuses: counts(fields, 'statuses', what),
+    errors: counts(fields, 'errors', what),
+    scheduled: number(fields, 'scheduled', what),
+    dropped: number(fields, 'dropped', what),
+    inFlight: number(fields, 'inFlight', what),
+    connections: number(fields, 'connections', what),
+  };
+}
+
+function histograms(value: unknown): IntervalHistograms {
+  const what = 'interval.histograms';
+  const fields = record(value, what);
+  return { latency: string(fields, 'latency', what), serviceTime: string(fields, 'serviceTime', what) };
+}
+
+/** Validates a message an agent sent; throws WireError naming the bad field. */
+export function parseAgentMessage(value: unknown): AgentMessage {
+  const fields = record(value, 'agent message');
+  switch (fields.type) {
+    case 'ready':
+      return {
+        type: 'ready',
+        wireVersion: number(fields, 'wireVersion', 'ready'),
+        spearVersion: string(fields, 'spearVersion', 'ready'),
+        pid: number(fields, 'pid', 'ready'),
+        fdLimit: fields.fdLimit === null ? null : number(fields, 'fdLimit', 'ready'),
+      };
+    case 'planned':
+      return { type: 'planned', agentId: number(fields, 'agentId', 'planned') };
+    case 'interval':
+      return {
+        type: 'interval',
+        agentId: number(fields, 'agentId', 'interval'),
+        index: number(fields, 'index', 'interval'),
+        startMs: number(fields, 'startMs', 'interval'),
+        endMs: number(fields, 'endMs', 'interval'),
+        counters: counters(fields.counters),
+        histograms: histograms(fields.histograms),
+      };
+    case 'done':
+      return { type: 'done', agentId: number(fields, 'agentId', 'done') };
+    case 'failed':
+      return { type: 'failed', code: string(fields, 'code', 'failed'), message: string(fields, 'message', 'failed') };
+    default:
+      throw new WireError(`agent message: unknown type ${JSON.stringify(fields.type)}`);
+  }
+}
+
+/** Validates a message from the coordinator; throws WireError naming the bad field. */
+export function parseCoordinatorMessage(value: unknown): CoordinatorMessage {
+  const fields = record(value, 'coordinator message');
+  switch (fields.type) {
+    case 'plan':
+      return { type: 'plan', wireVersion: number(fields, 'wireVersion', 'plan'), plan: plan(fields.plan) };
+    case 'start':
+      return { type: 'start', atMs: number(fields, 'atMs', 'start') };
+    case 'stop':
+      return { type: 'stop' };
+    default:
+      throw new WireError(`coordinator message: unknown type ${JSON.stringify(fields.type)}`);
+  }
+}
+
+function plan(value: unknown): AgentPlan {
+  const what = 'plan';
+  const fields = record(value, what);
+  const timeouts = record(fields.timeouts, 'plan.timeouts');
+  const requests = fields.requests;
+  if (!Array.isArray(requests) || requests.length === 0) throw new WireError('plan.requests: expected a non-empty list');
+  return {
+    agentId: number(fields, 'agentId', what),
+    agentCount: number(fields, 'agentCount', what),
+    target: string(fields, 'target', what),
+    requests: requests.map(request),
+    load: load(fields.load),
+    timeouts: { connectMs: number(timeouts, 'connectMs', 'plan.timeouts'), requestMs: number(timeouts, 'requestMs', 'plan.timeouts') },
+    intervalMs: number(fields, 'intervalMs', what),
+  };
+}
+
+function request(value: unknown, index: number): HttpRequestSpec {
+  const what = `plan.requests[${index}]`;
+  const fields = record(value, what);
+  const headers = record(fields.headers, `${what}.headers`);
+  for (const [name, header] of Object.entries(headers)) {
+    if (typeof header !== 'string') throw new WireError(`${what}.headers.${name}: expected a string`);
+  }
+  return {
+    method: string(fields, 'method', what),
+    path: string(fields, 'path', what),
+    headers: headers as Record<string, string>,
+    body: fields.body === undefined ? undefined : string(fields, 'body', what),
+  };
+}
+
+function load(value: unknown): LoadProfile {
+  const what = 'plan.load';
+  const fields = record(value, what);
+  const connections = number(fields, 'connections', what);
+  const durationMs = number(fields, 'durationMs', what);
+  if (fields.model === 'closed') {
+    return { model: 'closed', connections, durationMs, pipelining: number(fields, 'pipelining', what) };
+  }
+  if (fields.model !== 'open') throw new WireError(`${what}.model: expected "closed" or "open"`);
+  const stages = fields.stages;
+  if (!Array.isArray(stages)) throw new WireError(`${what}.stages: expected a list`);
+  return {
+    model: 'open',
+    connections,
+    durationMs,
+    startRatePerS: number(fields, 'startRatePerS', what),
+    maxDelayMs: number(fields, 'maxDelayMs', what),
+    stages: stages.map((stage: unknown, index): Stage => {
+      const stageFields = record(stage, `${what}.stages[${index}]`);
+      return {
+        durationMs: number(stageFields, 'durationMs', `${what}.stages[${index}]`),
+        ratePerS: number(stageFields, 'ratePerS', `${what}.stages[${index}]`),
+      };
+    }),
+  };
+}
