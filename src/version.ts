@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs';
 
-/** spear's version, from package.json (one directory above dist/ and src/). */
+/** spear's version, from the nearest package.json above this module (dist/ or a test build). */
 export const spearVersion: string = (() => {
-  const raw: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-  const version = typeof raw === 'object' && raw !== null && 'version' in raw ? raw.version : undefined;
-  return typeof version === 'string' ? version : '0.0.0';
+  for (const relative of ['../package.json', '../../package.json']) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (typeof raw === 'object' && raw !== null && 'name' in raw && raw.name === 'spear' && 'version' in raw && typeof raw.version === 'string') {
+      return raw.version;
+    }
+  }
+  return '0.0.0';
 })();

@@ -13,15 +13,19 @@ export function describePlan(scenario: Scenario, agentCount: number, file: strin
   if (load.model === 'closed') {
     lines.push(`  load        closed model: ${load.connections} connections${load.pipelining > 1 ? `, pipelining ${load.pipelining}` : ''} for ${formatDurationMs(load.durationMs)}`);
   } else {
-    const stages = load.stages.map((stage) => `${round(stage.ratePerS)}/s over ${formatDurationMs(stage.durationMs)}`).join(', then ');
-    lines.push(`  load        open model: from ${round(load.startRatePerS)}/s, ${stages}; ${new ArrivalSchedule(load).total} arrivals on up to ${load.connections} connections, dropped after waiting ${formatDurationMs(load.maxDelayMs)}`);
+    const first = load.stages[0];
+    const constant = load.stages.length === 1 && first !== undefined && first.ratePerS === load.startRatePerS;
+    const shape = constant
+      ? `${round(load.startRatePerS)}/s for ${formatDurationMs(load.durationMs)}`
+      : `from ${round(load.startRatePerS)}/s, ${load.stages.map((stage) => `to ${round(stage.ratePerS)}/s over ${formatDurationMs(stage.durationMs)}`).join(', then ')}`;
+    lines.push(`  load        open model: ${shape}; ${new ArrivalSchedule(load).total} arrivals on up to ${load.connections} connections, dropped after waiting ${formatDurationMs(load.maxDelayMs)}`);
   }
   lines.push(`  timeouts    connect ${formatDurationMs(scenario.timeouts.connectMs)}, request ${formatDurationMs(scenario.timeouts.requestMs)}`);
   if (scenario.thresholds.length > 0) lines.push(`  thresholds  ${scenario.thresholds.map((threshold) => threshold.source).join('; ')}`);
   lines.push(`  agents      ${plans.length} local agent process${plans.length === 1 ? '' : 'es'}, reporting every ${formatDurationMs(scenario.intervalMs)}`);
   for (const plan of plans) {
     const rate = plan.load.model === 'open' ? `, ${round(plan.load.stages[plan.load.stages.length - 1]?.ratePerS ?? 0)}/s at the end` : '';
-    lines.push(`    agent ${plan.agentId}: ${plan.load.connections} connections${rate}`);
+    lines.push(`    agent ${plan.agentId}: ${plan.load.connections} connection${plan.load.connections === 1 ? '' : 's'}${rate}`);
   }
   return `${lines.join('\n')}\n`;
 }

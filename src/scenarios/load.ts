@@ -56,9 +56,9 @@ export function parseScenario(text: string, file: string, overrides: ScenarioOve
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const syntaxError = document.errors[0];
   if (syntaxError !== undefined) {
-    const line = syntaxError.linePos?.[0].line;
+    const line = lines.linePos(syntaxError.pos[0]).line;
     const first = syntaxError.message.split('\n')[0] ?? syntaxError.message;
-    throw new ScenarioError('', `invalid YAML: ${first.replace(/ at line \d+, column \d+:?$/, '')}`, line === undefined ? file : `${file}:${line}`);
+    throw new ScenarioError('', `invalid YAML: ${first.replace(/ at line \d+, column \d+:?$/, '')}`, `${file}:${line}`);
   }
   const raw: unknown = document.toJS();
   const applied = applyOverrides(raw, overrides);

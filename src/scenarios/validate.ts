@@ -3,11 +3,11 @@ import { parseThreshold } from './threshold.js';
 import { parseDurationMs, parseRatePerS } from './units.js';
 import type { HttpRequestSpec, LoadProfile, Scenario, Stage, Threshold, Timeouts } from './scenario.js';
 
-const topKeys = ['name', 'target', 'protocol', 'duration', 'requests', 'load', 'timeouts', 'thresholds', 'agents', 'interval'] as const;
-const loadKeys = ['connections', 'pipelining', 'rate', 'startRate', 'stages', 'maxDelay'] as const;
-const requestKeys = ['method', 'path', 'headers', 'body'] as const;
-const stageKeys = ['duration', 'rate'] as const;
-const timeoutKeys = ['connect', 'request'] as const;
+export const topKeys = ['name', 'target', 'protocol', 'duration', 'requests', 'load', 'timeouts', 'thresholds', 'agents', 'interval'] as const;
+export const loadKeys = ['connections', 'pipelining', 'rate', 'startRate', 'stages', 'maxDelay'] as const;
+export const requestKeys = ['method', 'path', 'headers', 'body'] as const;
+export const stageKeys = ['duration', 'rate'] as const;
+export const timeoutKeys = ['connect', 'request'] as const;
 
 const durationText = 'a duration such as "20s"';
 const rateText = '"<number>/s"';

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { readResult } from '../src/report/result-file.js';
+import { startHttpServer, type CountingServer } from './servers/http-server.js';
+import { runSpear, tempDir } from './support/spear.js';
+
+let server: CountingServer;
+let dir: { path: string; cleanup: () => Promise<void> };
+
+before(async () => {
+  server = await startHttpServer();
+  dir = await tempDir();
+});
+
+after(async () => {
+  await server.close();
+  await dir.cleanup();
+});
+
+test('closed model, 2 agents: spear counts exactly the requests the server received', async () => {
+  const out = join(dir.path, 'closed.json');
+  const run = await runSpear(['run', '--target', server.url, '-c', '20', '-d', '2s', '--agents', '2', '--quiet', '--out', out]);
+  assert.equal(run.code, 0, run.stderr);
+  const result = await readResult(out);
+  assert.ok(result.summary.requests > 100, `only ${result.summary.requests} requests`);
+  assert.equal(result.summary.requests, server.received());
+  assert.equal(result.summary.errors.total, 0);
+  assert.deepEqual(result.summary.statusCodes, { '200': server.received() });
+  assert.equal(result.agents.length, 2);
+  assert.deepEqual(result.agents.map((agent) => agent.status), ['ok', 'ok']);
+  assert.equal(result.agents[0]!.requests + result.agents[1]!.requests, server.received());
+  assert.deepEqual(result.agents.map((agent) => agent.connections), [10, 10]);
+  assert.equal(result.summary.latencyMs.count, server.received());
+  assert.equal(result.partial, false);
+  // Every interval is present and the timeline adds up to the total.
+  assert.equal(result.timeline.reduce((sum, entry) => sum + entry.requests, 0), result.summary.requests);
+  assert.ok(result.timeline.length >= 2);
+  // Bytes: 172-byte bodies plus the header section undici parsed.
+  assert.ok(result.summary.bytesRead > 172 * result.summary.requests);
+});
+
+test('request list: connections rotate through every request', async () => {
+  const dirPath = dir.path;
+  const scenario = join(dirPath, 'rotate.yaml');
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(scenario, [
+    `target: ${server.url}`,
+    'duration: 1s',
+    'load:',
+    '  connections: 4',
+    'requests:',
+    '  - path: /a',
+    '  - path: /b',
+    '  - method: POST',
+    '    path: /c',
+    '    headers: {content-type: application/json}',
+    '    body: {hello: world}',
+    '',
+  ].join('\n'));
+  server.paths.clear();
+  const run = await runSpear(['run', scenario, '--agents', '1', '--quiet']);
+  assert.equal(run.code, 0, run.stderr);
+  for (const path of ['/a', '/b', '/c']) assert.ok((server.paths.get(path) ?? 0) > 10, `${path}: ${server.paths.get(path)}`);
+  assert.match(run.stdout, /Requests\/sec: +\d/);
+});

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { runSpear, tempDir } from './support/spear.js';
+
+let dir: { path: string; cleanup: () => Promise<void> };
+
+before(async () => {
+  dir = await tempDir();
+});
+
+after(async () => {
+  await dir.cleanup();
+});
+
+const target = 'target: http://127.0.0.1:8080';
+
+/** Broken scenario → the exact one line spear must print (FILE stands for the file's path). */
+const broken: readonly { name: string; yaml: string; error: string }[] = [
+  { name: 'rate', yaml: `${target}\nduration: 5s\nload:\n  connections: 10\n  rate: fast\n`, error: 'FILE:5: load.rate: expected "<number>/s", got "fast"' },
+  { name: 'unknown-key', yaml: `${target}\nlaod:\n  connections: 10\n`, error: 'FILE:2: laod: unknown key (expected one of: name, target, protocol, duration, requests, load, timeouts, thresholds, agents, interval)' },
+  { name: 'negative', yaml: `${target}\nload:\n  connections: -5\n`, error: 'FILE:3: load.connections: expected an integer from 1 to 1000000, got -5' },
+  { name: 'target-url', yaml: 'target: 127.0.0.1:8080\n', error: 'FILE:1: target: expected a URL such as "http://127.0.0.1:8080", got "127.0.0.1:8080"' },
+  { name: 'target-path', yaml: 'target: http://127.0.0.1:8080/index.html\n', error: 'FILE:1: target: expected an origin without a path (put paths under requests), got "http://127.0.0.1:8080/index.html"' },
+  { name: 'no-target', yaml: 'load:\n  connections: 5\n', error: 'FILE:1: target: missing: give the server to load, such as "http://127.0.0.1:8080" (or --target)' },
+  { name: 'bad-yaml', yaml: `${target}\nload:\n  connections: 5\n   rate: 10/s\n`, error: 'FILE:3: invalid YAML: Nested mappings are not allowed in compact mappings' },
+  { name: 'rate-and-stages', yaml: `${target}\nload:\n  rate: 10/s\n  stages:\n    - {duration: 5s, rate: 10/s}\n`, error: 'FILE:4: load.stages: give either load.rate (constant) or load.stages (ramping), not both' },
+  { name: 'threshold-unit', yaml: `${target}\nthresholds:\n  - p99 < 50\n`, error: 'FILE:3: thresholds[0]: p99 needs a duration with a unit such as "50ms", got "50"' },
+  { name: 'threshold-metric', yaml: `${target}\nthresholds:\n  - p42 < 50ms\n`, error: 'FILE:3: thresholds[0]: unknown metric "p42" (expected one of: p50, p75, p90, p95, p99, p999, min, mean, max, rps, errors, dropped, requests)' },
+  { name: 'stage-duration', yaml: `${target}\nload:\n  stages:\n    - duration: 5s\n      rate: 10/s\n    - duration: soon\n      rate: 20/s\n`, error: 'FILE:6: load.stages[1].duration: expected a duration such as "20s", got "soon"' },
+  { name: 'pipelining-open', yaml: `${target}\nload:\n  pipelining: 4\n  rate: 100/s\n`, error: 'FILE:3: load.pipelining: only applies to the closed model (without load.rate or load.stages)' },
+  { name: 'request-key', yaml: `${target}\nrequests:\n  - path: /a\n    methd: POST\n`, error: 'FILE:4: requests[0].methd: unknown key (expected one of: method, path, headers, body)' },
+  { name: 'request-path', yaml: `${target}\nrequests:\n  - path: index.html\n`, error: 'FILE:3: requests[0].path: expected a path starting with "/", got "index.html"' },
+  { name: 'duplicate-key', yaml: `${target}\nduration: 5s\nduration: 6s\n`, error: 'FILE:3: invalid YAML: Map keys must be unique' },
+  { name: 'duration-with-stages', yaml: `${target}\nduration: 5s\nload:\n  stages:\n    - {duration: 5s, rate: 10/s}\n`, error: 'FILE:2: duration: not allowed with load.stages: the stages\' durations add up to the run\'s length' },
+];
+
+for (const { name, yaml, error } of broken) {
+  test(`broken scenario (${name}) fails with its exact one-line error and exit code 3`, async () => {
+    const file = join(dir.path, `${name}.yaml`);
+    await writeFile(file, yaml);
+    for (const command of ['validate', 'run']) {
+      const outcome = await runSpear([command, file]);
+      assert.equal(outcome.code, 3, `${command}: ${outcome.stderr}`);
+      assert.equal(outcome.stderr, `spear: ${error.replace('FILE', file)}\n`);
+      assert.equal(outcome.stdout, '');
+    }
+  });
+}
+
+test('a missing scenario file is named, exit code 3', async () => {
+  const outcome = await runSpear(['validate', join(dir.path, 'nope.yaml')]);
+  assert.equal(outcome.code, 3);
+  assert.equal(outcome.stderr, `spear: ${join(dir.path, 'nope.yaml')}: cannot read the scenario file (no such file)\n`);
+});
+
+test('a bad command-line value names the flag', async () => {
+  const file = join(dir.path, 'good.yaml');
+  await writeFile(file, `${target}\nload:\n  connections: 4\n`);
+  const outcome = await runSpear(['validate', file, '--rate', 'fast']);
+  assert.equal(outcome.code, 3);
+  assert.equal(outcome.stderr, 'spear: --rate: load.rate: expected "<number>/s", got "fast"\n');
+});
+
+test('run without a scenario or --target is a usage error, exit code 2', async () => {
+  const outcome = await runSpear(['run', '-c', '5']);
+  assert.equal(outcome.code, 2);
+  assert.equal(outcome.stderr, 'spear: give a scenario file or --target URL (e.g. spear run --target http://127.0.0.1:8080 -c 100 -d 10s)\n');
+});
+
+test('validate prints the plan split over agents without sending load', async () => {
+  const file = join(dir.path, 'plan.yaml');
+  await writeFile(file, `${target}\nduration: 20s\nload:\n  connections: 5\n  rate: 1000/s\nagents: 2\n`);
+  const outcome = await runSpear(['validate', file]);
+  assert.equal(outcome.code, 0, outcome.stderr);
+  assert.match(outcome.stdout, /open model: 1000\/s for 20s; 20000 arrivals on up to 5 connections/);
+  assert.match(outcome.stdout, /agent 0: 3 connections, 600\/s at the end/);
+  assert.match(outcome.stdout, /agent 1: 2 connections, 400\/s at the end/);
+});

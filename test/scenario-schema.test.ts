@@ -1,0 +1,347 @@
+/**
+ * schema/scenario.schema.json against src/scenarios/validate.ts: the schema
+ * is for editors and other tools, the validator is the authority. These
+ * tests keep the two from drifting: same keys at every level, same
+ * defaults, same answer on examples and on hand-picked good and bad files.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { parse as parseYaml } from 'yaml';
+import { ScenarioError } from '../src/errors.js';
+import { parseScenario } from '../src/scenarios/load.js';
+import { parseThreshold } from '../src/scenarios/threshold.js';
+import { parseDurationMs, parseRatePerS } from '../src/scenarios/units.js';
+import { defaults, loadKeys, requestKeys, stageKeys, timeoutKeys, topKeys } from '../src/scenarios/validate.js';
+
+/** The repository root: the nearest folder above this file holding package.json (works from test/ and build/test/). */
+function repoRoot(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(folder, 'package.json'))) {
+    const parent = dirname(folder);
+    if (parent === folder) throw new Error('package.json not found above the test file');
+    folder = parent;
+  }
+  return folder;
+}
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const root = repoRoot();
+const schemaFile = join(root, 'schema', 'scenario.schema.json');
+const schemaValue: unknown = JSON.parse(readFileSync(schemaFile, 'utf8'));
+assert.ok(isRecord(schemaValue), 'the schema is a JSON object');
+const schema: Json = schemaValue;
+
+const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
+ajv.addSchema(schema, 'scenario');
+const validateDocument = compiled('scenario');
+
+function compiled(ref: string): ValidateFunction {
+  const validate = ajv.getSchema(ref);
+  assert.ok(validate !== undefined, `schema ${ref} compiles`);
+  return validate;
+}
+
+function schemaErrors(validate: ValidateFunction, value: unknown): string {
+  const errors: readonly ErrorObject[] = validate.errors ?? [];
+  return errors.map((error) => `${error.instancePath || '/'} ${error.message ?? ''}`).join('; ');
+}
+
+/** Follows local "#/$defs/..." references. */
+function resolve(node: unknown): Json {
+  assert.ok(isRecord(node), 'schema node is an object');
+  const ref = node.$ref;
+  if (typeof ref !== 'string') return node;
+  assert.ok(ref.startsWith('#/'), `only local references: ${ref}`);
+  let target: unknown = schema;
+  for (const part of ref.slice(2).split('/')) {
+    assert.ok(isRecord(target), `reference ${ref} resolves`);
+    target = target[part];
+  }
+  return resolve(target);
+}
+
+function child(node: Json, ...path: string[]): Json {
+  let current = node;
+  for (const key of path) current = resolve(current[key]);
+  return current;
+}
+
+function propertyNames(node: Json): string[] {
+  const properties = node.properties;
+  assert.ok(isRecord(properties), 'node has properties');
+  return Object.keys(properties).sort();
+}
+
+function sorted(keys: readonly string[]): string[] {
+  return [...keys].sort();
+}
+
+/** Whether validate.ts (through parseScenario, as `spear run file.yaml` does) accepts the text; the problem path when not. */
+function validatorVerdict(text: string): { ok: true } | { ok: false; path: string; message: string } {
+  try {
+    parseScenario(text, 'case.yaml');
+    return { ok: true };
+  } catch (error) {
+    if (error instanceof ScenarioError) return { ok: false, path: error.path, message: error.message };
+    throw error;
+  }
+}
+
+function assertAcceptedByBoth(text: string, label: string): void {
+  const document: unknown = parseYaml(text);
+  assert.ok(validateDocument(document), `${label}: schema rejects it: ${schemaErrors(validateDocument, document)}`);
+  const verdict = validatorVerdict(text);
+  assert.ok(verdict.ok, `${label}: validate.ts rejects it: ${verdict.ok ? '' : verdict.message}`);
+}
+
+describe('scenario JSON Schema', () => {
+  it('is draft 2020-12 and compiles in strict mode', () => {
+    assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
+    assert.equal(typeof validateDocument, 'function');
+  });
+
+  it('has exactly the keys validate.ts accepts, at every level, and rejects the others', () => {
+    const levels: Array<[string, Json, readonly string[]]> = [
+      ['top level', schema, topKeys],
+      ['load', child(schema, 'properties', 'load'), loadKeys],
+      ['requests[]', child(schema, 'properties', 'requests', 'items'), requestKeys],
+      ['load.stages[]', child(child(schema, 'properties', 'load'), 'properties', 'stages', 'items'), stageKeys],
+      ['timeouts', child(schema, 'properties', 'timeouts'), timeoutKeys],
+    ];
+    for (const [label, node, keys] of levels) {
+      assert.deepEqual(propertyNames(node), sorted(keys), `${label}: schema properties match validate.ts`);
+      assert.equal(node.additionalProperties, false, `${label}: unknown keys are rejected`);
+    }
+  });
+
+  it('gives every property a title and a description', () => {
+    const seen = new Set<Json>();
+    const visit = (node: unknown, where: string): void => {
+      if (Array.isArray(node)) {
+        node.forEach((item, index) => visit(item, `${where}[${index}]`));
+        return;
+      }
+      if (!isRecord(node) || seen.has(node)) return;
+      seen.add(node);
+      if (isRecord(node.properties)) {
+        for (const [name, property] of Object.entries(node.properties)) {
+          if (!isRecord(property) || where.includes('contains')) continue;
+          const described = isRecord(property) && typeof property.$ref === 'string' && property.description === undefined ? resolve(property) : property;
+          assert.equal(typeof described.title, 'string', `${where}.${name} has a title`);
+          assert.equal(typeof described.description, 'string', `${where}.${name} has a description`);
+        }
+      }
+      for (const [key, value] of Object.entries(node)) visit(value, `${where}.${key}`);
+    };
+    visit(schema, '#');
+  });
+
+  it('states the same defaults as validate.ts', () => {
+    const load = child(schema, 'properties', 'load');
+    const timeouts = child(schema, 'properties', 'timeouts');
+    const durationDefault = (node: Json, path: string): number => {
+      const value = (node.properties as Json)[path];
+      assert.ok(isRecord(value), `${path} is a property`);
+      const text = value.default;
+      assert.ok(typeof text === 'string' || typeof text === 'number', `${path} states a default`);
+      const ms = parseDurationMs(text);
+      assert.ok(ms !== undefined, `${path} default ${String(text)} parses`);
+      return ms;
+    };
+    assert.equal(durationDefault(schema, 'duration'), defaults.durationMs);
+    assert.equal(durationDefault(schema, 'interval'), defaults.intervalMs);
+    assert.equal(durationDefault(load, 'maxDelay'), defaults.maxDelayMs);
+    assert.equal(durationDefault(timeouts, 'connect'), defaults.connectTimeoutMs);
+    assert.equal(durationDefault(timeouts, 'request'), defaults.requestTimeoutMs);
+    const connections = (load.properties as Json).connections;
+    assert.ok(isRecord(connections) && typeof connections.description === 'string');
+    assert.match(connections.description, new RegExp(`\\b${defaults.connections}\\b.*closed`));
+    assert.match(connections.description, new RegExp(`\\b${defaults.openConnections}\\b.*open`));
+  });
+
+  it('validates every example scenario (examples/*.yaml), as validate.ts does', () => {
+    const folder = join(root, 'examples');
+    const files = existsSync(folder) ? readdirSync(folder).filter((name) => name.endsWith('.yaml') || name.endsWith('.yml')) : [];
+    for (const name of files) assertAcceptedByBoth(readFileSync(join(folder, name), 'utf8'), `examples/${name}`);
+  });
+
+  describe('agrees with validate.ts', () => {
+    const good: Array<[string, string]> = [
+      ['target only', 'target: http://127.0.0.1:8080\n'],
+      ['target with trailing slash and IPv6 host', 'target: "https://[::1]:8443/"\n'],
+      ['closed model with everything', `
+name: case A
+target: http://127.0.0.1:8080
+protocol: http
+duration: 1m30s
+requests:
+  - path: /
+  - method: post
+    path: /login?next=%2F
+    headers: { Content-Type: application/json, X-Retries: 3 }
+    body: { user: alice, tags: [a, b] }
+  - method: PUT
+    path: /raw
+    body: plain text
+load:
+  connections: 1000
+  pipelining: 4
+timeouts:
+  connect: 2s
+  request: 500ms
+thresholds:
+  - p99 < 50ms
+  - p99.9 <= 1s
+  - p999<1m30s
+  - max < 500us
+  - mean < 1.5ms
+  - errors < 1%
+  - errors <= 10
+  - requests >= 1000
+  - rps > 2000.5
+agents: 4
+interval: 2.5
+`],
+      ['numeric durations in seconds', 'target: http://localhost\nduration: 20\ninterval: "0.5"\n'],
+      ['open model, constant rate', `
+target: http://127.0.0.1:8080
+duration: 20s
+load: { rate: 20000/s, connections: 200, maxDelay: 250ms }
+thresholds: [dropped < 0.5%, dropped < 10, p50 < 5ms]
+`],
+      ['open model, stages', `
+target: http://127.0.0.1:8080
+load:
+  startRate: 10/sec
+  maxDelay: 1s
+  stages:
+    - { duration: 30s, rate: 300/m }
+    - { duration: 1m, rate: 5000/s }
+    - { duration: 10s, rate: 0/s }
+`],
+      ['stages without startRate, per-hour rate', 'target: http://127.0.0.1:8080\nload:\n  stages:\n    - { duration: 1h, rate: 3600/h }\n'],
+      ['per-minute rate spelled /min', 'target: http://127.0.0.1:8080\nload: { rate: 120/min }\n'],
+    ];
+    for (const [label, text] of good) {
+      it(`accepts: ${label}`, () => assertAcceptedByBoth(text, label));
+    }
+
+    const base = 'target: http://127.0.0.1:8080\n';
+    /** [label, document, the path validate.ts names] */
+    const bad: Array<[string, string, string]> = [
+      ['unknown top-level key', `${base}users: 10\n`, 'users'],
+      ['misspelled load key', `${base}load: { connection: 10 }\n`, 'load.connection'],
+      ['unknown request key', `${base}requests: [{ path: /, query: x }]\n`, 'requests[0].query'],
+      ['unknown stage key', `${base}load: { stages: [{ duration: 1s, rate: 1/s, hold: 1s }] }\n`, 'load.stages[0].hold'],
+      ['unknown timeouts key', `${base}timeouts: { read: 1s }\n`, 'timeouts.read'],
+      ['missing target', 'duration: 10s\n', 'target'],
+      ['non-URL target', 'target: localhost:8080\n', 'target'],
+      ['ftp target', 'target: ftp://example.com\n', 'target'],
+      ['target with a path', 'target: http://127.0.0.1:8080/api\n', 'target'],
+      ['target with a query', 'target: http://127.0.0.1:8080?x=1\n', 'target'],
+      ['other protocol', `${base}protocol: ws\n`, 'protocol'],
+      ['load.rate: fast', `${base}load: { rate: fast }\n`, 'load.rate'],
+      ['load.rate as a bare number', `${base}load: { rate: 5000 }\n`, 'load.rate'],
+      ['load.rate of zero', `${base}load: { rate: 0/s }\n`, 'load.rate'],
+      ['rate per day', `${base}load: { rate: 5/d }\n`, 'load.rate'],
+      ['rate and stages together', `${base}load: { rate: 10/s, stages: [{ duration: 1s, rate: 5/s }] }\n`, 'load.stages'],
+      ['pipelining with rate', `${base}load: { rate: 10/s, pipelining: 2 }\n`, 'load.pipelining'],
+      ['pipelining with stages', `${base}load: { pipelining: 2, stages: [{ duration: 1s, rate: 5/s }] }\n`, 'load.pipelining'],
+      ['startRate in the closed model', `${base}load: { startRate: 5/s }\n`, 'load.startRate'],
+      ['startRate with a constant rate', `${base}load: { rate: 10/s, startRate: 5/s }\n`, 'load.startRate'],
+      ['maxDelay in the closed model', `${base}load: { connections: 5, maxDelay: 1s }\n`, 'load.maxDelay'],
+      ['duration with stages', `${base}duration: 10s\nload: { stages: [{ duration: 1s, rate: 5/s }] }\n`, 'duration'],
+      ['no stages', `${base}load: { stages: [] }\n`, 'load.stages'],
+      ['every stage at 0/s', `${base}load: { stages: [{ duration: 1s, rate: 0/s }, { duration: 2s, rate: 0/m }] }\n`, 'load.stages'],
+      ['stage without a rate', `${base}load: { stages: [{ duration: 1s }] }\n`, 'load.stages[0]'],
+      ['empty request list', `${base}requests: []\n`, 'requests'],
+      ['method with a space', `${base}requests: [{ method: GE T }]\n`, 'requests[0].method'],
+      ['path without a slash', `${base}requests: [{ path: index.html }]\n`, 'requests[0].path'],
+      ['boolean header value', `${base}requests: [{ headers: { X-Flag: true } }]\n`, 'requests[0].headers.X-Flag'],
+      ['numeric body', `${base}requests: [{ method: POST, body: 42 }]\n`, 'requests[0].body'],
+      ['zero connections', `${base}load: { connections: 0 }\n`, 'load.connections'],
+      ['fractional connections', `${base}load: { connections: 2.5 }\n`, 'load.connections'],
+      ['pipelining above 256', `${base}load: { pipelining: 257 }\n`, 'load.pipelining'],
+      ['300 agents', `${base}agents: 300\n`, 'agents'],
+      ['zero duration', `${base}duration: 0s\n`, 'duration'],
+      ['negative numeric duration', `${base}duration: -5\n`, 'duration'],
+      ['duration with a space', `${base}duration: 10 s\n`, 'duration'],
+      ['duration in days', `${base}duration: 1d\n`, 'duration'],
+      ['zero interval', `${base}interval: 0ms\n`, 'interval'],
+      ['threshold with an unknown metric', `${base}thresholds: [p42 < 5ms]\n`, 'thresholds[0]'],
+      ['latency threshold without a unit', `${base}thresholds: [p99 < 50]\n`, 'thresholds[0]'],
+      ['rps threshold as a percentage', `${base}thresholds: [rps > 5%]\n`, 'thresholds[0]'],
+      ['threshold with ==', `${base}thresholds: [errors == 0]\n`, 'thresholds[0]'],
+      ['threshold as a number', `${base}thresholds: [5]\n`, 'thresholds[0]'],
+      ['thresholds as a mapping', `${base}thresholds: { p99: 5ms }\n`, 'thresholds'],
+    ];
+    for (const [label, text, path] of bad) {
+      it(`rejects: ${label}`, () => {
+        const document: unknown = parseYaml(text);
+        assert.equal(validateDocument(document), false, `${label}: the schema accepts it`);
+        const verdict = validatorVerdict(text);
+        assert.ok(!verdict.ok, `${label}: validate.ts accepts it`);
+        assert.equal(verdict.path, path, `${label}: validate.ts fails elsewhere: ${verdict.message}`);
+      });
+    }
+  });
+
+  describe('unit patterns agree with units.ts and threshold.ts', () => {
+    const positiveDuration = compiled('scenario#/$defs/positiveDuration');
+    const rate = compiled('scenario#/$defs/rate');
+    const positiveRate = compiled('scenario#/$defs/positiveRate');
+    const threshold = compiled('scenario#/$defs/threshold');
+
+    it('durations', () => {
+      const samples: Array<string | number> = [
+        '20s', '1m30s', '250ms', '500us', '500µs', '1h', '2.5s', '1.5m', '0.001us', ' 20s ', '20', '2.5', '0.5', 20, 0.25,
+        '0', '0s', '0ms0s', '0.0', 0, -1, '', ' ', 's', '10 s', '1d', '1.s', '.5s', '-5s', '1e3', '20S', '1m 30s', '5sec',
+        '30s1m', '1s1s', 'ms', '1us2', '1.5.5s',
+      ];
+      for (const sample of samples) {
+        const ms = parseDurationMs(sample);
+        const accepted = ms !== undefined && ms > 0;
+        assert.equal(positiveDuration(sample), accepted, `duration ${JSON.stringify(sample)}: units.ts says ${String(ms)}`);
+      }
+    });
+
+    it('rates', () => {
+      const samples: Array<string | number> = [
+        '5000/s', '300/m', '10/h', '1/sec', '60/min', '0/s', '0.5/s', ' 5 / s ', '5/ s', '0.0/m', '00/h',
+        '5000', 5000, 'fast', '5/d', '5/secs', '-5/s', '5/S', '.5/s', '5./s', '/s', '5/', '5 per s', '1e3/s',
+      ];
+      for (const sample of samples) {
+        const perS = parseRatePerS(sample);
+        assert.equal(rate(sample), perS !== undefined, `rate ${JSON.stringify(sample)}: units.ts says ${String(perS)}`);
+        assert.equal(positiveRate(sample), perS !== undefined && perS > 0, `positive rate ${JSON.stringify(sample)}: units.ts says ${String(perS)}`);
+      }
+    });
+
+    it('thresholds', () => {
+      // Not sampled, because threshold.ts reads numbers with Number() and so
+      // also takes "0x10", "1e3", ".5", "5.", "+5", "-0" and a bare "%" (= 0%),
+      // which the schema, sticking to plain decimals, rejects.
+      const samples = [
+        'p50 < 1ms', 'p75 > 1ms', 'p90 <= 1ms', 'p95 >= 1ms', 'p99 < 50ms', 'p999 < 1s', 'p99.9 < 1s', 'min > 0ms', 'mean < 2.5ms',
+        'max < 1m30s', 'max < 500us', 'p99<50ms', '  p99  <  50ms  ', 'errors < 1%', 'errors < 0.5%', 'errors <= 10', 'dropped < 1%',
+        'dropped < 0', 'rps >= 1000', 'rps > 2000.5', 'requests > 0',
+        'p99 < 50', 'p99 < 50 ms', 'P99 < 50ms', 'p98 < 5ms', 'p99 = 5ms', 'p99 == 5ms', 'p99 =< 5ms', 'p99 < 5msec', 'errors < 1 %',
+        'rps > 5%', 'requests > 5%', 'errors < 1%%', 'errors < abc', 'rps > -5', 'rps', '', 'p99 < 5ms and p90 < 2ms', 'p99. < 5ms',
+        'p99.99 < 5ms', 'errors < 5ms',
+      ];
+      for (const sample of samples) {
+        const parsed = parseThreshold(sample);
+        assert.equal(threshold(sample), typeof parsed !== 'string', `threshold ${JSON.stringify(sample)}: threshold.ts says ${typeof parsed === 'string' ? parsed : 'ok'}`);
+      }
+    });
+  });
+});

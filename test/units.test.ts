@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ArrivalSchedule } from '../src/scenarios/arrival-schedule.js';
+import { parseThreshold } from '../src/scenarios/threshold.js';
+import { parseDurationMs, parseRatePerS } from '../src/scenarios/units.js';
+import { preflightLocal } from '../src/coordinator/preflight.js';
+import { planAgents } from '../src/scenarios/plan.js';
+import { parseScenario } from '../src/scenarios/load.js';
+import { PreflightError } from '../src/errors.js';
+
+test('durations and rates parse the way users type them', () => {
+  assert.equal(parseDurationMs('20s'), 20_000);
+  assert.equal(parseDurationMs('1m30s'), 90_000);
+  assert.equal(parseDurationMs('250ms'), 250);
+  assert.equal(parseDurationMs('1.5h'), 5_400_000);
+  assert.equal(parseDurationMs('500us'), 0.5);
+  assert.equal(parseDurationMs('10'), 10_000);
+  assert.equal(parseDurationMs(3), 3000);
+  for (const bad of ['', 'soon', '10 s', '5x', 's', '1m30']) assert.equal(parseDurationMs(bad), undefined, bad);
+  assert.equal(parseRatePerS('5000/s'), 5000);
+  assert.equal(parseRatePerS('300/m'), 5);
+  assert.equal(parseRatePerS('7200/h'), 2);
+  for (const bad of ['fast', '5000', '/s', '5000/d']) assert.equal(parseRatePerS(bad), undefined, bad);
+});
+
+test('thresholds parse into metric, operator and value', () => {
+  assert.deepEqual(parseThreshold('p99 < 50ms'), { source: 'p99 < 50ms', metric: 'p99', operator: '<', value: 50, percent: false });
+  assert.deepEqual(parseThreshold('p99.9<=1s'), { source: 'p99.9<=1s', metric: 'p999', operator: '<=', value: 1000, percent: false });
+  assert.deepEqual(parseThreshold('errors < 1%'), { source: 'errors < 1%', metric: 'errors', operator: '<', value: 1, percent: true });
+  assert.deepEqual(parseThreshold('rps >= 1000'), { source: 'rps >= 1000', metric: 'rps', operator: '>=', value: 1000, percent: false });
+  assert.equal(parseThreshold('rps > 5%'), 'rps cannot be a percentage, got "5%"');
+  assert.equal(parseThreshold('p99 = 5ms'), 'expected "<metric> <op> <value>" such as "p99 < 50ms", got "p99 = 5ms"');
+});
+
+test('a constant-rate schedule spreads exactly rate × duration arrivals evenly', () => {
+  const schedule = new ArrivalSchedule({ startRatePerS: 100, stages: [{ durationMs: 2000, ratePerS: 100 }] });
+  assert.equal(schedule.total, 200);
+  assert.equal(schedule.timeOfMs(0), 5);
+  assert.equal(schedule.timeOfMs(1), 15);
+  assert.equal(schedule.timeOfMs(199), 1995);
+  assert.equal(schedule.timeOfMs(200), undefined);
+  assert.equal(schedule.firstAtOrAfter(1000), 100);
+});
+
+test('a ramp sends its arrivals in proportion to the rate integral', () => {
+  // 0 → 100/s over 10 s, then 100/s for 10 s: 500 + 1000 arrivals.
+  const schedule = new ArrivalSchedule({ startRatePerS: 0, stages: [{ durationMs: 10_000, ratePerS: 100 }, { durationMs: 10_000, ratePerS: 100 }] });
+  assert.equal(schedule.total, 1500);
+  // Half of the ramp's arrivals (250) come in its last ~2.93 s: N(t) = 5t² → t = √(250/5)·… ; check the inverse directly.
+  for (const k of [0, 10, 249, 499, 500, 1000, 1499]) {
+    const seconds = schedule.timeOfMs(k)! / 1000;
+    const arrivals = seconds <= 10 ? 5 * seconds * seconds : 500 + 100 * (seconds - 10);
+    assert.ok(Math.abs(arrivals - (k + 0.5)) < 1e-6, `k=${k}: N(${seconds}) = ${arrivals}`);
+  }
+  // Times never go backwards.
+  let previous = -1;
+  for (let k = 0; k < schedule.total; k += 1) {
+    const time = schedule.timeOfMs(k)!;
+    assert.ok(time > previous);
+    previous = time;
+  }
+});
+
+test('the plan splits connections evenly and rates in proportion', () => {
+  const scenario = parseScenario('target: http://127.0.0.1:1\nload:\n  connections: 10\n  rate: 900/s\n', 's.yaml');
+  const plans = planAgents(scenario, 4);
+  assert.deepEqual(plans.map((plan) => plan.load.connections), [3, 3, 2, 2]);
+  const rates = plans.map((plan) => (plan.load.model === 'open' ? plan.load.stages[0]!.ratePerS : 0));
+  assert.deepEqual(rates, [270, 270, 180, 180]);
+  // Never an agent without a connection.
+  assert.equal(planAgents(parseScenario('target: http://127.0.0.1:1\nload:\n  connections: 2\n', 's.yaml'), 8).length, 2);
+});
+
+test('preflight refuses more connections per agent than the open-file limit allows, naming the fix', () => {
+  const scenario = parseScenario('target: http://127.0.0.1:1\nload:\n  connections: 30000\n', 's.yaml');
+  assert.throws(() => preflightLocal(planAgents(scenario, 1), 20_000), (error: unknown) => {
+    assert.ok(error instanceof PreflightError);
+    assert.equal(error.message, '30000 connections over 1 agent need 30064 open files per agent, but the open-file limit is 20000: use --agents 2 or more (each agent is a process with its own limit), or raise the hard limit (ulimit -Hn)');
+    return true;
+  });
+  assert.doesNotThrow(() => preflightLocal(planAgents(scenario, 2), 20_000));
+});
