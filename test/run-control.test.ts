@@ -116,3 +116,20 @@ test('Ctrl-C (SIGINT to the process group) stops every agent, drains, and still 
   assert.equal(result.summary.requests, server.received() - before);
   assert.ok(result.summary.durationS < 10);
 });
+
+test('a coordinator killed mid-run leaves no load behind: its agents stop within 5 s', async () => {
+  const run = startRun(['--target', server.url, '-c', '4', '-d', '60s', '--agents', '2', '--quiet']);
+  const agents = await waitFor(() => {
+    const pids = childPids(run.pid);
+    return pids.length === 2 ? pids : undefined;
+  }, 10_000);
+  const before = server.received();
+  await waitFor(() => (server.received() > before ? true : undefined), 10_000);
+  process.kill(run.pid, 'SIGKILL');
+  await run.exit;
+  await sleep(5000);
+  const settled = server.received();
+  await sleep(1000);
+  assert.equal(server.received(), settled, 'requests still arriving 5 s after the coordinator died');
+  for (const pid of agents) assert.throws(() => process.kill(pid, 0), /ESRCH/, `agent ${pid} still alive`);
+});
