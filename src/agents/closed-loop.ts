@@ -24,8 +24,10 @@ export class ClosedLoop implements Driver {
     return this.#inFlight;
   }
 
-  start(startAt: number): void {
-    for (const slot of this.#slots) this.#send(slot, startAt);
+  /** Closed-model latency runs from each actual send, so the barrier time is not needed. */
+  start(): void {
+    const now = performance.now();
+    for (const slot of this.#slots) this.#send(slot, now);
   }
 
   stop(): void {

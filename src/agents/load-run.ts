@@ -76,9 +76,13 @@ export class LoadRun {
 
   #begin(): void {
     if (this.#finished) return;
-    this.#driver.start(performance.now());
+    // Time zero is the agreed start, not when this timer happened to fire: a late
+    // start makes the first arrivals late (and measured so), never shifts the schedule.
+    this.#driver.start(performance.now() - Math.max(0, Date.now() - this.#startEpochMs));
     this.#scheduleInterval();
-    this.#timers.push(setTimeout(() => this.stop(), Math.max(0, this.#startEpochMs + this.#plan.load.durationMs - Date.now())));
+    // Timers may fire a millisecond early; the guard keeps the last arrival (due just before the end) in the run.
+    const endGuardMs = 2;
+    this.#timers.push(setTimeout(() => this.stop(), Math.max(0, this.#startEpochMs + this.#plan.load.durationMs + endGuardMs - Date.now())));
   }
 
   #scheduleInterval(): void {

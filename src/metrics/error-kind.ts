@@ -33,7 +33,6 @@ const kindByCode: Readonly<Record<string, ErrorKind>> = {
   UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'write',
   UND_ERR_HEADERS_TIMEOUT: 'timeout',
   UND_ERR_BODY_TIMEOUT: 'timeout',
-  SPEAR_REQUEST_TIMEOUT: 'timeout',
 };
 
 /** The error's `code` (errno name or undici code), or "UNKNOWN". */
@@ -91,7 +90,6 @@ export function hintFor(code: string): string | undefined {
       return 'the server closed connections mid-request: check its keep-alive limits and error log';
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
-    case 'SPEAR_REQUEST_TIMEOUT':
       return 'responses took longer than timeouts.request: the server is saturated or stalled';
     default:
       return undefined;

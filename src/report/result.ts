@@ -80,7 +80,7 @@ export interface RunResult {
   readonly name: string | undefined;
   readonly startedAt: string;
   readonly endedAt: string;
-  /** True when an agent was lost or failed: the numbers cover the others only. */
+  /** True when an agent was lost or failed: its numbers stop at its last report; the others ran to the end. */
   readonly partial: boolean;
   /** True when the run was stopped early (Ctrl-C). */
   readonly interrupted: boolean;

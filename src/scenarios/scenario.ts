@@ -68,7 +68,11 @@ export interface Threshold {
 export interface Timeouts {
   /** TCP connect (and TLS handshake) budget. */
   readonly connectMs: number;
-  /** Whole-response budget: until the last body byte. */
+  /**
+   * Response budget: the wait for the response head, and then each pause
+   * between body chunks (undici's headersTimeout and bodyTimeout). undici
+   * checks them on a coarse timer, so a timeout fires up to ~1 s late.
+   */
   readonly requestMs: number;
 }
 

@@ -28,8 +28,9 @@ export function parseThreshold(source: string): Threshold | string {
     return { source, metric, operator, value: ms, percent: false };
   }
   const percent = text.endsWith('%');
-  const number = Number(percent ? text.slice(0, -1) : text);
-  if (!Number.isFinite(number) || number < 0) return `${metric} needs a number${shareMetrics.has(metric) ? ' or a percentage' : ''}, got ${JSON.stringify(text)}`;
+  const digits = percent ? text.slice(0, -1) : text;
+  const number = /^\d+(\.\d+)?$/.test(digits) ? Number(digits) : Number.NaN;
+  if (!Number.isFinite(number)) return `${metric} needs a number${shareMetrics.has(metric) ? ' or a percentage' : ''}, got ${JSON.stringify(text)}`;
   if (percent && !shareMetrics.has(metric)) return `${metric} cannot be a percentage, got ${JSON.stringify(text)}`;
   return { source, metric, operator, value: number, percent };
 }

@@ -11,7 +11,9 @@ export const timeoutKeys = ['connect', 'request'] as const;
 
 const durationText = 'a duration such as "20s"';
 const rateText = '"<number>/s"';
-const methodPattern = /^[A-Z]+$/;
+const methodPattern = /^[A-Za-z]+$/;
+/** RFC 9110 token characters. */
+const headerNamePattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Half of the file-descriptor ceiling any one host offers; the preflight checks the real one. */
 const maxConnections = 1_000_000;
 
@@ -62,6 +64,9 @@ function targetOf(value: unknown, check: Checker): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     check.fail(['target'], `expected an http:// or https:// URL, got ${JSON.stringify(text)}`);
   }
+  if (url.username !== '' || url.password !== '' || url.hash !== '') {
+    check.fail(['target'], `expected an origin without credentials or fragment (send credentials as a header under requests), got ${JSON.stringify(text)}`);
+  }
   if (url.pathname !== '/' || url.search !== '') {
     check.fail(['target'], `expected an origin without a path (put paths under requests), got ${JSON.stringify(text)}`);
   }
@@ -76,8 +81,9 @@ function requestsOf(value: unknown, check: Checker): HttpRequestSpec[] {
 
 function requestOf(value: unknown, path: DocPath, check: Checker): HttpRequestSpec {
   const record = check.mapping(value, path, requestKeys);
-  const method = record.method === undefined ? 'GET' : check.string(record.method, [...path, 'method']).toUpperCase();
-  if (!methodPattern.test(method)) check.fail([...path, 'method'], `expected an HTTP method such as "GET", got ${JSON.stringify(record.method)}`);
+  const rawMethod = record.method === undefined ? 'GET' : check.string(record.method, [...path, 'method']);
+  if (!methodPattern.test(rawMethod)) check.fail([...path, 'method'], `expected an HTTP method such as "GET", got ${JSON.stringify(rawMethod)}`);
+  const method = rawMethod.toUpperCase();
   const requestPath = record.path === undefined ? '/' : check.string(record.path, [...path, 'path']);
   if (!requestPath.startsWith('/')) check.fail([...path, 'path'], `expected a path starting with "/", got ${JSON.stringify(requestPath)}`);
   const headers: Record<string, string> = {};
@@ -85,7 +91,10 @@ function requestOf(value: unknown, path: DocPath, check: Checker): HttpRequestSp
     const raw = check.mapping(record.headers, [...path, 'headers'], Object.keys(record.headers ?? {}));
     for (const [name, headerValue] of Object.entries(raw)) {
       const valuePath = [...path, 'headers', name];
-      headers[name.toLowerCase()] = typeof headerValue === 'number' ? String(headerValue) : check.string(headerValue, valuePath);
+      if (!headerNamePattern.test(name)) check.fail(valuePath, `expected a header name made of letters, digits and !#$%&'*+-.^_\`|~, got ${JSON.stringify(name)}`, 'key');
+      const key = name.toLowerCase();
+      if (key in headers) check.fail(valuePath, `header ${JSON.stringify(name)} is given twice (header names ignore case)`, 'key');
+      headers[key] = typeof headerValue === 'number' ? String(headerValue) : check.string(headerValue, valuePath);
     }
   }
   const body = record.body === undefined ? undefined : bodyOf(record.body, [...path, 'body'], check);
@@ -102,9 +111,8 @@ function loadOf(root: Record<string, unknown>, check: Checker): LoadProfile {
   const load = check.mapping(root.load ?? {}, ['load'], loadKeys);
   const open = load.rate !== undefined || load.stages !== undefined;
   if (!open) {
-    for (const key of ['startRate', 'maxDelay'] as const) {
-      if (load[key] !== undefined) check.fail(['load', key], 'only applies to the open model: set load.rate or load.stages too', 'key');
-    }
+    if (load.startRate !== undefined) check.fail(['load', 'startRate'], 'only applies with load.stages (the open model\'s ramps)', 'key');
+    if (load.maxDelay !== undefined) check.fail(['load', 'maxDelay'], 'only applies to the open model: set load.rate or load.stages too', 'key');
     return {
       model: 'closed',
       connections: load.connections === undefined ? defaults.connections : check.integer(load.connections, ['load', 'connections'], 1, maxConnections),

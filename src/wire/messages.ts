@@ -12,7 +12,7 @@ export const wireVersion = 1;
 export interface IntervalCounters {
   /** Responses received, whatever their status. */
   requests: number;
-  /** Response bytes (body and headers as undici reports them: body only). */
+  /** Response bytes: the head (status line and header lines, as received) plus the body. */
   bytesRead: number;
   /** Responses per status code: {"200": 981, "503": 19}. */
   statuses: Record<string, number>;
