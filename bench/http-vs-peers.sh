@@ -1,0 +1,385 @@
+#!/usr/bin/env bash
+# bench/http-vs-peers.sh: spear against wrk and autocannon on one static nginx page.
+#
+# What it measures
+#   Closed-model HTTP/1.1 keep-alive throughput (requests/s) and p99 latency (ms)
+#   of three load generators hitting the same target, one after another:
+#     wrk        wrk -t1 -c N -d D --latency URL         (C, the ceiling)
+#     autocannon autocannon -c N -d D -j URL             (Node, the usual peer)
+#     spear      spear run --target ORIGIN -c N -d D --agents 1 --quiet --out F
+#   plus spear's peak resident memory: the kernel's high-water mark (VmHWM) of the
+#   agent process (the forked child that does the load), sampled every 0.5 s, and
+#   /usr/bin/time -v's "Maximum resident set size" as a cross-check.
+#   The target is nginx (1 worker, pinned to CPU 0, access_log off, a 172-byte page
+#   at / and a 2.5 KB page at /2.5k) with a private config in a temp dir, bound to
+#   127.0.0.1 on a free port. Every client is pinned to CPU 1, so client and server
+#   each get one core and the client's efficiency decides the figures.
+#   For each connection count each tool runs RUNS times (interleaved: wrk,
+#   autocannon, spear, wrk, ...); the table shows the median rps and the median p99.
+#
+# How to run (from anywhere; installs wrk, nginx and time with apt-get if missing,
+# fetches autocannon into the npx cache, never into package.json):
+#   bench/http-vs-peers.sh
+#   RUNS=1 DURATION=5 CONNECTIONS="100" bench/http-vs-peers.sh     # quick look
+#
+# Env knobs (defaults in brackets)
+#   RUNS [3]               runs per tool and connection count
+#   DURATION [10]          seconds per run
+#   CONNECTIONS ["100 1000"] connection counts, space separated
+#   URL_PATH [/]           page to load: / (172 B) or /2.5k (2.5 KB)
+#   AUTOCANNON [autocannon@9]  npx package spec for autocannon
+#   SERVER_CPU [0], CLIENT_CPU [1]  cores for nginx and for the client
+#   KEEP_RAW [0]           1 = keep the temp dir with every raw tool output
+#   IDLE_WAIT [30]         before each run, wait up to this many seconds for the
+#                          machine to be idle (<=10% busy); runs started on a busy
+#                          machine are marked "machine-busy"
+#
+# With the defaults it takes about 2 x 3 x 3 x ~12 s, a little under 4 minutes.
+# Load only ever goes to 127.0.0.1; every run is bounded by `timeout`; Ctrl-C stops
+# the run in flight and nginx, and removes the temp dir.
+set -euo pipefail
+
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-"100 1000"}
+URL_PATH=${URL_PATH:-/}
+AUTOCANNON=${AUTOCANNON:-autocannon@9}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+KEEP_RAW=${KEEP_RAW:-0}
+IDLE_WAIT=${IDLE_WAIT:-30}
+
+TOOLS=(wrk autocannon spear)
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/spear-bench.XXXXXX")
+NGINX_PID=''
+AUTOCANNON_BIN=''
+PORT=''
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "http-vs-peers: $*"; exit 1; }
+
+# ---------------------------------------------------------------- cleanup
+
+cleanup() {
+  local client_pid
+  client_pid=$(cat "$WORK/client.pid" 2>/dev/null || true)
+  if [[ -n $client_pid ]] && kill -TERM "$client_pid" 2>/dev/null; then
+    log "stopping the client in flight (pid $client_pid)"
+    for _ in $(seq 100); do kill -0 "$client_pid" 2>/dev/null || break; sleep 0.2; done
+  fi
+  if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
+    kill -TERM "$NGINX_PID" 2>/dev/null || true
+    wait "$NGINX_PID" 2>/dev/null || true
+  fi
+  if [[ $KEEP_RAW == 1 ]]; then log "raw outputs kept in $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- setup
+
+as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  log "installing $* with apt-get"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_tools() {
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+  [[ -x /usr/bin/time ]] || missing+=(time)
+  command -v taskset >/dev/null || missing+=(util-linux)
+  ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
+  command -v node >/dev/null || die "node is required"
+  [[ -f $REPO/dist/cli.js ]] || (cd "$REPO" && npm run build >&2)
+  # Resolve autocannon's bin inside the npx cache once, so each run starts it
+  # directly (no npm process sitting beside it on the client core).
+  AUTOCANNON_BIN=$(npx -y -p "$AUTOCANNON" -c 'command -v autocannon' 2>/dev/null | tail -n 1)
+  [[ -x $AUTOCANNON_BIN ]] || die "could not fetch $AUTOCANNON with npx"
+  log "wrk: $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2); nginx: $("$(nginx_path)" -v 2>&1 | cut -d/ -f2);" \
+    "autocannon: $("$AUTOCANNON_BIN" --version | head -n 1 | cut -d' ' -f2); spear: $(node "$REPO/bin/spear.js" --version); node: $(node -v)"
+}
+
+nginx_path() { command -v nginx || echo /usr/sbin/nginx; }
+
+free_port() {
+  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
+}
+
+# A 172-byte page and a 2.5 KB (2560-byte) page, like examples/targets/http-target.js.
+write_pages() {
+  mkdir -p "$WORK/www"
+  printf '<html><head><title>spear</title></head><body><p>%s</p></body></html>\n' "$(printf 'x%.0s' $(seq 105))" >"$WORK/www/index.html"
+  printf '<html><body><p>%s</p></body></html>\n' "$(printf 'y%.0s' $(seq 2526))" >"$WORK/www/2.5k"
+  [[ $(wc -c <"$WORK/www/index.html") == 172 && $(wc -c <"$WORK/www/2.5k") == 2560 ]] || die "page sizes are off"
+}
+
+write_nginx_conf() {
+  local nofile user_line=''
+  nofile=$(ulimit -Hn); [[ $nofile == unlimited ]] && nofile=65536
+  # Workers of a root master would drop to "nobody"; keep them as the current user.
+  [[ $(id -u) == 0 ]] && user_line="user $(id -un) $(id -gn);"
+  mkdir -p "$WORK/nginx/logs" "$WORK/nginx/tmp"
+  cat >"$WORK/nginx/nginx.conf" <<EOF
+$user_line
+worker_processes 1;
+worker_rlimit_nofile $nofile;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  default_type text/html;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_timeout 120s;
+  keepalive_requests 1000000;
+  open_file_cache max=16 inactive=60s;
+  client_body_temp_path $WORK/nginx/tmp/body;
+  proxy_temp_path $WORK/nginx/tmp/proxy;
+  fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+  uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+  scgi_temp_path $WORK/nginx/tmp/scgi;
+  server {
+    listen 127.0.0.1:$PORT backlog=4096;
+    root $WORK/www;
+    index index.html;
+  }
+}
+EOF
+}
+
+start_nginx() {
+  PORT=$(free_port)
+  write_pages
+  write_nginx_conf
+  taskset -c "$SERVER_CPU" "$(nginx_path)" \
+    -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log" &
+  NGINX_PID=$!
+  local size
+  for _ in $(seq 50); do
+    size=$(node -e 'fetch(process.argv[1]).then(r => r.text()).then(t => console.log(t.length), () => {})' "$(target_url)" 2>/dev/null || true)
+    [[ -n $size ]] && break
+    kill -0 "$NGINX_PID" 2>/dev/null || die "nginx exited: $(cat "$WORK/nginx/logs/error.log")"
+    sleep 0.1
+  done
+  [[ -n $size ]] || die "nginx did not answer on $(target_url)"
+  log "nginx pid $NGINX_PID on CPU $SERVER_CPU serving $(target_url) ($size bytes); clients on CPU $CLIENT_CPU"
+}
+
+origin() { echo "http://127.0.0.1:$PORT"; }
+target_url() { echo "$(origin)$URL_PATH"; }
+
+# ---------------------------------------------------------------- clients
+# Each run_<tool> CONNS OUTFILE runs the tool once and prints "rps p99_ms [errors]".
+
+# Runs a client on the client core under `timeout` (which signals its whole process
+# group, so spear's agent too), in the background with its pid in client.pid so
+# that cleanup can stop it on Ctrl-C; `client` also waits for it.
+client_start() {
+  timeout -k 10 $((DURATION + 60)) taskset -c "$CLIENT_CPU" "$@" &
+  echo $! >"$WORK/client.pid"
+}
+client_wait() {
+  local pid status=0
+  pid=$(cat "$WORK/client.pid")
+  wait "$pid" || status=$?
+  rm -f "$WORK/client.pid"
+  return "$status"
+}
+client() { client_start "$@"; client_wait; }
+
+# wrk prints e.g. "     99%   12.34ms" and "Requests/sec:  45678.90".
+parse_wrk() {
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) return v * 0.001; if (v ~ /ms$/) return v * 1;
+      if (v ~ /m$/) return v * 60000; if (v ~ /s$/) return v * 1000; return v
+    }
+    $1 == "99%" { p99 = ms($2) }
+    $1 == "Requests/sec:" { rps = $2 }
+    /Socket errors|Non-2xx/ { sub(/^ +/, ""); errors = errors $0 "; " }
+    END { if (rps == "" || p99 == "") exit 1; printf "%s %s %s\n", rps, p99, errors }
+  ' "$1"
+}
+
+run_wrk() {
+  client wrk -t1 -c "$1" -d "${DURATION}s" --latency "$(target_url)" >"$2" 2>&1 || true
+  parse_wrk "$2"
+}
+
+# shellcheck disable=SC2016  # JS template literals, not shell
+parse_autocannon() {
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const rps = r.duration > 0 ? r.requests.total / r.duration : r.requests.average;
+    const bad = r.errors + r.timeouts + r.non2xx;
+    console.log(rps.toFixed(2), r.latency.p99, bad ? `errors=${r.errors} timeouts=${r.timeouts} non2xx=${r.non2xx}` : "");
+  ' "$1"
+}
+
+run_autocannon() {
+  client "$AUTOCANNON_BIN" -c "$1" -d "$DURATION" -j "$(target_url)" >"$2" 2>"$2.stderr" || true
+  parse_autocannon "$2"
+}
+
+# Only for URL_PATH other than /: --target takes an origin, paths go in a scenario.
+spear_scenario() {
+  printf 'requests:\n  - path: "%s"\n' "$URL_PATH" >"$WORK/scenario.yaml"
+  echo "$WORK/scenario.yaml"
+}
+
+# shellcheck disable=SC2016  # JS template literals, not shell
+parse_spear() {
+  node -e '
+    const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).summary;
+    const notes = [];
+    if (s.errors.total > 0) notes.push(`errors=${JSON.stringify(s.errorCodes)} status=${s.errors.status}`);
+    if (s.maxConnections !== Number(process.argv[2])) notes.push(`maxConnections=${s.maxConnections}`);
+    console.log(s.rps.toFixed(2), s.latencyMs.p99, notes.join(" "));
+  ' "$1" "$2"
+}
+
+# Peak RSS of spear's agent (the forked child running dist/agents/agent-main.js):
+# every 0.5 s, read its VmHWM, the kernel's own high-water mark, so no peak between
+# samples is missed; the largest is kept in OUTFILE, in kB.
+descendants() { local pid; for pid in $(pgrep -P "$1"); do echo "$pid"; descendants "$pid"; done; }
+
+sample_agent_rss() {
+  local root=$1 out=$2 peak=0 pid hwm
+  echo 0 >"$out"
+  while kill -0 "$root" 2>/dev/null; do
+    for pid in $(descendants "$root"); do
+      grep -qs agent-main "/proc/$pid/cmdline" || continue
+      hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+      if [[ -n $hwm ]] && ((hwm > peak)); then peak=$hwm; echo "$peak" >"$out"; fi
+    done
+    sleep 0.5
+  done
+}
+
+run_spear() {
+  local conns=$1 out=$2 scenario=() status=0 client_pid sampler_pid parsed time_kb
+  [[ $URL_PATH == / ]] || scenario=("$(spear_scenario)")
+  # timeout -> /usr/bin/time -> spear coordinator (taskset execs node) -> agent
+  client_start /usr/bin/time -v -o "$out.time" \
+    node "$REPO/bin/spear.js" run "${scenario[@]}" --target "$(origin)" -c "$conns" -d "${DURATION}s" \
+    --agents 1 --quiet --out "$out" >"$out.stdout" 2>"$out.stderr"
+  client_pid=$(cat "$WORK/client.pid")
+  sample_agent_rss "$client_pid" "$out.rss" >/dev/null &
+  sampler_pid=$!
+  client_wait || status=$?
+  wait "$sampler_pid" || true
+  ((status == 0)) || log "  spear exited $status: $(tail -n 3 "$out.stderr" | tr '\n' ' ')"
+  [[ -s $out ]] || return 1
+  parsed=$(parse_spear "$out" "$conns")
+  time_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$out.time")
+  echo "$parsed rss_agent_kb=$(cat "$out.rss") rss_time_kb=$time_kb"
+}
+
+# ---------------------------------------------------------------- runs and report
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# Busy share (0-100) of all CPUs over one second, from /proc/stat.
+cpu_busy_pct() {
+  local before after
+  before=$(head -n 1 /proc/stat); sleep 1; after=$(head -n 1 /proc/stat)
+  echo "$before $after" | awk '{ n = NF / 2; for (i = 2; i <= n; i++) total += $(i + n) - $i
+    idle = $(5 + n) - $5 + $(6 + n) - $6; printf "%d\n", (total > 0 ? 100 * (total - idle) / total : 0) }'
+}
+
+# Waits (up to IDLE_WAIT s) for the machine to be idle, so a test suite or build
+# running beside the benchmark does not skew a run; returns 1 if it never was.
+wait_for_idle() {
+  local busy=0
+  for _ in $(seq "$IDLE_WAIT"); do
+    busy=$(cpu_busy_pct); busy=${busy:-100}
+    ((busy <= 10)) && return 0
+  done
+  log "  machine still ${busy}% busy after ${IDLE_WAIT}s (other processes); this run may read low"
+  return 1
+}
+
+# Appends "conns tool run rps p99 notes..." lines to $WORK/runs.txt.
+run_all() {
+  local conns run tool line note
+  : >"$WORK/runs.txt"
+  for conns in $CONNECTIONS; do
+    for run in $(seq "$RUNS"); do
+      for tool in "${TOOLS[@]}"; do
+        note=''
+        wait_for_idle || note=' machine-busy'
+        # not in $(...): the main shell must wait itself so that Ctrl-C/TERM act at once
+        if "run_$tool" "$conns" "$WORK/$tool-c$conns-r$run.out" >"$WORK/line"; then
+          line="$(<"$WORK/line")$note"
+          log "$(printf 'c=%-5s run %s/%s  %-10s %s' "$conns" "$run" "$RUNS" "$tool" "$line")"
+          echo "$conns $tool $run $line" >>"$WORK/runs.txt"
+        else
+          log "c=$conns run $run/$RUNS  $tool FAILED (see ${tool}-c$conns-r$run.out*; KEEP_RAW=1 keeps them)"
+        fi
+      done
+    done
+  done
+}
+
+# field N of the runs of TOOL at CONNS, median over runs
+med() { awk -v c="$1" -v t="$2" -v f="$3" '$1 == c && $2 == t { print $f }' "$WORK/runs.txt" | median; }
+# median of a key=value note (kB) of spear's runs, in MB
+med_kv() {
+  awk -v c="$1" -v k="$2" '$1 == c && $2 == "spear" { for (i = 6; i <= NF; i++) if (index($i, k "=") == 1) print substr($i, length(k) + 2) }' "$WORK/runs.txt" |
+    median | awk '{ printf "%.1f", $1 / 1024 }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "nan" || b == "nan") print "n/a"; else printf "%.2f", a / b }'; }
+verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "n/a") print "  "; else if ((op == ">=" && v + 0 >= t) || (op == "<=" && v + 0 <= t)) print "ok"; else print "MISS" }'; }
+
+print_report() {
+  local conns tool
+  echo
+  echo "http-vs-peers: $(target_url) on nginx (CPU $SERVER_CPU), clients on CPU $CLIENT_CPU, ${DURATION}s x $RUNS runs, medians"
+  echo
+  printf '%-6s %-11s %12s %10s %14s %14s\n' conns tool rps "p99 ms" "agent RSS MB" "time -v MB"
+  for conns in $CONNECTIONS; do
+    for tool in "${TOOLS[@]}"; do
+      if [[ $tool == spear ]]; then
+        printf '%-6s %-11s %12.0f %10.2f %14s %14s\n' "$conns" "$tool" "$(med "$conns" "$tool" 4)" "$(med "$conns" "$tool" 5)" \
+          "$(med_kv "$conns" rss_agent_kb)" "$(med_kv "$conns" rss_time_kb)"
+      else
+        printf '%-6s %-11s %12.0f %10.2f\n' "$conns" "$tool" "$(med "$conns" "$tool" 4)" "$(med "$conns" "$tool" 5)"
+      fi
+    done
+  done
+  echo
+  echo "ratios (target in brackets; ok / MISS)"
+  printf '%-6s %-22s %-26s %-22s %-18s %-18s\n' conns "spear/wrk rps [>=0.6]" "spear/autocannon rps" "spear/wrk p99 [<=2]" "spear/ac p99" "RSS MB [<=150]"
+  for conns in $CONNECTIONS; do
+    local rw ra pw pa rss ac_target=''
+    rw=$(ratio "$(med "$conns" spear 4)" "$(med "$conns" wrk 4)")
+    ra=$(ratio "$(med "$conns" spear 4)" "$(med "$conns" autocannon 4)")
+    pw=$(ratio "$(med "$conns" spear 5)" "$(med "$conns" wrk 5)")
+    pa=$(ratio "$(med "$conns" spear 5)" "$(med "$conns" autocannon 5)")
+    rss=$(med_kv "$conns" rss_agent_kb)
+    [[ $conns == 1000 ]] && ac_target="[>=1.4] $(verdict "$ra" '>=' 1.4)"
+    printf '%-6s %-22s %-26s %-22s %-18s %-18s\n' "$conns" "$rw $(verdict "$rw" '>=' 0.6)" "$ra $ac_target" \
+      "$pw $(verdict "$pw" '<=' 2)" "$pa" "$rss $(verdict "$rss" '<=' 150)"
+  done
+  echo
+  echo "per-run figures (conns tool run rps p99_ms notes):"
+  sed 's/^/  /' "$WORK/runs.txt"
+}
+
+main() {
+  [[ $URL_PATH == /* ]] || die "URL_PATH must start with /"
+  ensure_tools
+  start_nginx
+  run_all
+  print_report
+}
+
+main "$@"
