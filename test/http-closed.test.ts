@@ -64,3 +64,25 @@ test('request list: connections rotate through every request', async () => {
   for (const path of ['/a', '/b', '/c']) assert.ok((server.paths.get(path) ?? 0) > 10, `${path}: ${server.paths.get(path)}`);
   assert.match(run.stdout, /Requests\/sec: +\d/);
 });
+
+test('chunked responses, HEAD requests, pipelining and servers closing connections are framed exactly', async () => {
+  const { writeFile } = await import('node:fs/promises');
+  // Pipelined requests behind a `connection: close` would be lost by design, so closes and pipelining are tested apart.
+  for (const [behaviour, pipelining] of [[{ chunked: true, closeEvery: 25 }, 1], [{ chunked: true }, 3]] as const) {
+    const framing = await startHttpServer(behaviour);
+    try {
+      const scenario = join(dir.path, 'framing.yaml');
+      await writeFile(scenario, `target: ${framing.url}\nduration: 1s\nload:\n  connections: 8\n  pipelining: ${pipelining}\nrequests:\n  - path: /get\n  - method: HEAD\n    path: /head\n`);
+      const out = join(dir.path, 'framing.json');
+      const run = await runSpear(['run', scenario, '--agents', '2', '--quiet', '--out', out]);
+      assert.equal(run.code, 0, run.stderr);
+      const result = await readResult(out);
+      assert.ok(result.summary.requests > 100);
+      assert.equal(result.summary.errors.total, 0, JSON.stringify(result.summary.errorCodes));
+      assert.equal(result.summary.requests, framing.received());
+      assert.ok((framing.paths.get('/head') ?? 0) > 10);
+    } finally {
+      await framing.close();
+    }
+  }
+});

@@ -19,6 +19,7 @@ const kindByCode: Readonly<Record<string, ErrorKind>> = {
   EHOSTUNREACH: 'connect',
   ETIMEDOUT: 'connect',
   UND_ERR_CONNECT_TIMEOUT: 'connect',
+  SPEAR_CONNECT_TIMEOUT: 'connect',
   ERR_TLS_CERT_ALTNAME_INVALID: 'connect',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'connect',
   SELF_SIGNED_CERT_IN_CHAIN: 'connect',
@@ -29,10 +30,12 @@ const kindByCode: Readonly<Record<string, ErrorKind>> = {
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'read',
   UND_ERR_RES_EXCEEDED_MAX_SIZE: 'read',
   UND_ERR_INFO: 'read',
+  SPEAR_SOCKET_CLOSED: 'read',
   EPIPE: 'write',
   UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'write',
   UND_ERR_HEADERS_TIMEOUT: 'timeout',
   UND_ERR_BODY_TIMEOUT: 'timeout',
+  SPEAR_REQUEST_TIMEOUT: 'timeout',
 };
 
 /** The error's `code` (errno name or undici code), or "UNKNOWN". */
@@ -85,11 +88,14 @@ export function hintFor(code: string): string | undefined {
       return 'local port already in use: ephemeral ports are exhausted or held in TIME_WAIT; reuse connections or add source addresses';
     case 'ETIMEDOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'SPEAR_CONNECT_TIMEOUT':
       return 'connects timed out: the server\'s listen backlog is likely full and dropping SYNs (raise its backlog and net.core.somaxconn) or the host is unreachable';
     case 'ECONNRESET':
+    case 'SPEAR_SOCKET_CLOSED':
       return 'the server closed connections mid-request: check its keep-alive limits and error log';
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
+    case 'SPEAR_REQUEST_TIMEOUT':
       return 'responses took longer than timeouts.request: the server is saturated or stalled';
     default:
       return undefined;

@@ -12,6 +12,10 @@ export interface HttpBehaviour {
    * the first request until the window ends (a server that stalls mid-run).
    */
   readonly stall?: { readonly afterMs: number; readonly forMs: number };
+  /** Send bodies chunked (no content-length). */
+  readonly chunked?: boolean;
+  /** Answer every Nth request with `connection: close` and close the connection. */
+  readonly closeEvery?: number;
 }
 
 /** A real HTTP server on 127.0.0.1, port 0, that counts every request it receives. */
@@ -38,6 +42,13 @@ export async function startHttpServer(behaviour: HttpBehaviour = {}): Promise<Co
   let received = 0;
   let firstAt: number | undefined;
   const respond = (response: ServerResponse): void => {
+    if (behaviour.closeEvery !== undefined && received % behaviour.closeEvery === 0) response.setHeader('connection', 'close');
+    if (behaviour.chunked === true) {
+      response.writeHead(status, { 'content-type': 'text/plain' });
+      response.write(body.subarray(0, 50));
+      response.end(body.subarray(50));
+      return;
+    }
     response.writeHead(status, { 'content-type': 'text/plain', 'content-length': body.length });
     response.end(body);
   };
