@@ -36,7 +36,7 @@ test('closed model, 2 agents: spear counts exactly the requests the server recei
   // Every interval is present and the timeline adds up to the total.
   assert.equal(result.timeline.reduce((sum, entry) => sum + entry.requests, 0), result.summary.requests);
   assert.ok(result.timeline.length >= 2);
-  // Bytes: 172-byte bodies plus the header section undici parsed.
+  // Bytes on the wire: 172-byte bodies plus each response head.
   assert.ok(result.summary.bytesRead > 172 * result.summary.requests);
 });
 

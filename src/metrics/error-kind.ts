@@ -18,27 +18,19 @@ const kindByCode: Readonly<Record<string, ErrorKind>> = {
   ENETUNREACH: 'connect',
   EHOSTUNREACH: 'connect',
   ETIMEDOUT: 'connect',
-  UND_ERR_CONNECT_TIMEOUT: 'connect',
   SPEAR_CONNECT_TIMEOUT: 'connect',
   ERR_TLS_CERT_ALTNAME_INVALID: 'connect',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'connect',
   SELF_SIGNED_CERT_IN_CHAIN: 'connect',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'connect',
   CERT_HAS_EXPIRED: 'connect',
-  UND_ERR_SOCKET: 'read',
   ECONNRESET: 'read',
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'read',
-  UND_ERR_RES_EXCEEDED_MAX_SIZE: 'read',
-  UND_ERR_INFO: 'read',
   SPEAR_SOCKET_CLOSED: 'read',
   EPIPE: 'write',
-  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'write',
-  UND_ERR_HEADERS_TIMEOUT: 'timeout',
-  UND_ERR_BODY_TIMEOUT: 'timeout',
   SPEAR_REQUEST_TIMEOUT: 'timeout',
 };
 
-/** The error's `code` (errno name or undici code), or "UNKNOWN". */
+/** The error's `code` (an errno name, `HPE_*` from the response parser, or a `SPEAR_*` code), or "UNKNOWN". */
 export function errorCodeOf(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'code' in error) {
     const code = (error as { code: unknown }).code;
@@ -87,14 +79,11 @@ export function hintFor(code: string): string | undefined {
     case 'EADDRINUSE':
       return 'local port already in use: ephemeral ports are exhausted or held in TIME_WAIT; reuse connections or add source addresses';
     case 'ETIMEDOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
     case 'SPEAR_CONNECT_TIMEOUT':
       return 'connects timed out: the server\'s listen backlog is likely full and dropping SYNs (raise its backlog and net.core.somaxconn) or the host is unreachable';
     case 'ECONNRESET':
     case 'SPEAR_SOCKET_CLOSED':
       return 'the server closed connections mid-request: check its keep-alive limits and error log';
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
     case 'SPEAR_REQUEST_TIMEOUT':
       return 'responses took longer than timeouts.request: the server is saturated or stalled';
     default:

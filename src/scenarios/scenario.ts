@@ -69,9 +69,9 @@ export interface Timeouts {
   /** TCP connect (and TLS handshake) budget. */
   readonly connectMs: number;
   /**
-   * Response budget: the wait for the response head, and then each pause
-   * between body chunks (undici's headersTimeout and bodyTimeout). undici
-   * checks them on a coarse timer, so a timeout fires up to ~1 s late.
+   * Whole-exchange budget: from the send until the last byte of the response.
+   * Checked by one sweep per agent every tenth of the budget (at most every
+   * second), so a timeout fires up to 10% late.
    */
   readonly requestMs: number;
 }
