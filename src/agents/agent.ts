@@ -2,6 +2,8 @@ import { ExitCode, messageOf, PreflightError, SpearError } from '../errors.js';
 import { spearVersion } from '../version.js';
 import { wireVersion, type AgentMessage, type CoordinatorMessage } from '../wire/messages.js';
 import type { Transport } from '../wire/transport.js';
+import { connectionsOf } from '../scenarios/plan.js';
+import { CoordinatorClock, testClockSkewMs } from '../sessions/clock.js';
 import { fdsNeeded, readFdLimit } from './fd-limit.js';
 import { LoadRun } from './load-run.js';
 
@@ -15,6 +17,7 @@ export type CoordinatorLink = Transport<AgentMessage, CoordinatorMessage>;
 export function serveCoordinator(link: CoordinatorLink): Promise<void> {
   return new Promise((resolve) => {
     const fdLimit = readFdLimit();
+    let clock = new CoordinatorClock();
     let run: LoadRun | undefined;
     let agentId = -1;
 
@@ -37,15 +40,16 @@ export function serveCoordinator(link: CoordinatorLink): Promise<void> {
             if (message.wireVersion !== wireVersion) {
               throw new SpearError('E_WIRE_VERSION', `coordinator speaks wire version ${message.wireVersion}, this agent ${wireVersion} (spear ${spearVersion}): run the same spear version on both`, ExitCode.agent);
             }
-            const needed = fdsNeeded(message.plan.load.connections);
+            const needed = fdsNeeded(connectionsOf(message.plan));
             if (fdLimit !== null && needed > fdLimit) {
-              throw new PreflightError(`agent ${message.plan.agentId} needs ${needed} open files for ${message.plan.load.connections} connections but its limit is ${fdLimit}: use more agents (--agents) or raise the hard limit (ulimit -Hn)`);
+              throw new PreflightError(`agent ${message.plan.agentId} needs ${needed} open files for ${connectionsOf(message.plan)} connections but its limit is ${fdLimit}: use more agents (--agents) or raise the hard limit (ulimit -Hn)`);
             }
             agentId = message.plan.agentId;
+            clock = new CoordinatorClock(testClockSkewMs(agentId));
             run = new LoadRun(message.plan, {
               interval: (interval) => link.send(interval),
               finished: () => link.send({ type: 'done', agentId }),
-            });
+            }, clock);
             link.send({ type: 'planned', agentId });
             return;
           }
@@ -55,6 +59,14 @@ export function serveCoordinator(link: CoordinatorLink): Promise<void> {
             return;
           case 'stop':
             run?.stop();
+            return;
+          case 'ping': {
+            const nowUs = clock.localUs();
+            link.send({ type: 'pong', id: message.id, receivedUs: nowUs, sentUs: nowUs });
+            return;
+          }
+          case 'clock':
+            clock.correct(message.offsetUs, message.uncertaintyUs);
             return;
         }
       } catch (error) {

@@ -1,12 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { Recorder } from '../metrics/recorder.js';
-import { protocolNamed } from '../protocols/registry.js';
-import type { ClientPool, ExchangeListener } from '../protocols/protocol.js';
 import type { AgentPlan } from '../scenarios/plan.js';
+import type { CoordinatorClock } from '../sessions/clock.js';
+import { UserFleet } from '../sessions/user-fleet.js';
 import type { IntervalMessage } from '../wire/messages.js';
-import { ClosedLoop } from './closed-loop.js';
-import type { Driver } from './driver.js';
-import { OpenLoop } from './open-loop.js';
+import { RequestWorkload } from './request-workload.js';
+import type { Workload } from './workload.js';
 
 /** What a run tells its owner: each interval, then the end (after the last interval). */
 export interface LoadRunEvents {
@@ -14,20 +13,16 @@ export interface LoadRunEvents {
   finished(): void;
 }
 
-/** Grace beyond the request timeout before in-flight exchanges are cut at the end. */
-const drainGraceMs = 1000;
-
 /**
- * One agent's load for one plan: the client pool, its driver, the recorder
- * and the interval clock. Interval boundaries are fixed to the agreed start
+ * One agent's load for one plan: the workload (request load or virtual
+ * users), the recorder and the interval clock. Interval boundaries are fixed to the agreed start
  * time (wall clock) so every agent's interval N covers the same span.
  */
 export class LoadRun {
   readonly #plan: AgentPlan;
   readonly #events: LoadRunEvents;
   readonly #recorder = new Recorder();
-  readonly #pool: ClientPool;
-  readonly #driver: Driver;
+  readonly #workload: Workload;
   #startEpochMs = 0;
   #index = 0;
   #intervalStartMs = 0;
@@ -36,17 +31,10 @@ export class LoadRun {
   #stopping = false;
   #finished = false;
 
-  constructor(plan: AgentPlan, events: LoadRunEvents) {
+  constructor(plan: AgentPlan, events: LoadRunEvents, clock: CoordinatorClock) {
     this.#plan = plan;
     this.#events = events;
-    // The pool needs a listener before the driver (which needs the pool's slots) exists.
-    const listener: ExchangeListener = {
-      completed: (slot, status, bytes, error) => this.#driver.completed(slot, status, bytes, error),
-    };
-    this.#pool = protocolNamed('http').createPool(plan, listener);
-    this.#driver = plan.load.model === 'closed'
-      ? new ClosedLoop(this.#pool.slots, this.#recorder)
-      : new OpenLoop(this.#pool.slots, this.#recorder, plan.load);
+    this.#workload = plan.protocol === 'http' ? new RequestWorkload(plan, this.#recorder) : new UserFleet(plan, this.#recorder, clock);
   }
 
   /** Starts load at wall-clock `atMs` (this host's clock) and stops it after the plan's duration. */
@@ -60,25 +48,24 @@ export class LoadRun {
   stop(): void {
     if (this.#stopping) return;
     this.#stopping = true;
-    this.#driver.stop();
-    const bound = this.#plan.timeouts.requestMs + this.#plan.timeouts.connectMs + drainGraceMs;
-    this.#timers.push(setTimeout(() => void this.#finish(), bound));
-    this.#driver.onDrained(() => void this.#finish());
+    this.#workload.stop();
+    this.#timers.push(setTimeout(() => void this.#finish(), this.#workload.drainBoundMs));
+    this.#workload.onDrained(() => void this.#finish());
   }
 
   /** Stops at once (the coordinator is gone): closes every connection, sends nothing more. */
   async abort(): Promise<void> {
     this.#finished = true;
-    this.#driver.stop();
+    this.#workload.stop();
     this.#clearTimers();
-    await this.#pool.close();
+    await this.#workload.close();
   }
 
   #begin(): void {
     if (this.#finished) return;
     // Time zero is the agreed start, not when this timer happened to fire: a late
     // start makes the first arrivals late (and measured so), never shifts the schedule.
-    this.#driver.start(performance.now() - Math.max(0, Date.now() - this.#startEpochMs));
+    this.#workload.start(performance.now() - Math.max(0, Date.now() - this.#startEpochMs));
     this.#scheduleInterval();
     // Timers may fire a millisecond early; the guard keeps the last arrival (due just before the end) in the run.
     const endGuardMs = 2;
@@ -94,8 +81,9 @@ export class LoadRun {
   }
 
   #emitInterval(endMs: number): void {
-    this.#driver.account(performance.now());
-    const { counters, histograms } = this.#recorder.takeInterval(this.#driver.inFlight, this.#pool.openConnections());
+    this.#workload.account(performance.now());
+    const { counters, histograms } = this.#recorder.takeInterval(this.#workload.inFlight, this.#workload.openConnections());
+    const sessions = this.#workload.takeSessionReport();
     this.#events.interval({
       type: 'interval',
       agentId: this.#plan.agentId,
@@ -104,6 +92,7 @@ export class LoadRun {
       endMs,
       counters,
       histograms,
+      ...(sessions === undefined ? {} : { sessions }),
     });
     this.#index += 1;
     this.#intervalStartMs = endMs;
@@ -113,7 +102,7 @@ export class LoadRun {
     if (this.#finished) return;
     this.#finished = true;
     this.#clearTimers();
-    await this.#pool.close();
+    await this.#workload.close();
     this.#emitInterval(Math.max(Date.now(), this.#intervalStartMs));
     this.#events.finished();
   }

@@ -1,8 +1,9 @@
 import { AgentError, PreflightError, SpearError, ExitCode } from '../errors.js';
-import type { AgentPlan } from '../scenarios/plan.js';
+import { connectionsOf, type AgentPlan } from '../scenarios/plan.js';
 import { wireVersion, type AgentMessage, type CoordinatorMessage, type IntervalMessage, type ReadyMessage } from '../wire/messages.js';
 import type { Transport } from '../wire/transport.js';
 import type { AgentStatus } from '../report/result.js';
+import { hostClockUs } from '../sessions/clock.js';
 
 export type AgentLink = Transport<CoordinatorMessage, AgentMessage>;
 
@@ -14,6 +15,15 @@ export interface AgentHandleEvents {
 }
 
 type Phase = 'connecting' | 'ready' | 'planned' | 'running' | 'ended';
+
+/** The coordinator's estimate of an agent's clock: agent minus coordinator, and its error bound (half the best round trip). */
+export interface ClockEstimate {
+  readonly offsetUs: number;
+  readonly uncertaintyUs: number;
+}
+
+/** A ping the agent has not answered within this long is skipped. */
+const pingTimeoutMs = 1000;
 
 /**
  * The coordinator's view of one agent: its phase, the last time it spoke,
@@ -33,6 +43,9 @@ export class AgentHandle {
   #phase: Phase = 'connecting';
   #waiter: { until: Phase; resolve: () => void; reject: (error: Error) => void } | undefined;
   #ready: ReadyMessage | undefined;
+  #pingId = 0;
+  #pong: { id: number; resolve: (sample: { t2: number; t3: number; t4: number }) => void } | undefined;
+  clock: ClockEstimate | undefined;
 
   constructor(id: number, label: string, link: AgentLink, events: AgentHandleEvents) {
     this.id = id;
@@ -63,9 +76,53 @@ export class AgentHandle {
 
   /** Sends the agent its slice and waits until it accepted it (preflight passed). */
   async plan(plan: AgentPlan, timeoutMs: number): Promise<void> {
-    this.connections = plan.load.connections;
+    this.connections = connectionsOf(plan);
     this.#link.send({ type: 'plan', wireVersion, plan });
     await this.#waitFor('planned', timeoutMs, 'did not accept its plan');
+  }
+
+  /**
+   * Estimates the agent's clock offset NTP-style from `samples` sequential
+   * ping exchanges: offset = ((t2 − t1) + (t3 − t4)) / 2 from the sample
+   * with the smallest round trip, whose half bounds the error. Sends the
+   * estimate to the agent (it stamps broadcasts in the coordinator's clock).
+   */
+  async syncClock(samples: number): Promise<ClockEstimate | undefined> {
+    let best: ClockEstimate | undefined;
+    let bestRtt = Number.POSITIVE_INFINITY;
+    for (let sample = 0; sample < samples && !this.ended; sample += 1) {
+      const t1 = hostClockUs();
+      const reply = await this.#ping();
+      if (reply === undefined) continue;
+      const rtt = reply.t4 - t1 - (reply.t3 - reply.t2);
+      if (rtt < bestRtt) {
+        bestRtt = rtt;
+        best = { offsetUs: Math.round((reply.t2 - t1 + (reply.t3 - reply.t4)) / 2), uncertaintyUs: Math.max(1, Math.ceil(rtt / 2)) };
+      }
+    }
+    if (best === undefined || this.ended) return undefined;
+    // Keep the better of the old and new estimates' bounds only when the new one is much worse (a busy moment).
+    if (this.clock === undefined || best.uncertaintyUs <= 4 * this.clock.uncertaintyUs) this.clock = best;
+    this.#link.send({ type: 'clock', offsetUs: this.clock.offsetUs, uncertaintyUs: this.clock.uncertaintyUs });
+    return this.clock;
+  }
+
+  #ping(): Promise<{ t2: number; t3: number; t4: number } | undefined> {
+    const id = ++this.#pingId;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pong = undefined;
+        resolve(undefined);
+      }, pingTimeoutMs);
+      this.#pong = {
+        id,
+        resolve: (sample) => {
+          clearTimeout(timer);
+          resolve(sample);
+        },
+      };
+      this.#link.send({ type: 'ping', id });
+    });
   }
 
   start(atMs: number): void {
@@ -109,6 +166,14 @@ export class AgentHandle {
       case 'failed':
         this.#end('failed', `${this.label}: ${message.message}`, failureError(message.code, message.message));
         return;
+      case 'pong': {
+        const t4 = hostClockUs();
+        const pong = this.#pong;
+        if (pong?.id !== message.id) return;
+        this.#pong = undefined;
+        pong.resolve({ t2: message.receivedUs, t3: message.sentUs, t4 });
+        return;
+      }
     }
   }
 

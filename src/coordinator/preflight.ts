@@ -1,6 +1,6 @@
 import { fdReserve, fdsNeeded, readFdLimit } from '../agents/fd-limit.js';
 import { PreflightError } from '../errors.js';
-import type { AgentPlan } from '../scenarios/plan.js';
+import { connectionsOf, type AgentPlan } from '../scenarios/plan.js';
 
 /**
  * Refuses, before any process starts, a plan that local agents cannot hold:
@@ -10,10 +10,10 @@ import type { AgentPlan } from '../scenarios/plan.js';
  */
 export function preflightLocal(plans: readonly AgentPlan[], fdLimit: number | null = readFdLimit()): void {
   if (fdLimit === null) return;
-  const largest = Math.max(...plans.map((plan) => plan.load.connections));
+  const largest = Math.max(...plans.map(connectionsOf));
   const needed = fdsNeeded(largest);
   if (needed <= fdLimit) return;
-  const total = plans.reduce((sum, plan) => sum + plan.load.connections, 0);
+  const total = plans.reduce((sum, plan) => sum + connectionsOf(plan), 0);
   const perAgent = fdLimit - fdReserve;
   const agentsNeeded = Math.ceil(total / Math.max(1, perAgent));
   throw new PreflightError(

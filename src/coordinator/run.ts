@@ -5,6 +5,7 @@ import { planAgents } from '../scenarios/plan.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import type { IntervalMessage } from '../wire/messages.js';
 import type { AgentHandle, AgentHandleEvents } from './agent-handle.js';
+import { BroadcastLedger } from './broadcast-ledger.js';
 import { spawnLocalAgent } from './local-agents.js';
 import { preflightLocal } from './preflight.js';
 
@@ -31,6 +32,10 @@ const planTimeoutMs = 15_000;
 /** Agents start together this long after the last one accepted its plan. */
 const startDelayMs = 250;
 const watchdogPeriodMs = 500;
+/** Clock probes before the start, and every resync period during the run. */
+const clockSamplesAtStart = 12;
+const clockSamplesLater = 8;
+const clockResyncMs = 15_000;
 
 /**
  * Runs a scenario on local agents and returns the merged result: plan,
@@ -43,6 +48,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const plans = planAgents(scenario, options.agents);
   preflightLocal(plans);
   const merger = new RunMerger(plans.map((plan) => plan.agentId));
+  const ledger = new BroadcastLedger(scenario.protocol === 'http' ? true : scenario.broadcast.includeSender);
   const emitClosed = (closed: MergedInterval[]): void => {
     for (const interval of closed) options.events?.interval?.(interval);
   };
@@ -54,6 +60,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const events: AgentHandleEvents = {
     interval: (message) => {
       options.events?.agentInterval?.(message);
+      if (message.sessions !== undefined) ledger.add(message.agentId, message.sessions);
       emitClosed(merger.add(message));
     },
     ended: (handle) => {
@@ -67,6 +74,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   try {
     await Promise.all(handles.map((handle) => handle.ready(readyTimeoutMs)));
     await Promise.all(handles.map((handle, index) => handle.plan(plans[index]!, planTimeoutMs)));
+    await Promise.all(handles.map((handle) => handle.syncClock(clockSamplesAtStart)));
   } catch (error) {
     for (const handle of handles) handle.release();
     throw error;
@@ -83,10 +91,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   };
   options.stop?.addEventListener('abort', onStop, { once: true });
   const watchdog = setInterval(() => loseSilentAgents(handles, scenario), watchdogPeriodMs);
+  const resync = setInterval(() => {
+    for (const handle of handles) if (handle.running) void handle.syncClock(clockSamplesLater);
+  }, clockResyncMs);
   try {
     await allEnded;
   } finally {
     clearInterval(watchdog);
+    clearInterval(resync);
     options.stop?.removeEventListener('abort', onStop);
     for (const handle of handles) handle.release();
   }
@@ -96,8 +108,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   return buildResult(
     scenario,
     merger,
-    handles.map((handle) => ({ id: handle.id, pid: handle.pid, status: handle.status, reason: handle.reason, connections: handle.connections })),
+    handles.map((handle) => ({ id: handle.id, pid: handle.pid, status: handle.status, reason: handle.reason, connections: handle.connections, clock: handle.clock })),
     interrupted,
+    ledger,
   );
 }
 

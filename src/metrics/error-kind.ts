@@ -1,10 +1,12 @@
 /**
- * Stable error kinds, wrk's split and one more: connect, read, write,
- * timeout, other. A response with a non-2xx/3xx status is not an error of
+ * Stable error kinds: wrk's split (connect, read, write, timeout) and, for
+ * long connections, handshake (upgrade or Socket.IO connect refused),
+ * disconnect (an open connection dropped) and flow (a step's expectation
+ * failed); other for the rest. A response with a non-2xx/3xx status is not an error of
  * these kinds; it is counted per status code (`status` in the summary).
  * Classification reads `err.code` only, never the message.
  */
-export const errorKinds = ['connect', 'read', 'write', 'timeout', 'other'] as const;
+export const errorKinds = ['connect', 'read', 'write', 'timeout', 'handshake', 'disconnect', 'flow', 'other'] as const;
 export type ErrorKind = (typeof errorKinds)[number];
 
 const kindByCode: Readonly<Record<string, ErrorKind>> = {
@@ -28,6 +30,19 @@ const kindByCode: Readonly<Record<string, ErrorKind>> = {
   SPEAR_SOCKET_CLOSED: 'read',
   EPIPE: 'write',
   SPEAR_REQUEST_TIMEOUT: 'timeout',
+  SPEAR_EXPECT_TIMEOUT: 'timeout',
+  SPEAR_ACK_TIMEOUT: 'timeout',
+  UND_ERR_CONNECT_TIMEOUT: 'connect',
+  UND_ERR_HEADERS_TIMEOUT: 'timeout',
+  UND_ERR_BODY_TIMEOUT: 'timeout',
+  UND_ERR_SOCKET: 'read',
+  SPEAR_EIO_HANDSHAKE: 'handshake',
+  SPEAR_CONNECT_ERROR: 'handshake',
+  SPEAR_PING_TIMEOUT: 'disconnect',
+  SPEAR_SERVER_CLOSED: 'disconnect',
+  SPEAR_EXPECT_MISMATCH: 'flow',
+  SPEAR_CAPTURE_MISSING: 'flow',
+  SPEAR_HTTP_STATUS: 'flow',
 };
 
 /** The error's `code` (an errno name, `HPE_*` from the response parser, or a `SPEAR_*` code), or "UNKNOWN". */
@@ -44,6 +59,7 @@ export function errorKindOf(code: string): ErrorKind {
   const kind = kindByCode[code];
   if (kind !== undefined) return kind;
   if (code.startsWith('HPE_')) return 'read';
+  if (code.startsWith('UPGRADE_')) return 'handshake';
   return 'other';
 }
 
@@ -51,6 +67,11 @@ export function errorKindOf(code: string): ErrorKind {
 export function errorKey(error: unknown): string {
   const code = errorCodeOf(error);
   return `${errorKindOf(code)}:${code}`;
+}
+
+/** Counter key for an error counted under a given kind (a dropped connection is a disconnect whatever its errno). */
+export function errorKeyAs(kind: ErrorKind, error: unknown): string {
+  return `${kind}:${errorCodeOf(error)}`;
 }
 
 /** Splits a counter key back into kind and code. */
@@ -86,6 +107,10 @@ export function hintFor(code: string): string | undefined {
       return 'the server closed connections mid-request: check its keep-alive limits and error log';
     case 'SPEAR_REQUEST_TIMEOUT':
       return 'responses took longer than timeouts.request: the server is saturated or stalled';
+    case 'SPEAR_PING_TIMEOUT':
+      return 'the server stopped sending Engine.IO heartbeats: it is overloaded (check its CPU around its ping cycle) or the link dropped';
+    case 'SPEAR_EXPECT_TIMEOUT':
+      return 'an expected event did not arrive within its timeout: check the event name and the server log';
     default:
       return undefined;
   }

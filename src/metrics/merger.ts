@@ -1,5 +1,7 @@
-import type { IntervalCounters, IntervalMessage } from '../wire/messages.js';
+import type { IntervalCounters, IntervalMessage, SessionCounters } from '../wire/messages.js';
 import { addCounters, emptyCounters } from './counters.js';
+import { SessionMerger } from './session-merger.js';
+import { addSessionCounters, emptySessionCounters } from './session-recorder.js';
 import { createHistogram, decodeHistogram, encodeHistogram, summarizeMs, type Histogram, type LatencySummaryMs } from './histogram.js';
 
 /** One interval merged over every agent that reported it. */
@@ -12,6 +14,8 @@ export interface MergedInterval {
   readonly latencyMs: LatencySummaryMs;
   /** The merged latency histogram of this interval, encoded. */
   readonly latency: string;
+  /** Long-connection counters of this interval (gauges summed over agents); undefined for request runs. */
+  readonly sessions: SessionCounters | undefined;
 }
 
 interface OpenInterval {
@@ -20,6 +24,7 @@ interface OpenInterval {
   agents: number;
   readonly counters: IntervalCounters;
   readonly latency: Histogram;
+  sessions: SessionCounters | undefined;
 }
 
 /**
@@ -35,6 +40,8 @@ export class RunMerger {
   readonly serviceTime: Histogram = createHistogram();
   readonly totals: IntervalCounters = emptyCounters();
   readonly byAgent = new Map<number, IntervalCounters>();
+  /** Long-connection totals and histograms (empty for request runs). */
+  readonly sessions = new SessionMerger();
   /** Largest sum of open connections seen in one interval. */
   maxConnections = 0;
   startMs = Number.POSITIVE_INFINITY;
@@ -62,12 +69,13 @@ export class RunMerger {
     this.totals.connections = connections;
     const agent = this.byAgent.get(message.agentId);
     if (agent !== undefined) addCounters(agent, message.counters);
+    this.sessions.add(message);
     this.startMs = Math.min(this.startMs, message.startMs);
     this.endMs = Math.max(this.endMs, message.endMs);
 
     let open = this.#open.get(message.index);
     if (open === undefined) {
-      open = { startMs: message.startMs, endMs: message.endMs, agents: 0, counters: emptyCounters(), latency: createHistogram() };
+      open = { startMs: message.startMs, endMs: message.endMs, agents: 0, counters: emptyCounters(), latency: createHistogram(), sessions: undefined };
       this.#open.set(message.index, open);
     }
     open.startMs = Math.min(open.startMs, message.startMs);
@@ -75,6 +83,7 @@ export class RunMerger {
     open.agents += 1;
     addCounters(open.counters, message.counters);
     open.latency.add(latency);
+    if (message.sessions !== undefined) addSessionCounters(open.sessions ??= emptySessionCounters(), message.sessions.counters);
     this.#lastIndex.set(message.agentId, message.index);
     return this.#closeReady();
   }
@@ -111,6 +120,7 @@ export class RunMerger {
     const open = this.#open.get(index)!;
     this.#open.delete(index);
     this.maxConnections = Math.max(this.maxConnections, open.counters.connections);
+    if (open.sessions !== undefined) this.sessions.gauges(open.sessions);
     const merged: MergedInterval = {
       index,
       startMs: open.startMs,
@@ -119,6 +129,7 @@ export class RunMerger {
       counters: open.counters,
       latencyMs: summarizeMs(open.latency),
       latency: encodeHistogram(open.latency),
+      sessions: open.sessions,
     };
     this.#closed.push(merged);
     return merged;

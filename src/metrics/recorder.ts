@@ -36,6 +36,11 @@ export class Recorder {
     this.#errors.set(key, (this.#errors.get(key) ?? 0) + 1);
   }
 
+  /** Counts one failure under an exact "kind:CODE" key. */
+  failureKey(key: string): void {
+    this.#errors.set(key, (this.#errors.get(key) ?? 0) + 1);
+  }
+
   /** Open model: `count` more arrivals came due. */
   schedule(count: number): void {
     this.#scheduled += count;

@@ -1,4 +1,4 @@
-import type { AgentPlan } from '../scenarios/plan.js';
+import type { HttpPlan } from '../scenarios/plan.js';
 
 /**
  * One request-at-a-time lane on a connection: a connection with pipelining p
@@ -37,5 +37,5 @@ export interface ClientPool {
 /** A load protocol: turns a plan into a pool of slots. Knows nothing of histograms, pacing or the wire. */
 export interface Protocol {
   readonly name: string;
-  createPool(plan: AgentPlan, listener: ExchangeListener): ClientPool;
+  createPool(plan: HttpPlan, listener: ExchangeListener): ClientPool;
 }

@@ -2,9 +2,12 @@ import { badStatuses, transportErrors } from '../metrics/counters.js';
 import { errorKinds, hintFor, parseErrorKey, type ErrorKind } from '../metrics/error-kind.js';
 import { encodeHistogram, summarizeMs, type LatencySummaryMs } from '../metrics/histogram.js';
 import type { MergedInterval, RunMerger } from '../metrics/merger.js';
+import type { BroadcastLedger } from '../coordinator/broadcast-ledger.js';
+import type { ClockEstimate } from '../coordinator/agent-handle.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { spearVersion } from '../version.js';
 import type { IntervalCounters } from '../wire/messages.js';
+import { summarizeSessions, type BroadcastResult, type ConnectionSummary } from './session-summary.js';
 import { evaluateThresholds, type ThresholdResult } from './thresholds.js';
 
 /** Version of the result file format (docs/result-format.md). Bumped on incompatible change. */
@@ -13,7 +16,7 @@ export const resultVersion = 1;
 export type ErrorCounts = Record<ErrorKind | 'status' | 'total', number>;
 
 export interface Summary {
-  readonly model: 'closed' | 'open';
+  readonly model: 'closed' | 'open' | 'users';
   /** Start barrier to the last agent's last interval, seconds. */
   readonly durationS: number;
   /** Responses received, whatever their status. */
@@ -38,6 +41,15 @@ export interface Summary {
   readonly maxConnections: number;
   /** Cause and fix for the error codes seen, one line each. */
   readonly hints: readonly string[];
+  /** Long-connection runs only: connections opened, failed, dropped, reconnected. */
+  readonly connections?: ConnectionSummary | undefined;
+  /** Long-connection runs only: TCP + upgrade + Socket.IO handshake. */
+  readonly connectMs?: LatencySummaryMs | undefined;
+  /** Long-connection runs only: from an emit/send to its ack or awaited reply. */
+  readonly replyMs?: LatencySummaryMs | undefined;
+  readonly messages?: { readonly sent: number; readonly received: number } | undefined;
+  /** Runs whose flow sends stamped broadcasts: delivery accounting across agents. */
+  readonly broadcast?: BroadcastResult | undefined;
 }
 
 export interface TimelineEntry {
@@ -57,6 +69,17 @@ export interface TimelineEntry {
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
   /** This interval's merged latency histogram (V2 compressed base64). */
   readonly histogram: string;
+  /** Long-connection runs only. */
+  readonly sessions?: {
+    readonly connected: number;
+    readonly joined: number;
+    readonly opened: number;
+    readonly failed: number;
+    readonly disconnects: number;
+    readonly reconnects: number;
+    readonly messagesReceived: number;
+    readonly delivered: number;
+  } | undefined;
 }
 
 export type AgentStatus = 'ok' | 'lost' | 'failed';
@@ -71,6 +94,8 @@ export interface AgentEntry {
   readonly requests: number;
   readonly errors: number;
   readonly bytesRead: number;
+  /** The agent's clock offset to the coordinator's (agent minus coordinator) and its error bound. */
+  readonly clock: { readonly offsetMs: number; readonly uncertaintyMs: number } | undefined;
 }
 
 export interface RunResult {
@@ -87,7 +112,14 @@ export interface RunResult {
   readonly scenario: Scenario;
   readonly summary: Summary;
   readonly thresholds: readonly ThresholdResult[];
-  readonly histograms: { readonly latency: string; readonly serviceTime: string };
+  readonly histograms: {
+    readonly latency: string;
+    readonly serviceTime: string;
+    /** Long-connection runs only. */
+    readonly connect?: string | undefined;
+    readonly reply?: string | undefined;
+    readonly delivery?: string | undefined;
+  };
   readonly timeline: readonly TimelineEntry[];
   readonly agents: readonly AgentEntry[];
 }
@@ -99,14 +131,19 @@ export interface AgentOutcome {
   readonly status: AgentStatus;
   readonly reason: string | undefined;
   readonly connections: number;
+  readonly clock: ClockEstimate | undefined;
 }
 
 /** Builds the result from the merged data. Pure apart from encoding histograms. */
-export function buildResult(scenario: Scenario, merger: RunMerger, agents: readonly AgentOutcome[], interrupted: boolean): RunResult {
+export function buildResult(
+  scenario: Scenario, merger: RunMerger, agents: readonly AgentOutcome[], interrupted: boolean, ledger?: BroadcastLedger,
+): RunResult {
   const timeline = merger.timeline().map(timelineEntry);
   const startMs = Number.isFinite(merger.startMs) ? merger.startMs : Date.now();
   const endMs = Math.max(merger.endMs, startMs);
-  const summary = summarize(scenario, merger, (endMs - startMs) / 1000);
+  const base = summarize(scenario, merger, (endMs - startMs) / 1000);
+  const sessions = scenario.protocol !== 'http' && ledger !== undefined ? summarizeSessions(scenario, merger.sessions, ledger, agents, startMs) : undefined;
+  const summary: Summary = sessions === undefined ? base : { ...base, ...sessions };
   return {
     format: 'spear-result',
     version: resultVersion,
@@ -119,7 +156,15 @@ export function buildResult(scenario: Scenario, merger: RunMerger, agents: reado
     scenario,
     summary,
     thresholds: evaluateThresholds(scenario.thresholds, summary),
-    histograms: { latency: encodeHistogram(merger.latency), serviceTime: encodeHistogram(merger.serviceTime) },
+    histograms: {
+      latency: encodeHistogram(merger.latency),
+      serviceTime: encodeHistogram(merger.serviceTime),
+      ...(sessions === undefined ? {} : {
+        connect: encodeHistogram(merger.sessions.connect),
+        reply: encodeHistogram(merger.sessions.reply),
+        delivery: encodeHistogram(merger.sessions.delivery),
+      }),
+    },
     timeline,
     agents: agents.map((agent) => agentEntry(agent, merger.byAgent.get(agent.id))),
   };
@@ -150,7 +195,7 @@ function summarize(scenario: Scenario, merger: RunMerger, durationS: number): Su
 }
 
 function errorCounts(counters: IntervalCounters): ErrorCounts {
-  const counts = { connect: 0, read: 0, write: 0, timeout: 0, other: 0, status: badStatuses(counters), total: 0 };
+  const counts = { connect: 0, read: 0, write: 0, timeout: 0, handshake: 0, disconnect: 0, flow: 0, other: 0, status: badStatuses(counters), total: 0 };
   for (const [key, count] of Object.entries(counters.errors)) counts[parseErrorKey(key).kind] += count;
   counts.total = errorKinds.reduce((sum, kind) => sum + counts[kind], counts.status);
   return counts;
@@ -185,6 +230,18 @@ function timelineEntry(interval: MergedInterval): TimelineEntry {
     connections: counters.connections,
     latencyMs: { p50: interval.latencyMs.p50, p90: interval.latencyMs.p90, p99: interval.latencyMs.p99, max: interval.latencyMs.max },
     histogram: interval.latency,
+    ...(interval.sessions === undefined ? {} : {
+      sessions: {
+        connected: interval.sessions.connected,
+        joined: interval.sessions.joined,
+        opened: interval.sessions.opened,
+        failed: interval.sessions.failed,
+        disconnects: interval.sessions.disconnects,
+        reconnects: interval.sessions.reconnects,
+        messagesReceived: interval.sessions.messagesReceived,
+        delivered: interval.sessions.delivered,
+      },
+    }),
   };
 }
 
@@ -198,5 +255,6 @@ function agentEntry(agent: AgentOutcome, counters: IntervalCounters | undefined)
     requests: counters?.requests ?? 0,
     errors: counters === undefined ? 0 : transportErrors(counters),
     bytesRead: counters?.bytesRead ?? 0,
+    clock: agent.clock === undefined ? undefined : { offsetMs: agent.clock.offsetUs / 1000, uncertaintyMs: agent.clock.uncertaintyUs / 1000 },
   };
 }

@@ -1,3 +1,4 @@
+import { errorKinds } from '../metrics/error-kind.js';
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { RunResult } from './result.js';
 
@@ -35,17 +36,28 @@ export function renderTextSummary(result: RunResult): string {
   const load = scenario.load;
   const shape = load.model === 'closed'
     ? `closed model, ${load.connections} connections${load.pipelining > 1 ? ` (pipelining ${load.pipelining})` : ''}`
-    : `open model, ${load.stages.length === 1 ? `${round(load.stages[0]?.ratePerS ?? 0)}/s` : `${load.stages.length} stages`} over up to ${load.connections} connections`;
+    : load.model === 'open'
+      ? `open model, ${load.stages.length === 1 ? `${round(load.stages[0]?.ratePerS ?? 0)}/s` : `${load.stages.length} stages`} over up to ${load.connections} connections`
+      : `${scenario.protocol} users, ${load.users} held ${formatMs(load.holdMs)}`;
   const lines: string[] = [];
   lines.push(`spear ${result.spearVersion}: ${shape}, ${result.agents.length} agent${result.agents.length === 1 ? '' : 's'}, ${scenario.target}${result.interrupted ? ' (interrupted)' : ''}`);
-  lines.push(...latencyRows(load.model === 'open' ? 'Latency (corrected)' : 'Latency', summary.latencyMs));
-  if (load.model === 'open') lines.push(...latencyRows('Service time', summary.serviceTimeMs));
-  lines.push(`  ${summary.requests} requests in ${summary.durationS.toFixed(2)}s, ${formatBytes(summary.bytesRead)} read`);
-  lines.push(`Requests/sec: ${summary.rps.toFixed(2)}`);
-  lines.push(`Transfer/sec: ${formatBytes(summary.transferPerS)}`);
+  if (load.model === 'users') {
+    lines.push(...sessionLines(result));
+    if (summary.requests > 0) {
+      lines.push(...latencyRows('HTTP steps', summary.latencyMs));
+      lines.push(`  ${summary.requests} flow HTTP requests`);
+    }
+  } else {
+    lines.push(...latencyRows(load.model === 'open' ? 'Latency (corrected)' : 'Latency', summary.latencyMs));
+    if (load.model === 'open') lines.push(...latencyRows('Service time', summary.serviceTimeMs));
+    lines.push(`  ${summary.requests} requests in ${summary.durationS.toFixed(2)}s, ${formatBytes(summary.bytesRead)} read`);
+    lines.push(`Requests/sec: ${summary.rps.toFixed(2)}`);
+    lines.push(`Transfer/sec: ${formatBytes(summary.transferPerS)}`);
+  }
   const errors = summary.errors;
   if (errors.total > 0) {
-    lines.push(`  Errors: connect ${errors.connect}, read ${errors.read}, write ${errors.write}, timeout ${errors.timeout}, other ${errors.other}; non-2xx/3xx responses ${errors.status}`);
+    const kinds = errorKinds.filter((kind) => errors[kind] > 0 || ['connect', 'read', 'write', 'timeout'].includes(kind));
+    lines.push(`  Errors: ${kinds.map((kind) => `${kind} ${errors[kind]}`).join(', ')}; non-2xx/3xx responses ${errors.status}`);
     for (const [key, count] of Object.entries(summary.errorCodes).sort((a, b) => b[1] - a[1])) lines.push(`    ${key.padEnd(36)} ${count}`);
     for (const hint of summary.hints) lines.push(`    hint: ${hint}`);
   }
@@ -65,6 +77,26 @@ export function renderTextSummary(result: RunResult): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+function sessionLines(result: RunResult): string[] {
+  const { summary } = result;
+  const lines: string[] = [];
+  const connections = summary.connections;
+  if (connections !== undefined) {
+    const all = connections.timeToAllConnectedMs === null ? 'not every user connected' : `all ${connections.users} connected after ${formatMs(connections.timeToAllConnectedMs)}`;
+    lines.push(`  Connections: ${connections.opened} opened, ${connections.failed} failed, ${connections.disconnects} dropped, ${connections.reconnects} reconnected; peak ${connections.peak}; ${all}`);
+  }
+  if (summary.connectMs !== undefined && summary.connectMs.count > 0) lines.push(...latencyRows('Connect', summary.connectMs));
+  if (summary.replyMs !== undefined && summary.replyMs.count > 0) lines.push(...latencyRows('Reply', summary.replyMs));
+  if (summary.messages !== undefined) lines.push(`  Messages: ${summary.messages.sent} sent, ${summary.messages.received} received in ${summary.durationS.toFixed(2)}s`);
+  const broadcast = summary.broadcast;
+  if (broadcast !== undefined) {
+    lines.push(...latencyRows('Delivery', broadcast.latencyMs));
+    lines.push(`  Broadcasts: ${broadcast.sent} sent, ${broadcast.expected} deliveries expected, ${broadcast.delivered} delivered, ${broadcast.lost} lost, ${broadcast.late} late, ${broadcast.duplicated} duplicated, ${broadcast.outOfOrder} out of order, ${broadcast.nonMember} to non-members`);
+    lines.push(`  Time to first member p99 ${formatMs(broadcast.firstMemberMs.p99)}, to last member p99 ${formatMs(broadcast.lastMemberMs.p99)}; clock uncertainty ±${formatMs(broadcast.clockUncertaintyMs)}`);
+  }
+  return lines;
 }
 
 function round(value: number): number {

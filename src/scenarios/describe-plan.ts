@@ -1,6 +1,6 @@
 import { ArrivalSchedule } from './arrival-schedule.js';
-import { planAgents } from './plan.js';
-import type { Scenario } from './scenario.js';
+import { connectionsOf, planAgents } from './plan.js';
+import type { Scenario, SessionScenario } from './scenario.js';
 import { formatDurationMs } from './units.js';
 
 /** What `spear validate` prints: the scenario as understood, and each agent's slice. Pure. */
@@ -9,10 +9,13 @@ export function describePlan(scenario: Scenario, agentCount: number, file: strin
   const load = scenario.load;
   const lines = [`${file}: ok${scenario.name === undefined ? '' : ` (${scenario.name})`}`];
   lines.push(`  target      ${scenario.target}`);
-  lines.push(`  requests    ${scenario.requests.map((request) => `${request.method} ${request.path}`).join(', ')}`);
-  if (load.model === 'closed') {
+  if (scenario.protocol !== 'http') {
+    lines.push(...describeSessions(scenario));
+  } else if (load.model === 'closed') {
+    lines.push(`  requests    ${scenario.requests.map((request) => `${request.method} ${request.path}`).join(', ')}`);
     lines.push(`  load        closed model: ${load.connections} connections${load.pipelining > 1 ? `, pipelining ${load.pipelining}` : ''} for ${formatDurationMs(load.durationMs)}`);
-  } else {
+  } else if (load.model === 'open') {
+    lines.push(`  requests    ${scenario.requests.map((request) => `${request.method} ${request.path}`).join(', ')}`);
     const first = load.stages[0];
     const constant = load.stages.length === 1 && first !== undefined && first.ratePerS === load.startRatePerS;
     const shape = constant
@@ -25,9 +28,22 @@ export function describePlan(scenario: Scenario, agentCount: number, file: strin
   lines.push(`  agents      ${plans.length} local agent process${plans.length === 1 ? '' : 'es'}, reporting every ${formatDurationMs(scenario.intervalMs)}`);
   for (const plan of plans) {
     const rate = plan.load.model === 'open' ? `, ${round(plan.load.stages[plan.load.stages.length - 1]?.ratePerS ?? 0)}/s at the end` : '';
-    lines.push(`    agent ${plan.agentId}: ${plan.load.connections} connection${plan.load.connections === 1 ? '' : 's'}${rate}`);
+    const held = connectionsOf(plan);
+    const noun = plan.protocol === 'http' ? 'connection' : 'user';
+    lines.push(`    agent ${plan.agentId}: ${held} ${noun}${held === 1 ? '' : 's'}${rate}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+function describeSessions(scenario: SessionScenario): string[] {
+  const load = scenario.load;
+  const ramp = load.stages.map((stage) => `to ${stage.users} over ${formatDurationMs(stage.durationMs)}`).join(', then ');
+  const lines = [`  load        ${load.users} ${scenario.protocol} users: ${ramp}, then held ${formatDurationMs(load.holdMs)}`];
+  lines.push(`  flow        ${scenario.flow.map((step) => step.kind).join(' → ')}`);
+  lines.push(`  groups      ${scenario.groups.size} users per group (${Math.ceil(load.users / scenario.groups.size)} groups)`);
+  const policy = scenario.reconnect;
+  lines.push(`  reconnect   ${policy === undefined ? 'off' : `up to ${policy.attempts} attempts, backoff ${formatDurationMs(policy.initialDelayMs)} doubling to ${formatDurationMs(policy.maxDelayMs)}, jittered`}`);
+  return lines;
 }
 
 function round(value: number): number {

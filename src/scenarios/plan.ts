@@ -1,36 +1,100 @@
-import type { HttpRequestSpec, LoadProfile, Scenario, Timeouts } from './scenario.js';
+import type { BroadcastSpec, ConnectionSpec, Groups, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from './flow.js';
+import type { HttpRequestSpec, HttpScenario, LoadProfile, Scenario, SessionScenario, Timeouts } from './scenario.js';
 
-/** One agent's share of the run: everything it needs, nothing it doesn't. JSON-safe. */
-export interface AgentPlan {
+/** What every agent's share of a run has. JSON-safe. */
+interface PlanBase {
   readonly agentId: number;
   readonly agentCount: number;
   readonly target: string;
-  readonly requests: readonly HttpRequestSpec[];
-  readonly load: LoadProfile;
   readonly timeouts: Timeouts;
   readonly intervalMs: number;
 }
 
+/** One agent's share of an HTTP run: its connections and its part of the rate. */
+export interface HttpPlan extends PlanBase {
+  readonly protocol: 'http';
+  readonly requests: readonly HttpRequestSpec[];
+  readonly load: LoadProfile;
+}
+
 /**
- * Splits a scenario over `agentCount` agents. Connections are divided as
- * evenly as integers allow and rates in proportion to each agent's
- * connections, so every connection carries the same load. Never plans an
- * agent with no connection: fewer agents are used instead. Pure.
+ * One agent's share of a long-connection run. `load` is the whole run's
+ * (global user counts): this agent holds the users whose index i satisfies
+ * i mod agentCount = agentId, so every group and the connect rate spread
+ * evenly over agents.
  */
+export interface SessionPlan extends PlanBase {
+  readonly protocol: 'ws' | 'socketio';
+  readonly load: UsersLoad;
+  readonly flow: readonly Step[];
+  readonly groups: Groups;
+  readonly reconnect: ReconnectPolicy | undefined;
+  readonly broadcast: BroadcastSpec;
+  readonly connection: ConnectionSpec;
+  readonly socketio: SocketIoSpec;
+}
+
+export type AgentPlan = HttpPlan | SessionPlan;
+
+/** Splits a scenario over `agentCount` agents; never plans an agent with nothing to do. Pure. */
 export function planAgents(scenario: Scenario, agentCount: number): AgentPlan[] {
+  return scenario.protocol === 'http' ? planHttp(scenario, agentCount) : planSessions(scenario, agentCount);
+}
+
+/** Connections (or users) an agent's plan holds at most. */
+export function connectionsOf(plan: AgentPlan): number {
+  if (plan.protocol === 'http') return plan.load.connections;
+  return usersOfAgent(plan.load.users, plan.agentId, plan.agentCount);
+}
+
+/** How many of `users` global users agent `agentId` of `agentCount` holds. */
+export function usersOfAgent(users: number, agentId: number, agentCount: number): number {
+  return Math.floor(users / agentCount) + (agentId < users % agentCount ? 1 : 0);
+}
+
+/**
+ * Connections are divided as evenly as integers allow and rates in
+ * proportion to each agent's connections, so every connection carries the
+ * same load.
+ */
+function planHttp(scenario: HttpScenario, agentCount: number): HttpPlan[] {
   const total = scenario.load.connections;
   const count = Math.max(1, Math.min(agentCount, total));
-  const plans: AgentPlan[] = [];
+  const plans: HttpPlan[] = [];
   for (let agentId = 0; agentId < count; agentId += 1) {
     const connections = Math.floor(total / count) + (agentId < total % count ? 1 : 0);
     plans.push({
       agentId,
       agentCount: count,
       target: scenario.target,
-      requests: scenario.requests,
-      load: sliceLoad(scenario.load, connections, connections / total),
       timeouts: scenario.timeouts,
       intervalMs: scenario.intervalMs,
+      protocol: 'http',
+      requests: scenario.requests,
+      load: sliceLoad(scenario.load, connections, connections / total),
+    });
+  }
+  return plans;
+}
+
+function planSessions(scenario: SessionScenario, agentCount: number): SessionPlan[] {
+  const count = Math.max(1, Math.min(agentCount, scenario.load.users));
+  const plans: SessionPlan[] = [];
+  for (let agentId = 0; agentId < count; agentId += 1) {
+    plans.push({
+      agentId,
+      agentCount: count,
+      target: scenario.target,
+      timeouts: scenario.timeouts,
+      intervalMs: scenario.intervalMs,
+      protocol: scenario.protocol,
+      load: scenario.load,
+      flow: scenario.flow,
+      groups: scenario.groups,
+      reconnect: scenario.reconnect,
+      broadcast: scenario.broadcast,
+      connection: scenario.connection,
+      socketio: scenario.socketio,
     });
   }
   return plans;

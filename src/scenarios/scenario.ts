@@ -4,6 +4,8 @@
  * rate in arrivals per second.
  */
 
+import type { BroadcastSpec, ConnectionSpec, Groups, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from './flow.js';
+
 /** One HTTP request a virtual client sends; clients rotate through the list. */
 export interface HttpRequestSpec {
   readonly method: string;
@@ -76,16 +78,35 @@ export interface Timeouts {
   readonly requestMs: number;
 }
 
-export interface Scenario {
+/** What every scenario has, whatever it loads. */
+export interface ScenarioBase {
   readonly name: string | undefined;
-  readonly protocol: 'http';
   /** Origin only: scheme, host and port. */
   readonly target: string;
-  readonly requests: readonly HttpRequestSpec[];
-  readonly load: LoadProfile;
   readonly timeouts: Timeouts;
   readonly thresholds: readonly Threshold[];
   /** Local agent processes to start; undefined = one per core. */
   readonly agents: number | undefined;
   readonly intervalMs: number;
 }
+
+/** Case A: request/response load over HTTP/1.1 keep-alive connections. */
+export interface HttpScenario extends ScenarioBase {
+  readonly protocol: 'http';
+  readonly requests: readonly HttpRequestSpec[];
+  readonly load: LoadProfile;
+}
+
+/** Case B: virtual users on long connections (WebSocket or Socket.IO), each running a flow. */
+export interface SessionScenario extends ScenarioBase {
+  readonly protocol: 'ws' | 'socketio';
+  readonly load: UsersLoad;
+  readonly flow: readonly Step[];
+  readonly groups: Groups;
+  readonly reconnect: ReconnectPolicy | undefined;
+  readonly broadcast: BroadcastSpec;
+  readonly connection: ConnectionSpec;
+  readonly socketio: SocketIoSpec;
+}
+
+export type Scenario = HttpScenario | SessionScenario;

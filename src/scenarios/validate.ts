@@ -1,9 +1,14 @@
-import { Checker, type DocPath } from './checker.js';
+import { Checker, describe, type DocPath } from './checker.js';
 import { parseThreshold } from './threshold.js';
 import { parseDurationMs, parseRatePerS } from './units.js';
-import type { HttpRequestSpec, LoadProfile, Scenario, Stage, Threshold, Timeouts } from './scenario.js';
+import type { HttpRequestSpec, LoadProfile, Scenario, SessionScenario, Stage, Threshold, Timeouts } from './scenario.js';
+import { flowOf } from './validate-flow.js';
+import { broadcastOf, connectionOf, groupsOf, reconnectOf, sessionDefaults, socketioOf, usersLoadOf } from './validate-sessions.js';
 
 export const topKeys = ['name', 'target', 'protocol', 'duration', 'requests', 'load', 'timeouts', 'thresholds', 'agents', 'interval'] as const;
+/** Keys only long-connection scenarios (protocol ws or socketio) have. */
+export const sessionTopKeys = ['flow', 'groups', 'reconnect', 'broadcast', 'connection', 'socketio'] as const;
+export const protocolNames = ['http', 'ws', 'socketio'] as const;
 export const loadKeys = ['connections', 'pipelining', 'rate', 'startRate', 'stages', 'maxDelay'] as const;
 export const requestKeys = ['method', 'path', 'headers', 'body'] as const;
 export const stageKeys = ['duration', 'rate'] as const;
@@ -32,11 +37,16 @@ export const defaults = {
  * ScenarioError naming the first bad path. Pure.
  */
 export function validateScenario(document: unknown, check: Checker): Scenario {
-  const root = check.mapping(document ?? {}, [], topKeys);
-  const target = targetOf(root.target, check);
-  if (root.protocol !== undefined && root.protocol !== 'http') {
-    check.fail(['protocol'], `expected "http", got ${JSON.stringify(root.protocol)}`);
+  const root = check.mapping(document ?? {}, [], [...topKeys, ...sessionTopKeys]);
+  const protocol = root.protocol ?? 'http';
+  if (protocol !== 'http' && protocol !== 'ws' && protocol !== 'socketio') {
+    check.fail(['protocol'], `expected one of ${protocolNames.map((name) => `"${name}"`).join(', ')}, got ${describe(root.protocol)}`);
   }
+  if (protocol !== 'http') return sessionScenarioOf(root, protocol, check);
+  for (const key of sessionTopKeys) {
+    if (root[key] !== undefined) check.fail([key], 'applies to long-connection scenarios: set protocol to "ws" or "socketio"', 'key');
+  }
+  const target = targetOf(root.target, check);
   return {
     name: root.name === undefined ? undefined : check.string(root.name, ['name']),
     protocol: 'http',
@@ -51,6 +61,48 @@ export function validateScenario(document: unknown, check: Checker): Scenario {
 }
 
 const defaultRequest: HttpRequestSpec = { method: 'GET', path: '/', headers: {}, body: undefined };
+
+function sessionScenarioOf(root: Record<string, unknown>, protocol: 'ws' | 'socketio', check: Checker): SessionScenario {
+  if (root.requests !== undefined) check.fail(['requests'], `applies to protocol "http"; a ${protocol} scenario describes each user's steps under flow`, 'key');
+  const load = usersLoadOf(root, check);
+  const timeouts = timeoutsOf(root.timeouts, check);
+  const flow = flowOf(root.flow, protocol, sessionDefaults.expectTimeoutMs, check);
+  return {
+    name: root.name === undefined ? undefined : check.string(root.name, ['name']),
+    protocol,
+    target: sessionTargetOf(root.target, check),
+    load,
+    flow: flow.steps,
+    groups: groupsOf(root.groups, load.users, check),
+    reconnect: reconnectOf(root.reconnect, check),
+    broadcast: broadcastOf(root.broadcast, protocol === 'socketio' ? flow.stampedEvent : undefined, check),
+    connection: connectionOf(root.connection, check),
+    socketio: socketioOf(root.socketio, check),
+    timeouts,
+    thresholds: root.thresholds === undefined ? [] : thresholdsOf(root.thresholds, check),
+    agents: root.agents === undefined ? undefined : check.integer(root.agents, ['agents'], 1, 256),
+    intervalMs: root.interval === undefined ? defaults.intervalMs : positiveDuration(root.interval, ['interval'], check),
+  };
+}
+
+/** A long-connection target: http(s) or ws(s), a path allowed (the default connect URL). */
+function sessionTargetOf(value: unknown, check: Checker): string {
+  if (value === undefined) check.fail(['target'], 'missing: give the server to load, such as "http://127.0.0.1:3000" (or --target)');
+  const text = check.string(value, ['target']);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    check.fail(['target'], `expected a URL such as "http://127.0.0.1:3000" or "ws://127.0.0.1:3100/echo", got ${JSON.stringify(text)}`);
+  }
+  if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
+    check.fail(['target'], `expected an http://, https://, ws:// or wss:// URL, got ${JSON.stringify(text)}`);
+  }
+  if (url.username !== '' || url.password !== '' || url.hash !== '') {
+    check.fail(['target'], `expected a URL without credentials or fragment, got ${JSON.stringify(text)}`);
+  }
+  return url.toString();
+}
 
 function targetOf(value: unknown, check: Checker): string {
   if (value === undefined) check.fail(['target'], 'missing: give the server to load, such as "http://127.0.0.1:8080" (or --target)');

@@ -36,6 +36,68 @@ export interface IntervalHistograms {
   serviceTime: string;
 }
 
+/** Long-connection counters of one interval of one agent (or a merge). */
+export interface SessionCounters {
+  /** Users whose flow started (first attempt). */
+  usersStarted: number;
+  /** Connections that opened (handshake done). */
+  opened: number;
+  /** Connection attempts that failed. */
+  failed: number;
+  /** Open connections that ended without this side asking. */
+  disconnects: number;
+  /** Connections opened again after a disconnect or failure. */
+  reconnects: number;
+  /** Gauge at the interval's end: open connections. */
+  connected: number;
+  /** Gauge at the interval's end: users that passed a `join` step and are connected. */
+  joined: number;
+  messagesSent: number;
+  messagesReceived: number;
+  broadcastsSent: number;
+  /** Broadcast deliveries to members, first copy, within broadcast.timeout. */
+  delivered: number;
+  /** First copies to members after broadcast.timeout. */
+  late: number;
+  duplicated: number;
+  outOfOrder: number;
+  nonMember: number;
+  /** Deliveries to members that joined after the send (not expected, not counted delivered). */
+  unexpected: number;
+  /** When every user of this agent had connected at least once (coordinator clock, µs); 0 = not yet. */
+  allConnectedUs: number;
+}
+
+/** Encoded histograms of a long-connection interval. */
+export interface SessionHistograms {
+  /** TCP + upgrade + Socket.IO handshake. */
+  connect: string;
+  /** From an emit/send to its ack or awaited reply. */
+  reply: string;
+  /** Broadcast delivery: receive time minus send time, both in the coordinator's clock. */
+  delivery: string;
+}
+
+/** A broadcast a user of this agent sent: [groupId, seq, userIndex, sentUs]. seq is unique per agent. */
+export type SentBroadcast = [number, number, number, number];
+
+/**
+ * What this agent's users received of one broadcast in the interval:
+ * [senderAgent, seq, delivered, late, duplicated, outOfOrder, nonMember, unexpected, firstUs, lastUs].
+ */
+export type BroadcastReceipt = [number, number, number, number, number, number, number, number, number, number];
+
+/** A user joined (+1) or left (−1) its group: [groupId, atUs, delta]. */
+export type MembershipChange = [number, number, number];
+
+export interface SessionReport {
+  counters: SessionCounters;
+  histograms: SessionHistograms;
+  sent: SentBroadcast[];
+  receipts: BroadcastReceipt[];
+  membership: MembershipChange[];
+}
+
 export interface ReadyMessage {
   type: 'ready';
   wireVersion: number;
@@ -59,6 +121,8 @@ export interface IntervalMessage {
   endMs: number;
   counters: IntervalCounters;
   histograms: IntervalHistograms;
+  /** Long-connection runs only. */
+  sessions?: SessionReport;
 }
 
 export interface DoneMessage {
@@ -72,7 +136,15 @@ export interface FailedMessage {
   message: string;
 }
 
-export type AgentMessage = ReadyMessage | PlannedMessage | IntervalMessage | DoneMessage | FailedMessage;
+/** Answer to a ping: the agent's clock (µs) when it received and answered. */
+export interface PongMessage {
+  type: 'pong';
+  id: number;
+  receivedUs: number;
+  sentUs: number;
+}
+
+export type AgentMessage = ReadyMessage | PlannedMessage | IntervalMessage | DoneMessage | FailedMessage | PongMessage;
 
 export interface PlanMessage {
   type: 'plan';
@@ -90,4 +162,17 @@ export interface StopMessage {
   type: 'stop';
 }
 
-export type CoordinatorMessage = PlanMessage | StartMessage | StopMessage;
+/** Clock probe; the agent answers with a pong at once. */
+export interface PingMessage {
+  type: 'ping';
+  id: number;
+}
+
+/** The coordinator's estimate of the agent's clock offset (agent minus coordinator), µs. */
+export interface ClockMessage {
+  type: 'clock';
+  offsetUs: number;
+  uncertaintyUs: number;
+}
+
+export type CoordinatorMessage = PlanMessage | StartMessage | StopMessage | PingMessage | ClockMessage;

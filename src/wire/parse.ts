@@ -1,26 +1,9 @@
 import { WireError } from '../errors.js';
+import { number, record, string, type Fields } from './fields.js';
 import type { AgentPlan } from '../scenarios/plan.js';
 import type { HttpRequestSpec, LoadProfile, Stage } from '../scenarios/scenario.js';
+import { sessionPlanFields, sessionReport } from './parse-session-plan.js';
 import type { AgentMessage, CoordinatorMessage, IntervalCounters, IntervalHistograms } from './messages.js';
-
-type Fields = Record<string, unknown>;
-
-function record(value: unknown, what: string): Fields {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new WireError(`${what}: expected an object`);
-  return value as Fields;
-}
-
-function number(fields: Fields, key: string, what: string): number {
-  const value = fields[key];
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new WireError(`${what}.${key}: expected a number`);
-  return value;
-}
-
-function string(fields: Fields, key: string, what: string): string {
-  const value = fields[key];
-  if (typeof value !== 'string') throw new WireError(`${what}.${key}: expected a string`);
-  return value;
-}
 
 function counts(fields: Fields, key: string, what: string): Record<string, number> {
   const map = record(fields[key], `${what}.${key}`);
@@ -74,6 +57,14 @@ export function parseAgentMessage(value: unknown): AgentMessage {
         endMs: number(fields, 'endMs', 'interval'),
         counters: counters(fields.counters),
         histograms: histograms(fields.histograms),
+        ...(fields.sessions === undefined ? {} : { sessions: sessionReport(fields.sessions) }),
+      };
+    case 'pong':
+      return {
+        type: 'pong',
+        id: number(fields, 'id', 'pong'),
+        receivedUs: number(fields, 'receivedUs', 'pong'),
+        sentUs: number(fields, 'sentUs', 'pong'),
       };
     case 'done':
       return { type: 'done', agentId: number(fields, 'agentId', 'done') };
@@ -94,6 +85,10 @@ export function parseCoordinatorMessage(value: unknown): CoordinatorMessage {
       return { type: 'start', atMs: number(fields, 'atMs', 'start') };
     case 'stop':
       return { type: 'stop' };
+    case 'ping':
+      return { type: 'ping', id: number(fields, 'id', 'ping') };
+    case 'clock':
+      return { type: 'clock', offsetUs: number(fields, 'offsetUs', 'clock'), uncertaintyUs: number(fields, 'uncertaintyUs', 'clock') };
     default:
       throw new WireError(`coordinator message: unknown type ${JSON.stringify(fields.type)}`);
   }
@@ -103,17 +98,18 @@ function plan(value: unknown): AgentPlan {
   const what = 'plan';
   const fields = record(value, what);
   const timeouts = record(fields.timeouts, 'plan.timeouts');
-  const requests = fields.requests;
-  if (!Array.isArray(requests) || requests.length === 0) throw new WireError('plan.requests: expected a non-empty list');
-  return {
+  const base = {
     agentId: number(fields, 'agentId', what),
     agentCount: number(fields, 'agentCount', what),
     target: string(fields, 'target', what),
-    requests: requests.map(request),
-    load: load(fields.load),
     timeouts: { connectMs: number(timeouts, 'connectMs', 'plan.timeouts'), requestMs: number(timeouts, 'requestMs', 'plan.timeouts') },
     intervalMs: number(fields, 'intervalMs', what),
   };
+  if (fields.protocol === 'ws' || fields.protocol === 'socketio') return { ...base, ...sessionPlanFields(fields, fields.protocol) };
+  if (fields.protocol !== 'http') throw new WireError('plan.protocol: expected "http", "ws" or "socketio"');
+  const requests = fields.requests;
+  if (!Array.isArray(requests) || requests.length === 0) throw new WireError('plan.requests: expected a non-empty list');
+  return { ...base, protocol: 'http', requests: requests.map(request), load: load(fields.load) };
 }
 
 function request(value: unknown, index: number): HttpRequestSpec {

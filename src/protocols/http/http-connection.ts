@@ -1,5 +1,6 @@
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
+import { ExchangeError } from '../exchange-error.js';
 import type { ExchangeListener, Slot } from '../protocol.js';
 import type { PreparedRequest } from './request-bytes.js';
 import { ResponseParser, type ResponseSink } from './response-parser.js';
@@ -10,16 +11,6 @@ export interface Endpoint {
   readonly port: number;
   readonly tls: boolean;
   readonly connectTimeoutMs: number;
-}
-
-/** A failure spear itself detects, with a code error-kind.ts classifies. */
-export class ExchangeError extends Error {
-  readonly code: string;
-
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /** Counts connections opening and closing, for the pool's gauge. */

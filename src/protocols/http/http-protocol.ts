@@ -1,6 +1,7 @@
-import type { AgentPlan } from '../../scenarios/plan.js';
+import type { HttpPlan } from '../../scenarios/plan.js';
 import type { ClientPool, ExchangeListener, Protocol } from '../protocol.js';
-import { ExchangeError, HttpConnection, type ConnectionGauge, type Endpoint, type InFlight } from './http-connection.js';
+import { ExchangeError } from '../exchange-error.js';
+import { HttpConnection, type ConnectionGauge, type Endpoint, type InFlight } from './http-connection.js';
 import { prepareRequest, type PreparedRequest } from './request-bytes.js';
 
 /**
@@ -51,7 +52,7 @@ class HttpPool implements ClientPool, ConnectionGauge {
   readonly #sweep: NodeJS.Timeout;
   #open = 0;
 
-  constructor(plan: AgentPlan, listener: ExchangeListener) {
+  constructor(plan: HttpPlan, listener: ExchangeListener) {
     const target = new URL(plan.target);
     const tls = target.protocol === 'https:';
     const endpoint: Endpoint = {
@@ -108,5 +109,5 @@ class HttpPool implements ClientPool, ConnectionGauge {
 
 export const httpProtocol = {
   name: 'http',
-  createPool: (plan: AgentPlan, listener: ExchangeListener): ClientPool => new HttpPool(plan, listener),
+  createPool: (plan: HttpPlan, listener: ExchangeListener): ClientPool => new HttpPool(plan, listener),
 } as const satisfies Protocol;

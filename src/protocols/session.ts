@@ -1,0 +1,64 @@
+/**
+ * Long connections (WebSocket, Socket.IO): one Session per virtual user.
+ * A session knows framing and heartbeats; it knows nothing of flows,
+ * histograms or broadcasts. Everything runs on the agent's event loop.
+ */
+
+/** What a session reports to its user. */
+export interface SessionListener {
+  /**
+   * An application message. Socket.IO: an event, `event` its name and the
+   * JSON arguments array starting at `payloadStart` in `frame`. Plain
+   * WebSocket: `event` is "" and the whole frame is the message. Hot path:
+   * `frame` is only valid during the call.
+   */
+  message(event: string, frame: Buffer, payloadStart: number, isBinary: boolean): void;
+  /** An acknowledgement for `ackId` (Socket.IO), arguments from `payloadStart`. */
+  acked(ackId: number, frame: Buffer, payloadStart: number): void;
+  /**
+   * The session ended after `open` resolved: `error` carries the cause's
+   * code (undefined when this side closed it). Called at most once.
+   */
+  closed(error: unknown): void;
+}
+
+/** Options every session of a run shares. */
+export interface SessionOptions {
+  readonly connectTimeoutMs: number;
+  readonly perMessageDeflate: boolean;
+  /** Socket.IO only. */
+  readonly socketio: SocketIoOptions;
+}
+
+export interface SocketIoOptions {
+  /** Engine.IO revision: 4 (Socket.IO v3/v4 servers) or 3 (Socket.IO v2, netty-socketio). */
+  readonly eio: 3 | 4;
+  /** Handshake path, "/socket.io/" by default. */
+  readonly path: string;
+  readonly namespace: string;
+}
+
+/** One long connection. */
+export interface Session {
+  /**
+   * Connects to `url` (http(s):// or ws(s)://) and resolves once application
+   * messages may flow (Socket.IO: the namespace connect was accepted, with
+   * `authJson` as its auth payload). Rejects with a coded error.
+   */
+  open(url: string, authJson: string | undefined): Promise<void>;
+  /** Sends an event (Socket.IO) with its arguments' JSON; `ackId` ≥ 0 asks for an ack. */
+  emit(event: string, dataJson: string | undefined, ackId: number): void;
+  /** Sends one message as is (plain WebSocket). */
+  send(data: string | Buffer): void;
+  /** Closes; `closed` is not called for a close this side asked for. */
+  close(): void;
+  readonly isOpen: boolean;
+}
+
+/** Creates sessions of one protocol; owns shared per-agent machinery such as the heartbeat timer. */
+export interface SessionFactory {
+  /** A session for one user; `localAddress` is the source address to bind (undefined: the system's choice). */
+  create(listener: SessionListener, localAddress: string | undefined): Session;
+  /** Stops shared timers; sessions must be closed first. */
+  dispose(): void;
+}

@@ -1,0 +1,65 @@
+import type { AgentOutcome } from './result.js';
+import type { BroadcastLedger, BroadcastSummary } from '../coordinator/broadcast-ledger.js';
+import { summarizeMs, type LatencySummaryMs } from '../metrics/histogram.js';
+import type { SessionMerger } from '../metrics/session-merger.js';
+import type { SessionScenario } from '../scenarios/scenario.js';
+
+/** Long connections over the run (result file: summary.connections). */
+export interface ConnectionSummary {
+  /** Virtual users the scenario asked for. */
+  readonly users: number;
+  readonly opened: number;
+  readonly failed: number;
+  readonly disconnects: number;
+  readonly reconnects: number;
+  /** Most connections open at once (sum over agents, at interval ends). */
+  readonly peak: number;
+  /** From the start until every user had connected once; null when some never did. */
+  readonly timeToAllConnectedMs: number | null;
+}
+
+/** Broadcast accounting plus the merged delivery latency (result file: summary.broadcast). */
+export interface BroadcastResult extends BroadcastSummary {
+  readonly latencyMs: LatencySummaryMs;
+  /** Bound on the clock error in a delivery latency: the sender's and the receiver's offset errors added. */
+  readonly clockUncertaintyMs: number;
+}
+
+export interface SessionSummaryParts {
+  readonly connections: ConnectionSummary;
+  readonly connectMs: LatencySummaryMs;
+  readonly replyMs: LatencySummaryMs;
+  readonly messages: { readonly sent: number; readonly received: number };
+  readonly broadcast: BroadcastResult | undefined;
+}
+
+/** The long-connection parts of a summary. Pure apart from reading merged histograms. */
+export function summarizeSessions(
+  scenario: SessionScenario, sessions: SessionMerger, ledger: BroadcastLedger, agents: readonly AgentOutcome[], startMs: number,
+): SessionSummaryParts {
+  const totals = sessions.totals;
+  const running = agents.filter((agent) => agent.status === 'ok');
+  const allConnected = running.length > 0 && running.every((agent) => sessions.allConnectedUs.has(agent.id));
+  const lastConnectedUs = Math.max(0, ...sessions.allConnectedUs.values());
+  const uncertainties = agents.map((agent) => agent.clock?.uncertaintyUs ?? 0);
+  const broadcasts = ledger.empty ? undefined : ledger.summarize();
+  return {
+    connections: {
+      users: scenario.load.users,
+      opened: totals.opened,
+      failed: totals.failed,
+      disconnects: totals.disconnects,
+      reconnects: totals.reconnects,
+      peak: totals.connected,
+      timeToAllConnectedMs: allConnected ? Math.max(0, Math.round(lastConnectedUs / 1000 - startMs)) : null,
+    },
+    connectMs: summarizeMs(sessions.connect),
+    replyMs: summarizeMs(sessions.reply),
+    messages: { sent: totals.messagesSent, received: totals.messagesReceived },
+    broadcast: broadcasts === undefined ? undefined : {
+      ...broadcasts,
+      latencyMs: summarizeMs(sessions.delivery),
+      clockUncertaintyMs: (2 * Math.max(0, ...uncertainties)) / 1000,
+    },
+  };
+}

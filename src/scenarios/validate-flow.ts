@@ -1,0 +1,183 @@
+import { builtinVariables, variablesIn } from '../sessions/template.js';
+import { describe, type Checker, type DocPath } from './checker.js';
+import type { Step } from './flow.js';
+import { parseDurationMs } from './units.js';
+
+export const stepKinds = ['http', 'connect', 'emit', 'send', 'expect', 'join', 'sleep', 'every'] as const;
+type StepKind = (typeof stepKinds)[number];
+export const stepKeys = {
+  http: ['method', 'url', 'headers', 'body', 'capture'],
+  connect: ['url', 'auth'],
+  emit: ['event', 'data', 'ack'],
+  send: ['data', 'binary'],
+  expect: ['event', 'match', 'contains', 'timeout', 'capture'],
+  join: [],
+  sleep: ['duration'],
+  every: ['interval', 'steps'],
+} as const satisfies Record<StepKind, readonly string[]>;
+
+const variableName = /^[A-Za-z_]\w*$/;
+const methodPattern = /^[A-Za-z]+$/;
+
+/** What the walk knows at each step: variables defined so far, and whether a connection is open. */
+interface FlowState {
+  readonly protocol: 'ws' | 'socketio';
+  readonly known: Set<string>;
+  connected: boolean;
+  /** The event of the first emit whose data holds {{stamp}}: the default broadcast event. */
+  stampedEvent: string | undefined;
+  readonly expectTimeoutMs: number;
+}
+
+/**
+ * Validates a flow: every step is a one-key mapping naming its kind, steps
+ * fit the protocol (emit for Socket.IO, send for plain WebSocket), nothing
+ * is sent before a connect, and every {{variable}} is built in or captured
+ * by an earlier step. Pure.
+ */
+export function flowOf(value: unknown, protocol: 'ws' | 'socketio', expectTimeoutMs: number, check: Checker): { steps: Step[]; stampedEvent: string | undefined } {
+  if (value === undefined) check.fail(['flow'], 'missing: the steps each virtual user runs (connect, emit/send, expect, join, every, ...)');
+  const state: FlowState = { protocol, known: new Set(builtinVariables), connected: false, stampedEvent: undefined, expectTimeoutMs };
+  const steps = stepsOf(value, ['flow'], state, check);
+  if (!state.connected) check.fail(['flow'], 'no connect step: every user needs one long connection');
+  return { steps, stampedEvent: state.stampedEvent };
+}
+
+function stepsOf(value: unknown, path: DocPath, state: FlowState, check: Checker): Step[] {
+  const items = check.list(value, path);
+  if (items.length === 0) check.fail(path, 'expected at least one step');
+  return items.map((item, index) => stepOf(item, [...path, index], state, check));
+}
+
+function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker): Step {
+  if (typeof value === 'string' && value === 'join') return { kind: 'join' };
+  const wrapper = check.mapping(value, path, stepKinds);
+  const kinds = Object.keys(wrapper) as StepKind[];
+  if (kinds.length !== 1) check.fail(path, `expected one step kind per list item (one of: ${stepKinds.join(', ')}), got ${kinds.length === 0 ? 'none' : kinds.join(' and ')}`);
+  const kind = kinds[0]!;
+  const at = [...path, kind];
+  const body = check.mapping(wrapper[kind] ?? {}, at, stepKeys[kind]);
+  const needsConnection = (): void => {
+    if (!state.connected) check.fail(at, `${kind} before any connect step: connect first`, 'key');
+  };
+  switch (kind) {
+    case 'http': {
+      if (body.url === undefined) check.fail(at, 'missing url (a path on the target or an absolute URL)');
+      const rawMethod = body.method === undefined ? 'GET' : check.string(body.method, [...at, 'method']);
+      if (!methodPattern.test(rawMethod)) check.fail([...at, 'method'], `expected an HTTP method such as "GET", got ${JSON.stringify(rawMethod)}`);
+      const step: Step = {
+        kind: 'http',
+        method: rawMethod.toUpperCase(),
+        url: template(body.url, [...at, 'url'], state, check),
+        headers: stringMap(body.headers, [...at, 'headers'], state, check),
+        body: body.body === undefined ? undefined : jsonOrText(body.body, [...at, 'body'], state, check),
+        capture: captures(body.capture, [...at, 'capture'], check),
+      };
+      for (const name of Object.keys(step.capture)) state.known.add(name);
+      return step;
+    }
+    case 'connect':
+      if (body.auth !== undefined && state.protocol !== 'socketio') check.fail([...at, 'auth'], 'only Socket.IO connects carry an auth payload', 'key');
+      state.connected = true;
+      return {
+        kind: 'connect',
+        url: body.url === undefined ? undefined : template(body.url, [...at, 'url'], state, check),
+        auth: body.auth === undefined ? undefined : json(body.auth, [...at, 'auth'], state, check),
+      };
+    case 'emit': {
+      if (state.protocol !== 'socketio') check.fail(at, 'emit sends Socket.IO events: use send with protocol "ws"', 'key');
+      needsConnection();
+      if (body.event === undefined) check.fail(at, 'missing event');
+      const event = check.string(body.event, [...at, 'event']);
+      const data = body.data === undefined ? undefined : json(body.data, [...at, 'data'], state, check);
+      if (body.ack !== undefined && typeof body.ack !== 'boolean') check.fail([...at, 'ack'], `expected true or false, got ${describe(body.ack)}`);
+      if (data?.includes('{{stamp}}') === true) state.stampedEvent ??= event;
+      return { kind: 'emit', event, data, ack: body.ack === true };
+    }
+    case 'send':
+      if (state.protocol !== 'ws') check.fail(at, 'send writes plain WebSocket messages: use emit with protocol "socketio"', 'key');
+      needsConnection();
+      if (body.data === undefined) check.fail(at, 'missing data');
+      if (body.binary !== undefined && typeof body.binary !== 'boolean') check.fail([...at, 'binary'], `expected true or false, got ${describe(body.binary)}`);
+      return { kind: 'send', data: jsonOrText(body.data, [...at, 'data'], state, check), binary: body.binary === true };
+    case 'expect': {
+      needsConnection();
+      if (state.protocol === 'socketio' && body.event === undefined) check.fail(at, 'missing event (the Socket.IO event to wait for)');
+      if (state.protocol === 'ws' && body.event !== undefined) check.fail([...at, 'event'], 'plain WebSocket messages have no event name: use match or contains', 'key');
+      const step: Step = {
+        kind: 'expect',
+        event: body.event === undefined ? undefined : check.string(body.event, [...at, 'event']),
+        match: body.match,
+        contains: body.contains === undefined ? undefined : check.string(body.contains, [...at, 'contains']),
+        timeoutMs: body.timeout === undefined ? state.expectTimeoutMs : positiveDuration(body.timeout, [...at, 'timeout'], check),
+        capture: captures(body.capture, [...at, 'capture'], check),
+      };
+      for (const name of Object.keys(step.capture)) state.known.add(name);
+      return step;
+    }
+    case 'join':
+      needsConnection();
+      return { kind: 'join' };
+    case 'sleep':
+      if (body.duration === undefined) check.fail(at, 'missing duration');
+      return { kind: 'sleep', durationMs: positiveDuration(body.duration, [...at, 'duration'], check) };
+    case 'every': {
+      if (body.interval === undefined) check.fail(at, 'missing interval (such as "10s")');
+      if (body.steps === undefined) check.fail(at, 'missing steps');
+      return { kind: 'every', intervalMs: positiveDuration(body.interval, [...at, 'interval'], check), steps: stepsOf(body.steps, [...at, 'steps'], state, check) };
+    }
+  }
+}
+
+function template(value: unknown, path: DocPath, state: FlowState, check: Checker): string {
+  const text = typeof value === 'number' ? String(value) : check.string(value, path);
+  checkVariables(text, path, state, check);
+  return text;
+}
+
+/** A mapping or list is sent as JSON; a string as it is. */
+function jsonOrText(value: unknown, path: DocPath, state: FlowState, check: Checker): string {
+  if (typeof value === 'object' && value !== null) return json(value, path, state, check);
+  return template(value, path, state, check);
+}
+
+function json(value: unknown, path: DocPath, state: FlowState, check: Checker): string {
+  const text = JSON.stringify(value);
+  checkVariables(text, path, state, check);
+  return text;
+}
+
+function checkVariables(text: string, path: DocPath, state: FlowState, check: Checker): void {
+  for (const name of variablesIn(text)) {
+    const root = name.split('.')[0]!;
+    if (!state.known.has(root)) {
+      check.fail(path, `unknown variable {{${name}}} (known here: ${[...state.known].join(', ')}; capture it in an earlier http or expect step)`);
+    }
+  }
+}
+
+function stringMap(value: unknown, path: DocPath, state: FlowState, check: Checker): Record<string, string> {
+  if (value === undefined) return {};
+  const record = check.mapping(value, path, Object.keys(value ?? {}));
+  const out: Record<string, string> = {};
+  for (const [key, item] of Object.entries(record)) out[key.toLowerCase()] = template(item, [...path, key], state, check);
+  return out;
+}
+
+function captures(value: unknown, path: DocPath, check: Checker): Record<string, string> {
+  if (value === undefined) return {};
+  const record = check.mapping(value, path, Object.keys(value ?? {}));
+  const out: Record<string, string> = {};
+  for (const [name, item] of Object.entries(record)) {
+    if (!variableName.test(name)) check.fail([...path, name], `expected a variable name (letters, digits, _), got ${JSON.stringify(name)}`, 'key');
+    if ((builtinVariables as readonly string[]).includes(name)) check.fail([...path, name], `${name} is a built-in variable: capture under another name`, 'key');
+    out[name] = check.string(item, [...path, name]);
+  }
+  return out;
+}
+
+function positiveDuration(value: unknown, path: DocPath, check: Checker): number {
+  const ms = check.parsed(value, path, 'a duration such as "20s"', parseDurationMs);
+  if (ms <= 0) check.fail(path, `expected a duration above 0, got ${JSON.stringify(value)}`);
+  return ms;
+}

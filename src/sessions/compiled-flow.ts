@@ -1,0 +1,72 @@
+import type { ExpectStep, Step } from '../scenarios/flow.js';
+import { compileTemplate, type Template } from './template.js';
+
+/** A flow step with its templates compiled once per agent. */
+export type CompiledStep =
+  | { readonly kind: 'http'; readonly method: string; readonly url: Template; readonly headers: readonly (readonly [string, Template])[]; readonly body: Template | undefined; readonly capture: readonly (readonly [string, string])[] }
+  | { readonly kind: 'connect'; readonly url: Template | undefined; readonly auth: Template | undefined }
+  | { readonly kind: 'emit'; readonly event: string; readonly data: Template | undefined; readonly ack: boolean }
+  | { readonly kind: 'send'; readonly data: Template; readonly json: boolean; readonly binary: boolean }
+  | { readonly kind: 'expect'; readonly step: ExpectStep; readonly contains: Buffer | undefined; readonly capture: readonly (readonly [string, string])[] }
+  | { readonly kind: 'join' }
+  | { readonly kind: 'sleep'; readonly durationMs: number }
+  | { readonly kind: 'every'; readonly intervalMs: number; readonly steps: readonly CompiledStep[] };
+
+/** Compiles every template of a flow. */
+export function compileFlow(steps: readonly Step[]): CompiledStep[] {
+  return steps.map(compileStep);
+}
+
+function compileStep(step: Step): CompiledStep {
+  switch (step.kind) {
+    case 'http':
+      return {
+        kind: 'http',
+        method: step.method,
+        url: compileTemplate(step.url, false),
+        headers: Object.entries(step.headers).map(([name, value]) => [name, compileTemplate(value, false)] as const),
+        body: step.body === undefined ? undefined : compileTemplate(step.body, isJsonText(step.body)),
+        capture: Object.entries(step.capture),
+      };
+    case 'connect':
+      return {
+        kind: 'connect',
+        url: step.url === undefined ? undefined : compileTemplate(step.url, false),
+        auth: step.auth === undefined ? undefined : compileTemplate(step.auth, true),
+      };
+    case 'emit':
+      return { kind: 'emit', event: step.event, data: step.data === undefined ? undefined : compileTemplate(step.data, true), ack: step.ack };
+    case 'send': {
+      const json = isJsonText(step.data);
+      return { kind: 'send', data: compileTemplate(step.data, json), json, binary: step.binary };
+    }
+    case 'expect':
+      return { kind: 'expect', step, contains: step.contains === undefined ? undefined : Buffer.from(step.contains), capture: Object.entries(step.capture) };
+    case 'join':
+      return { kind: 'join' };
+    case 'sleep':
+      return { kind: 'sleep', durationMs: step.durationMs };
+    case 'every':
+      return { kind: 'every', intervalMs: step.intervalMs, steps: compileFlow(step.steps) };
+  }
+}
+
+function isJsonText(text: string): boolean {
+  const first = text.trimStart()[0];
+  return first === '{' || first === '[';
+}
+
+/** Deep "has at least these fields" comparison for `expect.match`. */
+export function matches(actual: unknown, expected: unknown): boolean {
+  if (expected === null || typeof expected !== 'object') {
+    // Scalars compare loosely across string/number so "1" matches 1 (servers differ).
+    if (typeof expected === 'number' || typeof actual === 'number') return String(actual) === String(expected);
+    return actual === expected;
+  }
+  if (typeof actual !== 'object' || actual === null) return false;
+  if (Array.isArray(expected)) {
+    return Array.isArray(actual) && expected.every((item, index) => matches(actual[index], item));
+  }
+  const record = actual as Record<string, unknown>;
+  return Object.entries(expected as Record<string, unknown>).every(([key, value]) => matches(record[key], value));
+}

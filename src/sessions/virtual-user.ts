@@ -1,0 +1,382 @@
+import { performance } from 'node:perf_hooks';
+import { request, type Dispatcher } from 'undici';
+import { errorKeyAs } from '../metrics/error-kind.js';
+import type { Recorder } from '../metrics/recorder.js';
+import type { SessionRecorder } from '../metrics/session-recorder.js';
+import { ExchangeError } from '../protocols/exchange-error.js';
+import { frameArguments, type SocketFrame } from '../protocols/socketio/packets.js';
+import type { Session, SessionFactory, SessionListener } from '../protocols/session.js';
+import type { SessionPlan } from '../scenarios/plan.js';
+import type { BroadcastTracker, Member } from './broadcast-tracker.js';
+import type { CoordinatorClock } from './clock.js';
+import { matches, type CompiledStep } from './compiled-flow.js';
+import { renderTemplate, valueAt, type Lookup } from './template.js';
+
+/** What every user of an agent shares. */
+export interface FleetContext {
+  readonly plan: SessionPlan;
+  readonly flow: readonly CompiledStep[];
+  readonly clock: CoordinatorClock;
+  readonly sessions: SessionFactory;
+  readonly recorder: Recorder;
+  readonly sessionRecorder: SessionRecorder;
+  readonly tracker: BroadcastTracker;
+  readonly http: Dispatcher;
+  readonly gauges: { connected: number; joined: number };
+  /** Called the first time each user connects. */
+  firstConnect(): void;
+}
+
+/** Thrown to unwind a flow that ended for a reason already counted (or none: the run stopped). */
+class FlowEnd extends Error {}
+const stopped = new FlowEnd('stopped');
+const counted = new FlowEnd('counted');
+
+type WaitKind = 'expect' | 'ack' | 'sleep' | 'hold';
+
+interface Waiter {
+  readonly kind: WaitKind;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  readonly timer: NodeJS.Timeout | undefined;
+  readonly expect: Extract<CompiledStep, { kind: 'expect' }> | undefined;
+  readonly ackId: number;
+}
+
+/**
+ * One virtual user: runs its flow once, then holds its connection until the
+ * run ends; on a disconnect or a failed step it starts the flow again under
+ * the reconnect policy (backoff with full jitter), or gives up. Everything
+ * a user waits for (a reply, an ack, a sleep, the hold) is one waiter, so a
+ * disconnect or the end of the run unwinds it at once.
+ */
+export class VirtualUser implements SessionListener, Member {
+  readonly index: number;
+  readonly group: number;
+  readonly slot: number;
+  joinedAtUs = 0;
+  readonly #context: FleetContext;
+  readonly #lookup: Lookup;
+  #session: Session | undefined;
+  #captures: Map<string, unknown> | undefined;
+  #iteration = 0;
+  #attempt = 0;
+  #connectedBefore = false;
+  #waiter: Waiter | undefined;
+  #stopping = false;
+  #lastSentAt = 0;
+  #nextAckId = 0;
+  readonly #scratch: SocketFrame = { type: 0, namespace: '/', ackId: -1, event: '', payloadStart: 0 };
+
+  constructor(index: number, context: FleetContext) {
+    this.index = index;
+    this.group = Math.floor(index / context.plan.groups.size);
+    this.slot = Math.floor(index / context.plan.agentCount);
+    this.#context = context;
+    this.#lookup = (name) => this.#variable(name);
+  }
+
+  /** Runs the user until the run stops or it gives up. Never rejects. */
+  async run(): Promise<void> {
+    this.#context.sessionRecorder.counters.usersStarted += 1;
+    const policy = this.#context.plan.reconnect;
+    for (;;) {
+      try {
+        await this.#steps(this.#context.flow);
+        if (!this.#stopping) await this.#wait('hold', 0);
+      } catch (error) {
+        if (!(error instanceof FlowEnd)) this.#context.recorder.failure(error);
+      }
+      if (this.#stopping) return;
+      this.#disconnect();
+      if (policy === undefined || this.#attempt >= policy.attempts) return;
+      this.#attempt += 1;
+      const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (this.#attempt - 1));
+      try {
+        await this.#wait('sleep', Math.random() * ceiling);
+      } catch {
+        return;
+      }
+      if (this.#stopping) return;
+    }
+  }
+
+  /** The run is over: start nothing new; connections stay open (late broadcasts still arrive). */
+  stop(): void {
+    this.#stopping = true;
+    const waiter = this.#waiter;
+    if (waiter !== undefined && (waiter.kind === 'sleep' || waiter.kind === 'hold')) this.#settle(undefined, stopped);
+  }
+
+  /** Closes the connection for good. */
+  close(): void {
+    this.#stopping = true;
+    if (this.#waiter !== undefined) this.#settle(undefined, stopped);
+    this.#disconnect();
+  }
+
+  message(event: string, frame: Buffer, payloadStart: number, isBinary: boolean): void {
+    const context = this.#context;
+    context.sessionRecorder.counters.messagesReceived += 1;
+    const broadcastEvent = context.plan.broadcast.event;
+    if (broadcastEvent === undefined || event === broadcastEvent) context.tracker.receive(frame, payloadStart, this);
+    const waiter = this.#waiter;
+    if (waiter?.kind === 'expect') this.#offer(waiter, event, frame, payloadStart, isBinary);
+  }
+
+  acked(ackId: number, frame: Buffer, payloadStart: number): void {
+    const waiter = this.#waiter;
+    if (waiter?.kind !== 'ack' || waiter.ackId !== ackId) return;
+    this.#context.sessionRecorder.replied(Math.round((performance.now() - this.#lastSentAt) * 1000));
+    this.#scratch.payloadStart = payloadStart;
+    this.#settle(frame, undefined);
+  }
+
+  closed(error: unknown): void {
+    const context = this.#context;
+    context.sessionRecorder.counters.disconnects += 1;
+    context.recorder.failureKey(errorKeyAs('disconnect', error));
+    this.#lost();
+    if (this.#waiter !== undefined) this.#settle(undefined, counted);
+  }
+
+  async #steps(steps: readonly CompiledStep[]): Promise<void> {
+    for (const step of steps) {
+      if (this.#stopping) throw stopped;
+      await this.#step(step);
+    }
+  }
+
+  async #step(step: CompiledStep): Promise<void> {
+    switch (step.kind) {
+      case 'http':
+        return this.#http(step);
+      case 'connect':
+        return this.#connect(step);
+      case 'emit': {
+        const session = this.#openSession();
+        const ackId = step.ack ? this.#nextAckId++ : -1;
+        const data = step.data === undefined ? undefined : renderTemplate(step.data, true, this.#lookup);
+        this.#lastSentAt = performance.now();
+        session.emit(step.event, data, ackId);
+        this.#context.sessionRecorder.counters.messagesSent += 1;
+        if (step.ack) await this.#wait('ack', this.#context.plan.timeouts.requestMs, undefined, ackId);
+        return;
+      }
+      case 'send': {
+        const session = this.#openSession();
+        const text = renderTemplate(step.data, step.json, this.#lookup);
+        this.#lastSentAt = performance.now();
+        session.send(step.binary ? Buffer.from(text) : text);
+        this.#context.sessionRecorder.counters.messagesSent += 1;
+        return;
+      }
+      case 'expect':
+        await this.#wait('expect', step.step.timeoutMs, step);
+        return;
+      case 'join':
+        if (this.joinedAtUs === 0) {
+          this.#context.tracker.joined(this);
+          this.#context.gauges.joined += 1;
+        }
+        return;
+      case 'sleep':
+        await this.#wait('sleep', step.durationMs);
+        return;
+      case 'every':
+        return this.#every(step.intervalMs, step.steps);
+    }
+  }
+
+  async #every(intervalMs: number, steps: readonly CompiledStep[]): Promise<void> {
+    // Start at a random point of the first interval so users do not fire in waves.
+    let due = performance.now() + Math.random() * intervalMs;
+    for (;;) {
+      await this.#wait('sleep', Math.max(0, due - performance.now()));
+      if (this.#stopping) throw stopped;
+      this.#iteration += 1;
+      await this.#steps(steps);
+      due += intervalMs;
+    }
+  }
+
+  async #connect(step: Extract<CompiledStep, { kind: 'connect' }>): Promise<void> {
+    const context = this.#context;
+    const plan = context.plan;
+    const url = step.url === undefined ? plan.target : new URL(renderTemplate(step.url, false, this.#lookup), plan.target).toString();
+    const auth = step.auth === undefined ? undefined : renderTemplate(step.auth, true, this.#lookup);
+    this.#disconnect();
+    const sources = plan.connection.sourceAddresses;
+    const session = context.sessions.create(this, sources.length === 0 ? undefined : sources[this.index % sources.length]);
+    const started = performance.now();
+    try {
+      await session.open(url, auth);
+    } catch (error) {
+      context.sessionRecorder.counters.failed += 1;
+      context.recorder.failure(error);
+      throw counted;
+    }
+    if (this.#stopping) {
+      session.close();
+      throw stopped;
+    }
+    this.#session = session;
+    context.sessionRecorder.connected(Math.round((performance.now() - started) * 1000), this.#attempt > 0);
+    context.gauges.connected += 1;
+    if (!this.#connectedBefore) {
+      this.#connectedBefore = true;
+      context.firstConnect();
+    }
+  }
+
+  async #http(step: Extract<CompiledStep, { kind: 'http' }>): Promise<void> {
+    const context = this.#context;
+    const url = new URL(renderTemplate(step.url, false, this.#lookup), context.plan.target);
+    const headers: Record<string, string> = {};
+    for (const [name, template] of step.headers) headers[name] = renderTemplate(template, false, this.#lookup);
+    const body = step.body === undefined ? undefined : renderTemplate(step.body, step.body.source.trimStart().startsWith('{'), this.#lookup);
+    const started = performance.now();
+    const timeoutMs = context.plan.timeouts.requestMs;
+    const response = await request(url, {
+      method: step.method as Dispatcher.HttpMethod, headers, body, dispatcher: context.http, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+    });
+    const text = await response.body.text();
+    const us = Math.round((performance.now() - started) * 1000);
+    context.recorder.response(response.statusCode, Buffer.byteLength(text), us, us);
+    if (response.statusCode >= 400) throw counted;
+    if (step.capture.length === 0) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ExchangeError('SPEAR_CAPTURE_MISSING', `${step.method} ${url.pathname} did not answer JSON`);
+    }
+    this.#capture(step.capture, parsed);
+  }
+
+  #capture(capture: readonly (readonly [string, string])[], value: unknown): void {
+    for (const [name, path] of capture) {
+      const found = valueAt(value, path);
+      if (found === undefined) throw new ExchangeError('SPEAR_CAPTURE_MISSING', `nothing at ${path} to capture as ${name}`);
+      (this.#captures ??= new Map()).set(name, found);
+    }
+  }
+
+  #offer(waiter: Waiter, event: string, frame: Buffer, payloadStart: number, isBinary: boolean): void {
+    const expect = waiter.expect!;
+    const spec = expect.step;
+    if (spec.event !== undefined && spec.event !== event) return;
+    if (expect.contains !== undefined && frame.indexOf(expect.contains, payloadStart) < 0) return;
+    let value: unknown;
+    if (spec.match !== undefined || expect.capture.length > 0) {
+      value = this.#payload(event, frame, payloadStart, isBinary);
+      if (spec.match !== undefined && !matches(value, spec.match)) {
+        // A named Socket.IO event that does not match is an answer, and a wrong one;
+        // a plain WebSocket message may just be someone else's traffic.
+        if (spec.event !== undefined) {
+          this.#settle(undefined, new ExchangeError('SPEAR_EXPECT_MISMATCH', `${event}: got ${JSON.stringify(value)?.slice(0, 200)}`));
+        }
+        return;
+      }
+      try {
+        this.#capture(expect.capture, value);
+      } catch (error) {
+        this.#settle(undefined, error);
+        return;
+      }
+    }
+    if (this.#lastSentAt > 0) this.#context.sessionRecorder.replied(Math.round((performance.now() - this.#lastSentAt) * 1000));
+    this.#settle(value, undefined);
+  }
+
+  /** The first argument of a Socket.IO event, or a WebSocket message parsed as JSON (its text if not JSON). */
+  #payload(event: string, frame: Buffer, payloadStart: number, isBinary: boolean): unknown {
+    if (event !== '' || this.#context.plan.protocol === 'socketio') {
+      this.#scratch.payloadStart = payloadStart;
+      this.#scratch.type = 0x32;
+      return frameArguments(frame, this.#scratch)?.[0];
+    }
+    const text = isBinary ? frame.toString('latin1') : frame.toString('utf8');
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+
+  #wait(kind: WaitKind, timeoutMs: number, expect?: Extract<CompiledStep, { kind: 'expect' }>, ackId = -1): Promise<unknown> {
+    if (kind !== 'sleep' && kind !== 'hold' && this.#session === undefined) return Promise.reject(new ExchangeError('SPEAR_NOT_CONNECTED', `${kind} before connect`));
+    return new Promise((resolve, reject) => {
+      const timer = timeoutMs > 0 || kind === 'sleep'
+        ? setTimeout(() => this.#timedOut(kind), timeoutMs)
+        : undefined;
+      this.#waiter = { kind, resolve, reject, timer, expect, ackId };
+    });
+  }
+
+  #timedOut(kind: WaitKind): void {
+    if (kind === 'sleep') {
+      this.#settle(undefined, undefined);
+      return;
+    }
+    const code = kind === 'ack' ? 'SPEAR_ACK_TIMEOUT' : 'SPEAR_EXPECT_TIMEOUT';
+    this.#settle(undefined, new ExchangeError(code, `${kind} timed out`));
+  }
+
+  #settle(value: unknown, error: unknown): void {
+    const waiter = this.#waiter;
+    if (waiter === undefined) return;
+    this.#waiter = undefined;
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    if (error === undefined) waiter.resolve(value);
+    else waiter.reject(error);
+  }
+
+  #openSession(): Session {
+    const session = this.#session;
+    if (session === undefined || !session.isOpen) throw new ExchangeError('SPEAR_NOT_CONNECTED', 'a send step before connect');
+    return session;
+  }
+
+  /** The connection is gone (either side): leave the group, drop the gauges. */
+  #lost(): void {
+    if (this.#session === undefined) return;
+    this.#session = undefined;
+    this.#context.gauges.connected -= 1;
+    if (this.joinedAtUs !== 0) {
+      this.#context.tracker.left(this);
+      this.#context.gauges.joined -= 1;
+    }
+  }
+
+  #disconnect(): void {
+    const session = this.#session;
+    this.#lost();
+    session?.close();
+  }
+
+  #variable(name: string): unknown {
+    switch (name) {
+      case 'user':
+        return this.index;
+      case 'group':
+        return this.group;
+      case 'agent':
+        return this.#context.plan.agentId;
+      case 'iteration':
+        return this.#iteration;
+      case 'stamp':
+        return this.#context.tracker.stamp(this);
+      case 'random':
+        return Math.random().toString(36).slice(2, 12);
+      case 'time':
+        return Date.now();
+      default: {
+        const dot = name.indexOf('.');
+        if (dot < 0) return this.#captures?.get(name);
+        return valueAt(this.#captures?.get(name.slice(0, dot)), name.slice(dot + 1));
+      }
+    }
+  }
+}
+
