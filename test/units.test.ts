@@ -4,7 +4,7 @@ import { ArrivalSchedule } from '../src/scenarios/arrival-schedule.js';
 import { parseThreshold } from '../src/scenarios/threshold.js';
 import { parseDurationMs, parseRatePerS } from '../src/scenarios/units.js';
 import { preflightLocal } from '../src/coordinator/preflight.js';
-import { planAgents } from '../src/scenarios/plan.js';
+import { connectionsOf, planAgents } from '../src/scenarios/plan.js';
 import { parseScenario } from '../src/scenarios/load.js';
 import { PreflightError } from '../src/errors.js';
 
@@ -64,7 +64,7 @@ test('a ramp sends its arrivals in proportion to the rate integral', () => {
 test('the plan splits connections evenly and rates in proportion', () => {
   const scenario = parseScenario('target: http://127.0.0.1:1\nload:\n  connections: 10\n  rate: 900/s\n', 's.yaml');
   const plans = planAgents(scenario, 4);
-  assert.deepEqual(plans.map((plan) => plan.load.connections), [3, 3, 2, 2]);
+  assert.deepEqual(plans.map(connectionsOf), [3, 3, 2, 2]);
   const rates = plans.map((plan) => (plan.load.model === 'open' ? plan.load.stages[0]!.ratePerS : 0));
   assert.deepEqual(rates, [270, 270, 180, 180]);
   // Never an agent without a connection.

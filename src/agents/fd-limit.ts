@@ -26,3 +26,19 @@ export function readFdLimit(): number | null {
 export function fdsNeeded(connections: number): number {
   return connections + fdReserve;
 }
+
+/**
+ * Ephemeral ports one source address has towards one destination
+ * (/proc/sys/net/ipv4/ip_local_port_range, inclusive), or null when unknown.
+ */
+export function readEphemeralPorts(): number | null {
+  let text: string;
+  try {
+    text = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+  } catch {
+    return null;
+  }
+  const [low, high] = text.trim().split(/\s+/).map(Number);
+  if (low === undefined || high === undefined || !Number.isInteger(low) || !Number.isInteger(high) || high < low) return null;
+  return high - low + 1;
+}

@@ -1,4 +1,4 @@
-import { fdReserve, fdsNeeded, readFdLimit } from '../agents/fd-limit.js';
+import { fdReserve, fdsNeeded, readEphemeralPorts, readFdLimit } from '../agents/fd-limit.js';
 import { PreflightError } from '../errors.js';
 import { connectionsOf, type AgentPlan } from '../scenarios/plan.js';
 
@@ -18,5 +18,24 @@ export function preflightLocal(plans: readonly AgentPlan[], fdLimit: number | nu
   const agentsNeeded = Math.ceil(total / Math.max(1, perAgent));
   throw new PreflightError(
     `${total} connections over ${plans.length} agent${plans.length === 1 ? '' : 's'} need ${needed} open files per agent, but the open-file limit is ${fdLimit}: use --agents ${agentsNeeded} or more (each agent is a process with its own limit), or raise the hard limit (ulimit -Hn)`,
+  );
+}
+
+/**
+ * Refuses a long-connection plan whose users, all on this host and all
+ * connecting to one fixed URL, need more ephemeral ports towards it than the configured source
+ * addresses offer (past that, connects fail with EADDRNOTAVAIL).
+ */
+export function preflightPorts(plans: readonly AgentPlan[], ports: number | null = readEphemeralPorts()): void {
+  const first = plans[0];
+  if (ports === null || first === undefined || first.protocol === 'http') return;
+  // A templated connect URL (from a ticket API) may spread users over several destinations.
+  if (first.flow.some((step) => step.kind === 'connect' && step.url?.includes('{{') === true)) return;
+  const users = first.load.users;
+  const sources = Math.max(1, first.connection.sourceAddresses.length);
+  if (users / sources <= ports) return;
+  const needed = Math.ceil(users / ports);
+  throw new PreflightError(
+    `${users} users to one destination need ${users} ephemeral ports but ${sources === 1 ? 'one source address has' : `${sources} source addresses have`} ${ports * sources} (${ports} each): list ${needed} or more addresses of this host under connection.sourceAddresses (e.g. 127.0.0.2, 127.0.0.3 on loopback), spread users over more load hosts, or widen net.ipv4.ip_local_port_range`,
   );
 }

@@ -7,7 +7,7 @@ import type { IntervalMessage } from '../wire/messages.js';
 import type { AgentHandle, AgentHandleEvents } from './agent-handle.js';
 import { BroadcastLedger } from './broadcast-ledger.js';
 import { spawnLocalAgent } from './local-agents.js';
-import { preflightLocal } from './preflight.js';
+import { preflightLocal, preflightPorts } from './preflight.js';
 
 /** What the UI hears while a run goes on. Listeners must not block. */
 export interface RunEvents {
@@ -47,6 +47,7 @@ const clockResyncMs = 15_000;
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
   const plans = planAgents(scenario, options.agents);
   preflightLocal(plans);
+  preflightPorts(plans);
   const merger = new RunMerger(plans.map((plan) => plan.agentId));
   const ledger = new BroadcastLedger(scenario.protocol === 'http' ? true : scenario.broadcast.includeSender);
   const emitClosed = (closed: MergedInterval[]): void => {

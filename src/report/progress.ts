@@ -24,6 +24,11 @@ function describeInterval(interval: MergedInterval, elapsedS: number): string {
   const seconds = Math.max(0.001, (interval.endMs - interval.startMs) / 1000);
   const errors = transportErrors(counters) + badStatuses(counters);
   const dropped = counters.dropped > 0 ? `  dropped ${counters.dropped}` : '';
+  const sessions = interval.sessions;
+  if (sessions !== undefined) {
+    const churn = sessions.disconnects + sessions.failed > 0 ? `  dropped ${sessions.disconnects}  failed ${sessions.failed}  reconnected ${sessions.reconnects}` : '';
+    return `[${elapsedS.toFixed(0).padStart(4)}s] users ${String(sessions.connected).padStart(6)} connected, ${sessions.joined} joined  msgs in ${(sessions.messagesReceived / seconds).toFixed(0)}/s  deliveries ${(sessions.delivered / seconds).toFixed(0)}/s  errors ${errors}${churn}`;
+  }
   return `[${elapsedS.toFixed(0).padStart(4)}s] ${(counters.requests / seconds).toFixed(0).padStart(7)} req/s  p50 ${formatMs(interval.latencyMs.p50)}  p99 ${formatMs(interval.latencyMs.p99)}  errors ${errors}${dropped}  conns ${counters.connections}  in flight ${counters.inFlight}`;
 }
 
@@ -84,6 +89,11 @@ class BarProgress implements Progress {
   agentInterval(message: IntervalMessage): void {
     const seconds = Math.max(0.001, (message.endMs - message.startMs) / 1000);
     const errors = transportErrors(message.counters) + badStatuses(message.counters);
+    const sessions = message.sessions?.counters;
+    if (sessions !== undefined) {
+      this.#agents.get(message.agentId)?.update(0, { line: `agent ${message.agentId}: ${sessions.connected} connected, ${(sessions.messagesReceived / seconds).toFixed(0)} msgs/s in, errors ${errors}` });
+      return;
+    }
     this.#agents.get(message.agentId)?.update(0, { line: `agent ${message.agentId}: ${(message.counters.requests / seconds).toFixed(0)} req/s, errors ${errors}, conns ${message.counters.connections}` });
   }
 

@@ -14,9 +14,9 @@ export interface SpearOutcome {
 }
 
 /** Runs `spear ARGS` as a child process and collects its output. Never rejects on a non-zero exit. */
-export function runSpear(args: readonly string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<SpearOutcome> {
+export function runSpear(args: readonly string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<SpearOutcome> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [spearBin, ...args], { cwd: options.cwd, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [spearBin, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error !== null && typeof error.code !== 'number') {
         reject(new Error(`spear ${args.join(' ')} did not finish: ${error.message}\n${stderr}`));
         return;
