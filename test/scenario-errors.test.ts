@@ -15,11 +15,12 @@ after(async () => {
 });
 
 const target = 'target: http://127.0.0.1:8080';
+const sio = 'protocol: socketio\ntarget: http://127.0.0.1:3000';
 
 /** Broken scenario → the exact one line spear must print (FILE stands for the file's path). */
 const broken: readonly { name: string; yaml: string; error: string }[] = [
   { name: 'rate', yaml: `${target}\nduration: 5s\nload:\n  connections: 10\n  rate: fast\n`, error: 'FILE:5: load.rate: expected "<number>/s", got "fast"' },
-  { name: 'unknown-key', yaml: `${target}\nlaod:\n  connections: 10\n`, error: 'FILE:2: laod: unknown key (expected one of: name, target, protocol, duration, requests, load, timeouts, thresholds, agents, interval)' },
+  { name: 'unknown-key', yaml: `${target}\nlaod:\n  connections: 10\n`, error: 'FILE:2: laod: unknown key (expected one of: name, target, protocol, duration, requests, load, timeouts, thresholds, agents, interval, flow, groups, reconnect, broadcast, connection, socketio)' },
   { name: 'negative', yaml: `${target}\nload:\n  connections: -5\n`, error: 'FILE:3: load.connections: expected an integer from 1 to 1000000, got -5' },
   { name: 'target-url', yaml: 'target: 127.0.0.1:8080\n', error: 'FILE:1: target: expected a URL such as "http://127.0.0.1:8080", got "127.0.0.1:8080"' },
   { name: 'target-path', yaml: 'target: http://127.0.0.1:8080/index.html\n', error: 'FILE:1: target: expected an origin without a path (put paths under requests), got "http://127.0.0.1:8080/index.html"' },
@@ -34,6 +35,15 @@ const broken: readonly { name: string; yaml: string; error: string }[] = [
   { name: 'request-path', yaml: `${target}\nrequests:\n  - path: index.html\n`, error: 'FILE:3: requests[0].path: expected a path starting with "/", got "index.html"' },
   { name: 'duplicate-key', yaml: `${target}\nduration: 5s\nduration: 6s\n`, error: 'FILE:3: invalid YAML: Map keys must be unique' },
   { name: 'duration-with-stages', yaml: `${target}\nduration: 5s\nload:\n  stages:\n    - {duration: 5s, rate: 10/s}\n`, error: 'FILE:2: duration: not allowed with load.stages: the stages\' durations add up to the run\'s length' },
+  { name: 'protocol', yaml: `protocol: mqtt\n${target}\n`, error: 'FILE:1: protocol: expected one of "http", "ws", "socketio", got "mqtt"' },
+  { name: 'flow-on-http', yaml: `${target}\nflow:\n  - connect: {}\n`, error: 'FILE:2: flow: applies to long-connection scenarios: set protocol to "ws" or "socketio"' },
+  { name: 'users-connections', yaml: `${sio}\nload: { connections: 10 }\nflow:\n  - connect: {}\n`, error: 'FILE:3: load.connections: applies to protocol "http"; long-connection scenarios set load.users (and load.connectRate or load.stages, load.hold)' },
+  { name: 'no-flow', yaml: `${sio}\nload: { users: 10 }\n`, error: 'FILE:1: flow: missing: the steps each virtual user runs (connect, emit/send, expect, join, every, ...)' },
+  { name: 'emit-before-connect', yaml: `${sio}\nload: { users: 10 }\nflow:\n  - emit: { event: auth }\n  - connect: {}\n`, error: 'FILE:5: flow[0].emit: emit before any connect step: connect first' },
+  { name: 'unknown-variable', yaml: `${sio}\nload: { users: 10 }\nflow:\n  - connect: {}\n  - emit: { event: auth, data: { token: "{{tokn}}" } }\n`, error: 'FILE:6: flow[1].emit.data: unknown variable {{tokn}} (known here: user, group, agent, iteration, stamp, random, time; capture it in an earlier http or expect step)' },
+  { name: 'send-on-socketio', yaml: `${sio}\nload: { users: 10 }\nflow:\n  - connect: {}\n  - send: { data: hi }\n`, error: 'FILE:6: flow[1].send: send writes plain WebSocket messages: use emit with protocol "socketio"' },
+  { name: 'two-step-kinds', yaml: `${sio}\nload: { users: 10 }\nflow:\n  - connect: {}\n    join: {}\n`, error: 'FILE:5: flow[0]: expected one step kind per list item (one of: http, connect, emit, send, expect, join, sleep, every), got connect and join' },
+  { name: 'eio', yaml: `${sio}\nload: { users: 10 }\nsocketio: { eio: 5 }\nflow:\n  - connect: {}\n`, error: 'FILE:4: socketio.eio: expected 4 (Socket.IO v3/v4 servers) or 3 (Socket.IO v2, netty-socketio), got 5' },
 ];
 
 for (const { name, yaml, error } of broken) {

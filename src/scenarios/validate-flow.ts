@@ -107,7 +107,7 @@ function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker)
       const step: Step = {
         kind: 'expect',
         event: body.event === undefined ? undefined : check.string(body.event, [...at, 'event']),
-        match: body.match,
+        match: body.match === undefined ? undefined : matchOf(body.match, [...at, 'match'], state, check),
         contains: body.contains === undefined ? undefined : check.string(body.contains, [...at, 'contains']),
         timeoutMs: body.timeout === undefined ? state.expectTimeoutMs : positiveDuration(body.timeout, [...at, 'timeout'], check),
         capture: captures(body.capture, [...at, 'capture'], check),
@@ -127,6 +127,12 @@ function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker)
       return { kind: 'every', intervalMs: positiveDuration(body.interval, [...at, 'interval'], check), steps: stepsOf(body.steps, [...at, 'steps'], state, check) };
     }
   }
+}
+
+/** An expect's match: any YAML value; its strings may hold variables. */
+function matchOf(value: unknown, path: DocPath, state: FlowState, check: Checker): unknown {
+  checkVariables(JSON.stringify(value), path, state, check);
+  return value;
 }
 
 function template(value: unknown, path: DocPath, state: FlowState, check: Checker): string {

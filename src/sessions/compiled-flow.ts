@@ -7,7 +7,7 @@ export type CompiledStep =
   | { readonly kind: 'connect'; readonly url: Template | undefined; readonly auth: Template | undefined }
   | { readonly kind: 'emit'; readonly event: string; readonly data: Template | undefined; readonly ack: boolean }
   | { readonly kind: 'send'; readonly data: Template; readonly json: boolean; readonly binary: boolean }
-  | { readonly kind: 'expect'; readonly step: ExpectStep; readonly contains: Buffer | undefined; readonly capture: readonly (readonly [string, string])[] }
+  | { readonly kind: 'expect'; readonly step: ExpectStep; readonly contains: Buffer | undefined; readonly capture: readonly (readonly [string, string])[]; readonly matchTemplate: Template | undefined }
   | { readonly kind: 'join' }
   | { readonly kind: 'sleep'; readonly durationMs: number }
   | { readonly kind: 'every'; readonly intervalMs: number; readonly steps: readonly CompiledStep[] };
@@ -41,7 +41,14 @@ function compileStep(step: Step): CompiledStep {
       return { kind: 'send', data: compileTemplate(step.data, json), json, binary: step.binary };
     }
     case 'expect':
-      return { kind: 'expect', step, contains: step.contains === undefined ? undefined : Buffer.from(step.contains), capture: Object.entries(step.capture) };
+      return {
+        kind: 'expect',
+        step,
+        contains: step.contains === undefined ? undefined : Buffer.from(step.contains),
+        capture: Object.entries(step.capture),
+        // A match with variables is rendered per user when the expect starts.
+        matchTemplate: step.match !== undefined && JSON.stringify(step.match).includes('{{') ? compileTemplate(JSON.stringify(step.match), true) : undefined,
+      };
     case 'join':
       return { kind: 'join' };
     case 'sleep':

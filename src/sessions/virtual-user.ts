@@ -40,6 +40,8 @@ interface Waiter {
   readonly reject: (error: unknown) => void;
   readonly timer: NodeJS.Timeout | undefined;
   readonly expect: Extract<CompiledStep, { kind: 'expect' }> | undefined;
+  /** The expect's match for this user (templates rendered). */
+  readonly match: unknown;
   readonly ackId: number;
 }
 
@@ -268,9 +270,9 @@ export class VirtualUser implements SessionListener, Member {
     if (spec.event !== undefined && spec.event !== event) return;
     if (expect.contains !== undefined && frame.indexOf(expect.contains, payloadStart) < 0) return;
     let value: unknown;
-    if (spec.match !== undefined || expect.capture.length > 0) {
+    if (waiter.match !== undefined || expect.capture.length > 0) {
       value = this.#payload(event, frame, payloadStart, isBinary);
-      if (spec.match !== undefined && !matches(value, spec.match)) {
+      if (waiter.match !== undefined && !matches(value, waiter.match)) {
         // A named Socket.IO event that does not match is an answer, and a wrong one;
         // a plain WebSocket message may just be someone else's traffic.
         if (spec.event !== undefined) {
@@ -310,7 +312,8 @@ export class VirtualUser implements SessionListener, Member {
       const timer = timeoutMs > 0 || kind === 'sleep'
         ? setTimeout(() => this.#timedOut(kind), timeoutMs)
         : undefined;
-      this.#waiter = { kind, resolve, reject, timer, expect, ackId };
+      const match = expect?.matchTemplate === undefined ? expect?.step.match : JSON.parse(renderTemplate(expect.matchTemplate, true, this.#lookup)) as unknown;
+      this.#waiter = { kind, resolve, reject, timer, expect, match, ackId };
     });
   }
 

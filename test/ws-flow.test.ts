@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { readResult } from '../src/report/result-file.js';
+import { startWsServer, type WsTestServer } from './servers/ws-server.js';
+import { writeScenario } from './support/case-b.js';
+import { runSpear, tempDir } from './support/spear.js';
+
+let server: WsTestServer;
+let dir: { path: string; cleanup: () => Promise<void> };
+
+before(async () => {
+  server = await startWsServer();
+  dir = await tempDir();
+});
+
+after(async () => {
+  await server.close();
+  await dir.cleanup();
+});
+
+test('plain WebSocket echo: every message sent comes back and its round trip is timed', async () => {
+  const scenario = await writeScenario(dir.path, 'echo.yaml', `protocol: ws
+target: ${server.url}/echo
+load: { users: 10, connectRate: 1000/s, hold: 2s }
+flow:
+  - connect: {}
+  - every:
+      interval: 100ms
+      steps:
+        - send: { data: { user: "{{user}}", n: "{{iteration}}" } }
+        - expect: { match: { user: "{{user}}" } }
+`);
+  const out = join(dir.path, 'echo.json');
+  const before = server.stats.messages();
+  const run = await runSpear(['run', scenario, '--agents', '2', '--quiet', '--out', out]);
+  assert.equal(run.code, 0, run.stderr);
+  const result = await readResult(out);
+  const messages = result.summary.messages!;
+  assert.ok(messages.sent >= 100, `only ${messages.sent} sent`);
+  assert.equal(messages.sent, server.stats.messages() - before, 'spear counted what the server received');
+  assert.equal(messages.received, messages.sent, 'every echo came back');
+  assert.equal(result.summary.replyMs!.count, messages.sent);
+  assert.equal(result.summary.connections!.opened, 10);
+  assert.equal(result.summary.errors.total, 0);
+});
+
+test('plain WebSocket group broadcast: stamped messages reach every member of the group, and no one else', async () => {
+  const scenario = await writeScenario(dir.path, 'ws-broadcast.yaml', `protocol: ws
+target: ${server.url}
+load: { users: 12, connectRate: 1000/s, hold: 2s }
+groups: { size: 4 }
+broadcast: { timeout: 1s }
+flow:
+  - connect: { url: "/broadcast?group={{group}}" }
+  - join
+  - sleep: { duration: 500ms }
+  - every:
+      interval: 500ms
+      steps:
+        - send: { data: "hello {{stamp}}" }
+`);
+  const out = join(dir.path, 'ws-broadcast.json');
+  const run = await runSpear(['run', scenario, '--agents', '2', '--quiet', '--out', out]);
+  assert.equal(run.code, 0, run.stderr);
+  const result = await readResult(out);
+  const broadcast = result.summary.broadcast!;
+  assert.ok(broadcast.sent >= 24, `only ${broadcast.sent} broadcasts`);
+  assert.equal(broadcast.expected, broadcast.sent * 4);
+  assert.equal(broadcast.delivered, broadcast.expected);
+  assert.equal(broadcast.lost, 0);
+  assert.equal(broadcast.nonMember, 0);
+  assert.equal(broadcast.groups.length, 3);
+});
