@@ -17,6 +17,8 @@ import { spearVersion } from './version.js';
 interface LoadFlags {
   target?: string;
   connections?: string;
+  users?: string;
+  connectRate?: string;
   duration?: string;
   rate?: string;
   pipelining?: string;
@@ -35,7 +37,9 @@ function addLoadOptions(command: Command): Command {
   return command
     .option('-t, --target <url>', 'server origin, e.g. http://127.0.0.1:8080 (overrides the file)')
     .option('-c, --connections <n>', 'connections in total, over all agents')
-    .option('-d, --duration <time>', 'run length, e.g. 20s, 1m30s')
+    .option('-u, --users <n>', 'ws/socketio scenarios: virtual users in total, over all agents')
+    .option('--connect-rate <rate>', 'ws/socketio scenarios: new users per second, e.g. 1000/s')
+    .option('-d, --duration <time>', 'run length, e.g. 20s, 1m30s (ws/socketio: how long users are held after the ramp)')
     .option('-R, --rate <rate>', 'open model: constant arrival rate, e.g. 5000/s (latency from intended send time)')
     .option('--pipelining <n>', 'closed model: requests in flight per connection')
     .option('-a, --agents <n>', 'local agent processes (default: one per core)')
@@ -45,8 +49,9 @@ function addLoadOptions(command: Command): Command {
 
 function overridesOf(flags: LoadFlags): ScenarioOverrides {
   const rate = flags.rate !== undefined && /^\d+(\.\d+)?$/.test(flags.rate) ? `${flags.rate}/s` : flags.rate;
-  const { target, connections, duration, pipelining, agents, interval, timeout } = flags;
-  return { target, connections, duration, rate, pipelining, agents, interval, timeout };
+  const connectRate = flags.connectRate !== undefined && /^\d+(\.\d+)?$/.test(flags.connectRate) ? `${flags.connectRate}/s` : flags.connectRate;
+  const { target, connections, users, duration, pipelining, agents, interval, timeout } = flags;
+  return { target, connections, users, connectRate, duration, rate, pipelining, agents, interval, timeout };
 }
 
 async function scenarioOf(file: string | undefined, flags: LoadFlags): Promise<Scenario> {

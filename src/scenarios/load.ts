@@ -12,6 +12,8 @@ import type { Scenario } from './scenario.js';
 export interface ScenarioOverrides {
   readonly target?: string | undefined;
   readonly connections?: string | undefined;
+  readonly users?: string | undefined;
+  readonly connectRate?: string | undefined;
   readonly duration?: string | undefined;
   readonly rate?: string | undefined;
   readonly pipelining?: string | undefined;
@@ -24,6 +26,8 @@ export interface ScenarioOverrides {
 const overridePaths: Record<keyof ScenarioOverrides, { path: DocPath; flag: string; integer: boolean }> = {
   target: { path: ['target'], flag: '--target', integer: false },
   connections: { path: ['load', 'connections'], flag: '--connections', integer: true },
+  users: { path: ['load', 'users'], flag: '--users', integer: true },
+  connectRate: { path: ['load', 'connectRate'], flag: '--connect-rate', integer: false },
   duration: { path: ['duration'], flag: '--duration', integer: false },
   rate: { path: ['load', 'rate'], flag: '--rate', integer: false },
   pipelining: { path: ['load', 'pipelining'], flag: '--pipelining', integer: true },
@@ -70,11 +74,15 @@ function applyOverrides(raw: unknown, overrides: ScenarioOverrides): { document:
   const present = Object.entries(overrides).filter(([, value]) => value !== undefined);
   if (present.length === 0) return { document: raw, flags };
   const root: Record<string, unknown> = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...(raw as Record<string, unknown>) } : {};
+  // In a long-connection scenario the run's length is the hold after the ramp.
+  const sessions = root.protocol === 'ws' || root.protocol === 'socketio';
   for (const [name, value] of present) {
     const spec = overridePaths[name as keyof ScenarioOverrides];
-    setIn(root, spec.path, spec.integer && /^\d+$/.test(String(value)) ? Number(value) : value);
-    flags.set(spec.path.join('.'), spec.flag);
+    const path = sessions && name === 'duration' ? ['load', 'hold'] : spec.path;
+    setIn(root, path, spec.integer && /^\d+$/.test(String(value)) ? Number(value) : value);
+    flags.set(path.join('.'), spec.flag);
   }
+  if (overrides.connectRate !== undefined && isRecord(root.load)) delete root.load.stages;
   if (overrides.rate !== undefined && isRecord(root.load)) {
     // A constant --rate replaces any ramp the file described.
     delete root.load.stages;
