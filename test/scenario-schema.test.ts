@@ -1,12 +1,16 @@
 /**
- * schema/scenario.schema.json against src/scenarios/validate.ts: the schema
+ * schema/scenario.schema.json against src/scenarios/validate.ts (with
+ * validate-sessions.ts and validate-flow.ts for ws and socketio): the schema
  * is for editors and other tools, the validator is the authority. These
  * tests keep the two from drifting: same keys at every level, same
  * defaults, same answer on examples and on hand-picked good and bad files.
+ * The schema may be looser (it cannot see step order or which variables a
+ * flow captured), never stricter: a file validate.ts accepts must pass it.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -15,7 +19,12 @@ import { ScenarioError } from '../src/errors.js';
 import { parseScenario } from '../src/scenarios/load.js';
 import { parseThreshold } from '../src/scenarios/threshold.js';
 import { parseDurationMs, parseRatePerS } from '../src/scenarios/units.js';
-import { defaults, loadKeys, requestKeys, stageKeys, timeoutKeys, topKeys } from '../src/scenarios/validate.js';
+import { defaults, loadKeys, protocolNames, requestKeys, sessionTopKeys, stageKeys, timeoutKeys, topKeys } from '../src/scenarios/validate.js';
+import { stepKeys, stepKinds } from '../src/scenarios/validate-flow.js';
+import {
+  broadcastKeys, connectionKeys, groupKeys, reconnectKeys, sessionDefaults, socketioKeys, userStageKeys, usersLoadKeys,
+} from '../src/scenarios/validate-sessions.js';
+import { builtinVariables } from '../src/sessions/template.js';
 
 /** The repository root: the nearest folder above this file holding package.json (works from test/ and build/test/). */
 function repoRoot(): string {

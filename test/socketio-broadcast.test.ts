@@ -152,3 +152,31 @@ test('preflight refuses more users than one agent can hold, naming the fix', asy
   assert.equal(run.code, 4);
   assert.match(run.stderr, /30000 connections over 1 agent need 30064 open files per agent, but the open-file limit is \d+: use --agents \d+ or more/);
 });
+
+test('a CSV feeder gives each user its row: tokens from the file authenticate every user', async () => {
+  const server = await startSocketIoServer({ version: 4 });
+  try {
+    await writeScenario(dir.path, 'users.csv', `id,token\n${[0, 1, 2, 3, 4, 5].map((id) => `${id},t-${id}`).join('\n')}\n`);
+    const scenario = await writeScenario(dir.path, 'feeder.yaml', `protocol: socketio
+target: ${server.url}
+load: { users: 6, connectRate: 1000/s, hold: 1s }
+feeder: users.csv
+flow:
+  - connect: {}
+  - emit: { event: auth, data: { id: "{{feeder.id}}", groupId: 0, token: "{{feeder.token}}" } }
+  - expect: { event: auth_result, match: { success: true } }
+`);
+    const out = join(dir.path, 'feeder.json');
+    const run = await runSpear(['run', scenario, '--agents', '2', '--quiet', '--out', out]);
+    assert.equal(run.code, 0, run.stderr);
+    const result = await readResult(out);
+    assert.equal(server.stats.authed(), 6);
+    assert.equal(result.summary.errors.total, 0);
+    assert.equal(result.summary.replyMs!.count, 6);
+    const missing = await runSpear(['validate', await writeScenario(dir.path, 'no-csv.yaml', `protocol: ws\ntarget: ws://127.0.0.1:9\nfeeder: nowhere.csv\nload: { users: 1 }\nflow:\n  - connect: {}\n`)]);
+    assert.equal(missing.code, 3);
+    assert.match(missing.stderr, /no-csv\.yaml: feeder: cannot read nowhere\.csv \(no such file; paths are relative to the scenario file\)/);
+  } finally {
+    await server.close();
+  }
+});

@@ -153,7 +153,8 @@ export function buildResult(
     endedAt: new Date(endMs).toISOString(),
     partial: agents.some((agent) => agent.status !== 'ok'),
     interrupted,
-    scenario,
+    // The feeder's rows stay in the CSV file; the result names the file and its columns.
+    scenario: scenario.protocol !== 'http' && scenario.feeder !== undefined ? { ...scenario, feeder: { ...scenario.feeder, rows: [] } } : scenario,
     summary,
     thresholds: evaluateThresholds(scenario.thresholds, summary),
     histograms: {

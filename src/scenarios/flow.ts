@@ -23,6 +23,18 @@ export interface UserStage {
   readonly users: number;
 }
 
+/**
+ * Per-user data from a CSV file: user i gets row i mod rows.length, its
+ * fields as {{feeder.<column>}}. Rows are read by the coordinator (agents
+ * need no copy of the file) and travel in the plan.
+ */
+export interface Feeder {
+  /** The file as given in the scenario. */
+  readonly file: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+}
+
 /** User i belongs to group ⌊i / size⌋. */
 export interface Groups {
   readonly size: number;

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { ScenarioError } from '../errors.js';
 import { Checker, type DocPath, type Locate } from './checker.js';
+import { readFeeder } from './feeder-file.js';
 import { validateScenario } from './validate.js';
 import type { Scenario } from './scenario.js';
 
@@ -38,6 +40,12 @@ const overridePaths: Record<keyof ScenarioOverrides, { path: DocPath; flag: stri
 
 /** Reads, parses and validates a scenario file, then applies overrides. */
 export async function loadScenarioFile(file: string, overrides: ScenarioOverrides = {}): Promise<Scenario> {
+  const scenario = await readScenarioFile(file, overrides);
+  if (scenario.protocol === 'http' || scenario.feeder === undefined) return scenario;
+  return { ...scenario, feeder: await readFeeder(resolve(dirname(file), scenario.feeder.file), scenario.feeder.file, file) };
+}
+
+async function readScenarioFile(file: string, overrides: ScenarioOverrides): Promise<Scenario> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

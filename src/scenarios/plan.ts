@@ -1,4 +1,4 @@
-import type { BroadcastSpec, ConnectionSpec, Groups, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from './flow.js';
+import type { BroadcastSpec, ConnectionSpec, Feeder, Groups, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from './flow.js';
 import type { HttpRequestSpec, HttpScenario, LoadProfile, Scenario, SessionScenario, Timeouts } from './scenario.js';
 
 /** What every agent's share of a run has. JSON-safe. */
@@ -32,6 +32,7 @@ export interface SessionPlan extends PlanBase {
   readonly broadcast: BroadcastSpec;
   readonly connection: ConnectionSpec;
   readonly socketio: SocketIoSpec;
+  readonly feeder: Feeder | undefined;
 }
 
 export type AgentPlan = HttpPlan | SessionPlan;
@@ -95,6 +96,7 @@ function planSessions(scenario: SessionScenario, agentCount: number): SessionPla
       broadcast: scenario.broadcast,
       connection: scenario.connection,
       socketio: scenario.socketio,
+      feeder: scenario.feeder,
     });
   }
   return plans;

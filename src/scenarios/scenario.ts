@@ -4,7 +4,7 @@
  * rate in arrivals per second.
  */
 
-import type { BroadcastSpec, ConnectionSpec, Groups, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from './flow.js';
+import type { BroadcastSpec, ConnectionSpec, Feeder, Groups, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from './flow.js';
 
 /** One HTTP request a virtual client sends; clients rotate through the list. */
 export interface HttpRequestSpec {
@@ -107,6 +107,7 @@ export interface SessionScenario extends ScenarioBase {
   readonly broadcast: BroadcastSpec;
   readonly connection: ConnectionSpec;
   readonly socketio: SocketIoSpec;
+  readonly feeder: Feeder | undefined;
 }
 
 export type Scenario = HttpScenario | SessionScenario;

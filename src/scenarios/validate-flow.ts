@@ -35,9 +35,11 @@ interface FlowState {
  * is sent before a connect, and every {{variable}} is built in or captured
  * by an earlier step. Pure.
  */
-export function flowOf(value: unknown, protocol: 'ws' | 'socketio', expectTimeoutMs: number, check: Checker): { steps: Step[]; stampedEvent: string | undefined } {
+export function flowOf(value: unknown, protocol: 'ws' | 'socketio', expectTimeoutMs: number, feeder: boolean, check: Checker): { steps: Step[]; stampedEvent: string | undefined } {
   if (value === undefined) check.fail(['flow'], 'missing: the steps each virtual user runs (connect, emit/send, expect, join, every, ...)');
-  const state: FlowState = { protocol, known: new Set(builtinVariables), connected: false, stampedEvent: undefined, expectTimeoutMs };
+  const known = new Set<string>(builtinVariables);
+  if (feeder) known.add('feeder');
+  const state: FlowState = { protocol, known, connected: false, stampedEvent: undefined, expectTimeoutMs };
   const steps = stepsOf(value, ['flow'], state, check);
   if (!state.connected) check.fail(['flow'], 'no connect step: every user needs one long connection');
   return { steps, stampedEvent: state.stampedEvent };

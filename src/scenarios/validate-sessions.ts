@@ -56,6 +56,13 @@ export function usersLoadOf(root: Record<string, unknown>, check: Checker): User
   return { model: 'users', users, stages, holdMs, durationMs: rampMs + holdMs };
 }
 
+/** `feeder: users.csv` or `feeder: {file: users.csv}`: the CSV file's path. */
+export function feederFileOf(value: unknown, check: Checker): string {
+  const record = typeof value === 'string' ? { file: value } : check.mapping(value, ['feeder'], ['file']);
+  if (record.file === undefined) check.fail(['feeder'], 'missing file: a CSV file with a header row, such as users.csv');
+  return check.string(record.file, ['feeder', 'file']);
+}
+
 export function groupsOf(value: unknown, users: number, check: Checker): Groups {
   if (value === undefined) return { size: users };
   const groups = check.mapping(value, ['groups'], groupKeys);

@@ -3,11 +3,11 @@ import { parseThreshold } from './threshold.js';
 import { parseDurationMs, parseRatePerS } from './units.js';
 import type { HttpRequestSpec, LoadProfile, Scenario, SessionScenario, Stage, Threshold, Timeouts } from './scenario.js';
 import { flowOf } from './validate-flow.js';
-import { broadcastOf, connectionOf, groupsOf, reconnectOf, sessionDefaults, socketioOf, usersLoadOf } from './validate-sessions.js';
+import { broadcastOf, connectionOf, feederFileOf, groupsOf, reconnectOf, sessionDefaults, socketioOf, usersLoadOf } from './validate-sessions.js';
 
 export const topKeys = ['name', 'target', 'protocol', 'duration', 'requests', 'load', 'timeouts', 'thresholds', 'agents', 'interval'] as const;
 /** Keys only long-connection scenarios (protocol ws or socketio) have. */
-export const sessionTopKeys = ['flow', 'groups', 'reconnect', 'broadcast', 'connection', 'socketio'] as const;
+export const sessionTopKeys = ['flow', 'groups', 'reconnect', 'broadcast', 'connection', 'socketio', 'feeder'] as const;
 export const protocolNames = ['http', 'ws', 'socketio'] as const;
 export const loadKeys = ['connections', 'pipelining', 'rate', 'startRate', 'stages', 'maxDelay'] as const;
 export const requestKeys = ['method', 'path', 'headers', 'body'] as const;
@@ -66,7 +66,8 @@ function sessionScenarioOf(root: Record<string, unknown>, protocol: 'ws' | 'sock
   if (root.requests !== undefined) check.fail(['requests'], `applies to protocol "http"; a ${protocol} scenario describes each user's steps under flow`, 'key');
   const load = usersLoadOf(root, check);
   const timeouts = timeoutsOf(root.timeouts, check);
-  const flow = flowOf(root.flow, protocol, sessionDefaults.expectTimeoutMs, check);
+  const feederFile = root.feeder === undefined ? undefined : feederFileOf(root.feeder, check);
+  const flow = flowOf(root.flow, protocol, sessionDefaults.expectTimeoutMs, feederFile !== undefined, check);
   return {
     name: root.name === undefined ? undefined : check.string(root.name, ['name']),
     protocol,
@@ -78,6 +79,8 @@ function sessionScenarioOf(root: Record<string, unknown>, protocol: 'ws' | 'sock
     broadcast: broadcastOf(root.broadcast, protocol === 'socketio' ? flow.stampedEvent : undefined, check),
     connection: connectionOf(root.connection, check),
     socketio: socketioOf(root.socketio, check),
+    // Rows are read by loadScenarioFile, which knows where the scenario file is.
+    feeder: feederFile === undefined ? undefined : { file: feederFile, columns: [], rows: [] },
     timeouts,
     thresholds: root.thresholds === undefined ? [] : thresholdsOf(root.thresholds, check),
     agents: root.agents === undefined ? undefined : check.integer(root.agents, ['agents'], 1, 256),

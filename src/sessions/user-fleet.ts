@@ -16,8 +16,8 @@ import { VirtualUser, type FleetContext } from './virtual-user.js';
 
 /** How often the ramp starts the users that came due. */
 const rampTickMs = 5;
-/** HTTP connections per origin for flow `http` steps (ticket APIs and the like). */
-const httpConnectionsPerOrigin = 64;
+/** HTTP connections per origin for flow `http` steps (ticket APIs and the like); they come out of the agent's descriptor reserve. */
+const httpConnectionsPerOrigin = 16;
 const drainGraceMs = 1000;
 
 /**
@@ -76,6 +76,7 @@ export class UserFleet implements Workload {
       tracker: this.#tracker,
       http: this.#http,
       gauges: this.#gauges,
+      feederColumns: new Map((plan.feeder?.columns ?? []).map((column, position) => [column, position])),
       firstConnect: () => this.#firstConnect(clock),
     };
   }

@@ -23,6 +23,8 @@ export interface FleetContext {
   readonly tracker: BroadcastTracker;
   readonly http: Dispatcher;
   readonly gauges: { connected: number; joined: number };
+  /** Feeder column positions by name (empty without a feeder). */
+  readonly feederColumns: ReadonlyMap<string, number>;
   /** Called the first time each user connects. */
   firstConnect(): void;
 }
@@ -358,6 +360,13 @@ export class VirtualUser implements SessionListener, Member {
     session?.close();
   }
 
+  #feederValue(column: string): string | undefined {
+    const rows = this.#context.plan.feeder?.rows;
+    const position = this.#context.feederColumns.get(column);
+    if (rows === undefined || position === undefined || rows.length === 0) return undefined;
+    return rows[this.index % rows.length]?.[position];
+  }
+
   #variable(name: string): unknown {
     switch (name) {
       case 'user':
@@ -376,6 +385,7 @@ export class VirtualUser implements SessionListener, Member {
         return Date.now();
       default: {
         const dot = name.indexOf('.');
+        if (name.startsWith('feeder.')) return this.#feederValue(name.slice(7));
         if (dot < 0) return this.#captures?.get(name);
         return valueAt(this.#captures?.get(name.slice(0, dot)), name.slice(dot + 1));
       }

@@ -1,5 +1,5 @@
 import { WireError } from '../errors.js';
-import type { BroadcastSpec, ConnectionSpec, Groups, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from '../scenarios/flow.js';
+import type { BroadcastSpec, ConnectionSpec, Feeder, Groups, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from '../scenarios/flow.js';
 import type { SessionPlan } from '../scenarios/plan.js';
 import { number, record, string, type Fields } from './fields.js';
 import type { BroadcastReceipt, MembershipChange, SentBroadcast, SessionCounters, SessionHistograms, SessionReport } from './messages.js';
@@ -21,7 +21,17 @@ export function sessionPlanFields(fields: Fields, protocol: 'ws' | 'socketio'): 
     broadcast: broadcast(record(fields.broadcast, 'plan.broadcast')),
     connection: connection(record(fields.connection, 'plan.connection')),
     socketio: socketio(record(fields.socketio, 'plan.socketio')),
+    feeder: fields.feeder === undefined ? undefined : feeder(record(fields.feeder, 'plan.feeder')),
   };
+}
+
+function feeder(fields: Fields): Feeder {
+  const what = 'plan.feeder';
+  const rows = fields.rows;
+  if (!Array.isArray(rows) || !rows.every((row) => Array.isArray(row) && row.every((cell) => typeof cell === 'string'))) {
+    throw new WireError(`${what}.rows: expected lists of strings`);
+  }
+  return { file: string(fields, 'file', what), columns: strings(fields, 'columns', what), rows: rows as string[][] };
 }
 
 function usersLoad(fields: Fields): UsersLoad {
