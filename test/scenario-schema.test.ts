@@ -120,12 +120,22 @@ describe('scenario JSON Schema', () => {
   });
 
   it('has exactly the keys validate.ts accepts, at every level, and rejects the others', () => {
+    const reconnect = (child(schema, 'properties', 'reconnect').oneOf as unknown[]).map(resolve).find((node) => node.type === 'object');
+    assert.ok(reconnect !== undefined, 'reconnect has a mapping form');
     const levels: Array<[string, Json, readonly string[]]> = [
-      ['top level', schema, topKeys],
-      ['load', child(schema, 'properties', 'load'), loadKeys],
+      ['top level', schema, [...topKeys, ...sessionTopKeys]],
+      ['load (http)', child(schema, '$defs', 'load'), loadKeys],
       ['requests[]', child(schema, 'properties', 'requests', 'items'), requestKeys],
-      ['load.stages[]', child(child(schema, 'properties', 'load'), 'properties', 'stages', 'items'), stageKeys],
+      ['load.stages[] (http)', child(child(schema, '$defs', 'load'), 'properties', 'stages', 'items'), stageKeys],
       ['timeouts', child(schema, 'properties', 'timeouts'), timeoutKeys],
+      ['load (ws/socketio)', child(schema, '$defs', 'usersLoad'), usersLoadKeys],
+      ['load.stages[] (ws/socketio)', child(child(schema, '$defs', 'usersLoad'), 'properties', 'stages', 'items'), userStageKeys],
+      ['groups', child(schema, 'properties', 'groups'), groupKeys],
+      ['reconnect', reconnect, reconnectKeys],
+      ['broadcast', child(schema, 'properties', 'broadcast'), broadcastKeys],
+      ['connection', child(schema, 'properties', 'connection'), connectionKeys],
+      ['socketio', child(schema, 'properties', 'socketio'), socketioKeys],
+      ...stepKinds.map((kind): [string, Json, readonly string[]] => [`flow step ${kind}`, child(schema, '$defs', `${kind}Step`), stepKeys[kind]]),
     ];
     for (const [label, node, keys] of levels) {
       assert.deepEqual(propertyNames(node), sorted(keys), `${label}: schema properties match validate.ts`);
@@ -133,9 +143,31 @@ describe('scenario JSON Schema', () => {
     }
   });
 
+  it('knows the same protocols, step kinds and built-in variables as validate.ts', () => {
+    assert.deepEqual(child(schema, 'properties', 'protocol').enum, [...protocolNames]);
+    const alternatives = (child(schema, '$defs', 'step').oneOf as unknown[]).map(resolve);
+    const kinds = alternatives.flatMap((node) => (isRecord(node.properties) ? Object.keys(node.properties) : []));
+    assert.deepEqual(sorted(kinds), sorted(stepKinds), 'one one-key alternative per step kind');
+    for (const node of alternatives.filter((each) => isRecord(each.properties))) {
+      assert.equal(node.additionalProperties, false, 'a step is a one-key mapping');
+      assert.deepEqual(node.required, Object.keys(node.properties as Json), 'its key is required');
+    }
+    assert.deepEqual(alternatives.filter((node) => 'const' in node).map((node) => node.const), ['join'], 'only join has a bare-string form');
+    for (const kind of ['http', 'expect'] as const) {
+      const names = child(child(schema, '$defs', `${kind}Step`), 'properties', 'capture').propertyNames;
+      assert.ok(isRecord(names) && isRecord(names.not), `${kind}.capture names exclude the built-ins`);
+      assert.deepEqual(sorted(names.not.enum as string[]), sorted(builtinVariables), `${kind}.capture: the built-ins are validate.ts's`);
+    }
+    // The http branch forbids exactly the long-connection keys.
+    const branch = (schema.allOf as unknown[]).map(resolve).find((node) => isRecord(node.else));
+    assert.ok(branch !== undefined && isRecord(branch.else) && isRecord(branch.else.properties), 'an http/long-connection branch');
+    const forbidden = Object.entries(branch.else.properties).filter(([, value]) => value === false).map(([key]) => key);
+    assert.deepEqual(sorted(forbidden), sorted(sessionTopKeys));
+  });
+
   it('gives every property a title and a description', () => {
-    // Constraint subschemas (allOf, anyOf, not, contains) name properties without declaring them.
-    const constraints = new Set(['allOf', 'anyOf', 'oneOf', 'not', 'contains']);
+    // Constraint subschemas (allOf, anyOf, not, contains, if/then/else) name properties without declaring them.
+    const constraints = new Set(['allOf', 'anyOf', 'oneOf', 'not', 'contains', 'if', 'then', 'else']);
     const visit = (node: unknown, where: string): void => {
       if (Array.isArray(node)) {
         node.forEach((item, index) => visit(item, `${where}[${index}]`));
@@ -158,15 +190,19 @@ describe('scenario JSON Schema', () => {
   });
 
   it('states the same defaults as validate.ts', () => {
-    const load = child(schema, 'properties', 'load');
+    const load = child(schema, '$defs', 'load');
     const timeouts = child(schema, 'properties', 'timeouts');
-    const durationDefault = (node: Json, path: string): number => {
-      const value = (node.properties as Json)[path];
-      assert.ok(isRecord(value), `${path} is a property`);
-      const text = value.default;
-      assert.ok(typeof text === 'string' || typeof text === 'number', `${path} states a default`);
+    const defaultOf = (node: Json, name: string): unknown => {
+      const value = (node.properties as Json)[name];
+      assert.ok(isRecord(value), `${name} is a property`);
+      assert.ok('default' in value, `${name} states a default`);
+      return value.default;
+    };
+    const durationDefault = (node: Json, name: string): number => {
+      const text = defaultOf(node, name);
+      assert.ok(typeof text === 'string' || typeof text === 'number', `${name} default is a duration`);
       const ms = parseDurationMs(text);
-      assert.ok(ms !== undefined, `${path} default ${String(text)} parses`);
+      assert.ok(ms !== undefined, `${name} default ${String(text)} parses`);
       return ms;
     };
     assert.equal(durationDefault(schema, 'duration'), defaults.durationMs);
@@ -178,12 +214,40 @@ describe('scenario JSON Schema', () => {
     assert.ok(isRecord(connections) && typeof connections.description === 'string');
     assert.match(connections.description, new RegExp(`\\b${defaults.connections}\\b.*closed`));
     assert.match(connections.description, new RegExp(`\\b${defaults.openConnections}\\b.*open`));
+
+    const users = child(schema, '$defs', 'usersLoad');
+    assert.equal(parseRatePerS(defaultOf(users, 'connectRate') as string), sessionDefaults.connectRatePerS);
+    assert.equal(durationDefault(users, 'hold'), sessionDefaults.holdMs);
+    assert.equal(durationDefault(child(schema, '$defs', 'expectStep'), 'timeout'), sessionDefaults.expectTimeoutMs);
+    const broadcast = child(schema, 'properties', 'broadcast');
+    assert.equal(durationDefault(broadcast, 'timeout'), sessionDefaults.broadcastTimeoutMs);
+    assert.equal(defaultOf(broadcast, 'includeSender'), true);
+    const reconnect = (child(schema, 'properties', 'reconnect').oneOf as unknown[]).map(resolve).find((node) => node.type === 'object');
+    assert.ok(reconnect !== undefined);
+    assert.equal(defaultOf(reconnect, 'attempts'), sessionDefaults.reconnectAttempts);
+    assert.equal(durationDefault(reconnect, 'initialDelay'), sessionDefaults.reconnectInitialMs);
+    assert.equal(durationDefault(reconnect, 'maxDelay'), sessionDefaults.reconnectMaxMs);
+    assert.equal(defaultOf(child(schema, 'properties', 'connection'), 'perMessageDeflate'), false);
+    const socketio = child(schema, 'properties', 'socketio');
+    assert.deepEqual([defaultOf(socketio, 'eio'), defaultOf(socketio, 'path'), defaultOf(socketio, 'namespace')], [4, '/socket.io/', '/']);
+    assert.equal(defaultOf(child(schema, '$defs', 'emitStep'), 'ack'), false);
+    assert.equal(defaultOf(child(schema, '$defs', 'sendStep'), 'binary'), false);
+    assert.equal(defaultOf(child(schema, '$defs', 'httpStep'), 'method'), 'GET');
   });
 
   it('validates every example scenario (examples/*.yaml), as validate.ts does', () => {
     const folder = join(root, 'examples');
     const files = existsSync(folder) ? readdirSync(folder).filter((name) => name.endsWith('.yaml') || name.endsWith('.yml')) : [];
     for (const name of files) assertAcceptedByBoth(readFileSync(join(folder, name), 'utf8'), `examples/${name}`);
+  });
+
+  it('validates the case-B example (examples/socketio-groups.yaml)', () => {
+    const file = join(root, 'examples', 'socketio-groups.yaml');
+    assert.ok(existsSync(file), 'examples/socketio-groups.yaml exists');
+    const text = readFileSync(file, 'utf8');
+    assertAcceptedByBoth(text, 'examples/socketio-groups.yaml');
+    const document: unknown = parseYaml(text);
+    assert.ok(isRecord(document) && document.protocol === 'socketio' && Array.isArray(document.flow), 'it is a Socket.IO flow');
   });
 
   describe('agrees with validate.ts', () => {
@@ -242,12 +306,100 @@ load:
 `],
       ['stages without startRate, per-hour rate', 'target: http://127.0.0.1:8080\nload:\n  stages:\n    - { duration: 1h, rate: 3600/h }\n'],
       ['per-minute rate spelled /min', 'target: http://127.0.0.1:8080\nload: { rate: 120/min }\n'],
+      ['http with empty long-connection-free extras', 'target: http://127.0.0.1:8080/?\nprotocol: http\nload:\n'],
+      ['ws echo', `
+protocol: ws
+target: ws://127.0.0.1:3100/echo
+load: { users: 100, connectRate: 50/s, hold: 1m }
+flow:
+  - connect:
+  - every:
+      interval: 1s
+      steps:
+        - send: { data: "ping {{user}} {{iteration}}" }
+        - expect: { contains: "ping ", timeout: 2s }
+        - send: { data: { user: "{{user}}", n: 1 }, binary: true }
+        - expect: { match: { user: "{{user}}" }, capture: { echoed: $ } }
+        - send: { data: 42 }
+        - expect:
+`],
+      ['ws group broadcast with every session key', `
+protocol: ws
+target: "wss://push.example.com:8443/broadcast?room=a b"
+load:
+  users: 30000
+  hold: 2h
+  stages:
+    - { duration: 30s, users: 10000 }
+    - { duration: 1m, users: 30000 }
+    - { duration: 10s, users: 0 }
+    - { duration: 10s, users: 30000 }
+groups: { size: 4000 }
+reconnect: true
+broadcast: { timeout: 2s, includeSender: false }
+connection: { perMessageDeflate: true, sourceAddresses: [127.0.0.1, 127.0.0.2, "::1", "fe80::1%eth0"] }
+socketio:
+timeouts: { connect: 5s, request: 1s }
+thresholds: [errors < 1%]
+agents: 4
+interval: 5s
+flow:
+  - connect: { url: "/broadcast?group={{group}}" }
+  - join
+  - sleep: { duration: 500ms }
+  - every:
+      interval: 10s
+      steps:
+        - send: { data: "hello {{stamp}}" }
+`],
+      ['socketio case B with every step form', `
+name: case B
+protocol: socketio
+target: http://127.0.0.1:3000
+socketio: { eio: 3, path: /sio, namespace: /chat }
+load: { users: 27000, connectRate: 500/m, hold: 4h }
+groups: { size: 100 }
+reconnect: { attempts: 1000, initialDelay: 0, maxDelay: 0ms }
+broadcast: { event: msg, timeout: 5s }
+connection: {}
+flow:
+  - http:
+      method: post
+      url: /ticket?userId={{user}}
+      headers: { X-Agent: "{{agent}}", X-N: 7 }
+      body: { user: "{{user}}", at: "{{time}}", nonce: "{{random}}" }
+      capture: { ticket: data, token: data.token }
+  - http: { url: 5, body: [1, "{{ticket.url}}"] }
+  - connect: { url: "{{ticket.url}}", auth: { token: "{{token}}" } }
+  - emit: { event: auth, data: { id: "{{user}}", groupId: "{{group}}", token: "{{token}}" } }
+  - expect: { event: auth_result, match: { success: true, user: "{{user}}" }, timeout: 5s, capture: { session: sid } }
+  - join:
+  - join: {}
+  - every:
+      interval: 20s
+      steps:
+        - emit: { event: msg, data: { type: 1, groupId: "{{group}}", content: "{{stamp}}" }, ack: true }
+        - expect: { event: msg_result, match: [1, { ok: "1" }], contains: success }
+        - every: { interval: 1m, steps: [{ emit: { event: ping, data: null } }] }
+`],
+      ['socketio: connect inside every', `
+protocol: socketio
+target: https://h
+load: { users: 1 }
+reconnect: false
+broadcast:
+flow:
+  - every: { interval: 1s, steps: [connect: {}, emit: { event: x }] }
+`],
     ];
     for (const [label, text] of good) {
       it(`accepts: ${label}`, () => assertAcceptedByBoth(text, label));
     }
 
     const base = 'target: http://127.0.0.1:8080\n';
+    const ws = 'protocol: ws\ntarget: ws://127.0.0.1:3100/echo\n';
+    const wsLoad = 'load: { users: 10 }\n';
+    const sio = 'protocol: socketio\ntarget: http://127.0.0.1:3000\nload: { users: 10 }\n';
     /** [label, document, the path validate.ts names] */
     const bad: Array<[string, string, string]> = [
       ['unknown top-level key', `${base}users: 10\n`, 'users'],
@@ -261,7 +413,7 @@ load:
       ['port out of range', 'target: http://127.0.0.1:99999\n', 'target'],
       ['target with a path', 'target: http://127.0.0.1:8080/api\n', 'target'],
       ['target with a query', 'target: http://127.0.0.1:8080?x=1\n', 'target'],
-      ['other protocol', `${base}protocol: ws\n`, 'protocol'],
+      ['other protocol', `${base}protocol: mqtt\n`, 'protocol'],
       ['load.rate: fast', `${base}load: { rate: fast }\n`, 'load.rate'],
       ['load.rate as a bare number', `${base}load: { rate: 5000 }\n`, 'load.rate'],
       ['load.rate of zero', `${base}load: { rate: 0/s }\n`, 'load.rate'],
@@ -296,6 +448,75 @@ load:
       ['threshold with ==', `${base}thresholds: [errors == 0]\n`, 'thresholds[0]'],
       ['threshold as a number', `${base}thresholds: [5]\n`, 'thresholds[0]'],
       ['thresholds as a mapping', `${base}thresholds: { p99: 5ms }\n`, 'thresholds'],
+      ['flow on http', `${base}flow: [connect: {}]\n`, 'flow'],
+      ['groups on http', `${base}groups: { size: 10 }\n`, 'groups'],
+      ['socketio options on http', `${base}socketio: { eio: 3 }\n`, 'socketio'],
+      ['load.users on http', `${base}load: { users: 10 }\n`, 'load.users'],
+      ['http target with ws scheme', 'target: ws://127.0.0.1:8080\n', 'target'],
+      ['ws: no users', `${ws}flow: [connect: {}]\n`, 'load.users'],
+      ['ws: load.connections', `${ws}load: { users: 10, connections: 5 }\nflow: [connect: {}]\n`, 'load.connections'],
+      ['ws: load.rate', `${ws}load: { users: 10, rate: 5/s }\nflow: [connect: {}]\n`, 'load.rate'],
+      ['ws: duration', `${ws}duration: 10s\n${wsLoad}flow: [connect: {}]\n`, 'duration'],
+      ['ws: requests', `${ws}requests: [{ path: / }]\n${wsLoad}flow: [connect: {}]\n`, 'requests'],
+      ['ws: no flow', `${ws}${wsLoad}`, 'flow'],
+      ['ws: empty flow', `${ws}${wsLoad}flow: []\n`, 'flow'],
+      ['ws: no connect step', `${ws}${wsLoad}flow: [sleep: { duration: 1s }]\n`, 'flow'],
+      ['ws: ftp target', `protocol: ws\ntarget: ftp://h/x\n${wsLoad}flow: [connect: {}]\n`, 'target'],
+      ['ws: target with credentials', `protocol: ws\ntarget: ws://u:p@h/x\n${wsLoad}flow: [connect: {}]\n`, 'target'],
+      ['ws: target with a fragment', `protocol: ws\ntarget: ws://h/x#top\n${wsLoad}flow: [connect: {}]\n`, 'target'],
+      ['ws: zero users', `${ws}load: { users: 0 }\nflow: [connect: {}]\n`, 'load.users'],
+      ['ws: connectRate 0/s', `${ws}load: { users: 10, connectRate: 0/s }\nflow: [connect: {}]\n`, 'load.connectRate'],
+      ['ws: connectRate and stages', `${ws}load: { users: 10, connectRate: 5/s, stages: [{ duration: 1s, users: 10 }] }\nflow: [connect: {}]\n`, 'load.connectRate'],
+      ['ws: zero hold', `${ws}load: { users: 10, hold: 0s }\nflow: [connect: {}]\n`, 'load.hold'],
+      ['ws: stage without users', `${ws}load: { users: 10, stages: [{ duration: 1s }] }\nflow: [connect: {}]\n`, 'load.stages[0]'],
+      ['ws: no stages', `${ws}load: { users: 10, stages: [] }\nflow: [connect: {}]\n`, 'load.stages'],
+      ['ws: unknown stage key', `${ws}load: { users: 10, stages: [{ duration: 1s, users: 10, rate: 1/s }] }\nflow: [connect: {}]\n`, 'load.stages[0].rate'],
+      ['ws: groups without size', `${ws}${wsLoad}groups: {}\nflow: [connect: {}]\n`, 'groups.size'],
+      ['ws: groups of 0', `${ws}${wsLoad}groups: { size: 0 }\nflow: [connect: {}]\n`, 'groups.size'],
+      ['ws: groups as nothing', `${ws}${wsLoad}groups:\nflow: [connect: {}]\n`, 'groups'],
+      ['ws: reconnect as nothing', `${ws}${wsLoad}reconnect:\nflow: [connect: {}]\n`, 'reconnect'],
+      ['ws: reconnect of 0 attempts', `${ws}${wsLoad}reconnect: { attempts: 0 }\nflow: [connect: {}]\n`, 'reconnect.attempts'],
+      ['ws: unknown reconnect key', `${ws}${wsLoad}reconnect: { delay: 1s }\nflow: [connect: {}]\n`, 'reconnect.delay'],
+      ['ws: broadcast timeout 0', `${ws}${wsLoad}broadcast: { timeout: 0s }\nflow: [connect: {}]\n`, 'broadcast.timeout'],
+      ['ws: includeSender as text', `${ws}${wsLoad}broadcast: { includeSender: "no" }\nflow: [connect: {}]\n`, 'broadcast.includeSender'],
+      ['ws: source address by name', `${ws}${wsLoad}connection: { sourceAddresses: [localhost] }\nflow: [connect: {}]\n`, 'connection.sourceAddresses[0]'],
+      ['ws: source address with a leading zero', `${ws}${wsLoad}connection: { sourceAddresses: [10.0.0.01] }\nflow: [connect: {}]\n`, 'connection.sourceAddresses[0]'],
+      ['ws: perMessageDeflate as text', `${ws}${wsLoad}connection: { perMessageDeflate: "yes" }\nflow: [connect: {}]\n`, 'connection.perMessageDeflate'],
+      ['ws: emit', `${ws}${wsLoad}flow: [connect: {}, emit: { event: x }]\n`, 'flow[1].emit'],
+      ['ws: emit inside every', `${ws}${wsLoad}flow: [connect: {}, every: { interval: 1s, steps: [emit: { event: x }] }]\n`, 'flow[1].every.steps[0].emit'],
+      ['ws: connect auth', `${ws}${wsLoad}flow: [connect: { auth: { a: 1 } }]\n`, 'flow[0].connect.auth'],
+      ['ws: expect event', `${ws}${wsLoad}flow: [connect: {}, expect: { event: x }]\n`, 'flow[1].expect.event'],
+      ['ws: send without data', `${ws}${wsLoad}flow: [connect: {}, send: {}]\n`, 'flow[1].send'],
+      ['ws: send of a boolean', `${ws}${wsLoad}flow: [connect: {}, send: { data: true }]\n`, 'flow[1].send.data'],
+      ['ws: bare connect', `${ws}${wsLoad}flow: [connect]\n`, 'flow[0]'],
+      ['ws: two kinds in one step', `${ws}${wsLoad}flow: [{ connect: {}, join: {} }]\n`, 'flow[0]'],
+      ['ws: unknown step kind', `${ws}${wsLoad}flow: [connect: {}, wait: { duration: 1s }]\n`, 'flow[1].wait'],
+      ['ws: step as a number', `${ws}${wsLoad}flow: [connect: {}, 5]\n`, 'flow[1]'],
+      ['ws: join with a key', `${ws}${wsLoad}flow: [connect: {}, join: { group: 1 }]\n`, 'flow[1].join.group'],
+      ['ws: sleep without duration', `${ws}${wsLoad}flow: [connect: {}, sleep:]\n`, 'flow[1].sleep'],
+      ['ws: every without interval', `${ws}${wsLoad}flow: [connect: {}, every: { steps: [join] }]\n`, 'flow[1].every'],
+      ['ws: every without steps', `${ws}${wsLoad}flow: [connect: {}, every: { interval: 1s, steps: [] }]\n`, 'flow[1].every.steps'],
+      ['ws: expect timeout 0', `${ws}${wsLoad}flow: [connect: {}, expect: { timeout: 0 }]\n`, 'flow[1].expect.timeout'],
+      ['ws: expect contains a number', `${ws}${wsLoad}flow: [connect: {}, expect: { contains: 5 }]\n`, 'flow[1].expect.contains'],
+      ['ws: http without url', `${ws}${wsLoad}flow: [http: { method: POST }, connect: {}]\n`, 'flow[0].http'],
+      ['ws: http method with a space', `${ws}${wsLoad}flow: [http: { url: /, method: GE T }, connect: {}]\n`, 'flow[0].http.method'],
+      ['ws: http boolean header', `${ws}${wsLoad}flow: [http: { url: /, headers: { a: true } }, connect: {}]\n`, 'flow[0].http.headers.a'],
+      ['ws: http body of nothing', `${ws}${wsLoad}flow: [http: { url: /, body: null }, connect: {}]\n`, 'flow[0].http.body'],
+      ['ws: capture into a built-in', `${ws}${wsLoad}flow: [http: { url: /, capture: { user: id } }, connect: {}]\n`, 'flow[0].http.capture.user'],
+      ['ws: capture name with a dash', `${ws}${wsLoad}flow: [http: { url: /, capture: { my-token: id } }, connect: {}]\n`, 'flow[0].http.capture.my-token'],
+      ['ws: capture path as a number', `${ws}${wsLoad}flow: [http: { url: /, capture: { token: 1 } }, connect: {}]\n`, 'flow[0].http.capture.token'],
+      ['socketio: send', `${sio}flow: [connect: {}, send: { data: x }]\n`, 'flow[1].send'],
+      ['socketio: expect without event', `${sio}flow: [connect: {}, expect: { match: { a: 1 } }]\n`, 'flow[1].expect'],
+      ['socketio: expect of nothing', `${sio}flow: [connect: {}, expect:]\n`, 'flow[1].expect'],
+      ['socketio: expect without event inside every', `${sio}flow: [connect: {}, every: { interval: 1s, steps: [expect: {}] }]\n`, 'flow[1].every.steps[0].expect'],
+      ['socketio: emit without event', `${sio}flow: [connect: {}, emit: { data: 1 }]\n`, 'flow[1].emit'],
+      ['socketio: emit event as a number', `${sio}flow: [connect: {}, emit: { event: 5 }]\n`, 'flow[1].emit.event'],
+      ['socketio: ack as text', `${sio}flow: [connect: {}, emit: { event: x, ack: "yes" }]\n`, 'flow[1].emit.ack'],
+      ['socketio: eio 5', `${sio}socketio: { eio: 5 }\nflow: [connect: {}]\n`, 'socketio.eio'],
+      ['socketio: eio as text', `${sio}socketio: { eio: "4" }\nflow: [connect: {}]\n`, 'socketio.eio'],
+      ['socketio: path without a slash', `${sio}socketio: { path: socket.io }\nflow: [connect: {}]\n`, 'socketio.path'],
+      ['socketio: namespace without a slash', `${sio}socketio: { namespace: chat }\nflow: [connect: {}]\n`, 'socketio.namespace'],
+      ['socketio: broadcast event as a number', `${sio}broadcast: { event: 5 }\nflow: [connect: {}]\n`, 'broadcast.event'],
     ];
     for (const [label, text, path] of bad) {
       it(`rejects: ${label}`, () => {

@@ -7,6 +7,7 @@ import { BroadcastTracker, type Member } from '../src/sessions/broadcast-tracker
 import { CoordinatorClock } from '../src/sessions/clock.js';
 import { compileTemplate, renderTemplate } from '../src/sessions/template.js';
 import { targetUsersAt } from '../src/sessions/user-ramp.js';
+import { parseThreshold } from '../src/scenarios/threshold.js';
 
 const frame = (): SocketFrame => ({ type: 0, namespace: '/', ackId: -1, event: '', payloadStart: 0 });
 
@@ -97,4 +98,10 @@ test('broadcast accounting: agents\' receipts and membership give exact expected
     [1, 4, 2, 1, 1, 1, 0],
   );
   assert.equal(summary.firstMemberMs.count, 1);
+});
+
+test('long-connection thresholds: scoped percentiles and loss shares parse', () => {
+  assert.deepEqual(parseThreshold('delivery.p99 < 100ms'), { source: 'delivery.p99 < 100ms', metric: 'p99', scope: 'delivery', operator: '<', value: 100, percent: false });
+  assert.deepEqual(parseThreshold('lost < 0.1%'), { source: 'lost < 0.1%', metric: 'lost', scope: 'latency', operator: '<', value: 0.1, percent: true });
+  assert.equal(parseThreshold('connect.rps > 5'), 'connect.rps: only percentiles, min, mean and max apply to connect latency');
 });

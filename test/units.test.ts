@@ -24,10 +24,10 @@ test('durations and rates parse the way users type them', () => {
 });
 
 test('thresholds parse into metric, operator and value', () => {
-  assert.deepEqual(parseThreshold('p99 < 50ms'), { source: 'p99 < 50ms', metric: 'p99', operator: '<', value: 50, percent: false });
-  assert.deepEqual(parseThreshold('p99.9<=1s'), { source: 'p99.9<=1s', metric: 'p999', operator: '<=', value: 1000, percent: false });
-  assert.deepEqual(parseThreshold('errors < 1%'), { source: 'errors < 1%', metric: 'errors', operator: '<', value: 1, percent: true });
-  assert.deepEqual(parseThreshold('rps >= 1000'), { source: 'rps >= 1000', metric: 'rps', operator: '>=', value: 1000, percent: false });
+  assert.deepEqual(parseThreshold('p99 < 50ms'), { source: 'p99 < 50ms', metric: 'p99', scope: 'latency', operator: '<', value: 50, percent: false });
+  assert.deepEqual(parseThreshold('p99.9<=1s'), { source: 'p99.9<=1s', metric: 'p999', scope: 'latency', operator: '<=', value: 1000, percent: false });
+  assert.deepEqual(parseThreshold('errors < 1%'), { source: 'errors < 1%', metric: 'errors', scope: 'latency', operator: '<', value: 1, percent: true });
+  assert.deepEqual(parseThreshold('rps >= 1000'), { source: 'rps >= 1000', metric: 'rps', scope: 'latency', operator: '>=', value: 1000, percent: false });
   assert.equal(parseThreshold('rps > 5%'), 'rps cannot be a percentage, got "5%"');
   assert.equal(parseThreshold('p99 = 5ms'), 'expected "<metric> <op> <value>" such as "p99 < 50ms", got "p99 = 5ms"');
 });

@@ -1,5 +1,6 @@
 import { compare } from '../scenarios/threshold.js';
 import type { Threshold } from '../scenarios/scenario.js';
+import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { Summary } from './result.js';
 
 export interface ThresholdResult {
@@ -16,6 +17,19 @@ export function evaluateThresholds(thresholds: readonly Threshold[], summary: Su
     const { actual, unit } = measure(threshold, summary);
     return { threshold: threshold.source, ok: compare(actual, threshold.operator, threshold.value), actual, unit };
   });
+}
+
+function latencyOf(threshold: Threshold, summary: Summary): LatencySummaryMs | undefined {
+  switch (threshold.scope) {
+    case 'latency':
+      return summary.latencyMs;
+    case 'delivery':
+      return summary.broadcast?.latencyMs;
+    case 'connect':
+      return summary.connectMs;
+    case 'reply':
+      return summary.replyMs;
+  }
 }
 
 function measure(threshold: Threshold, summary: Summary): { actual: number; unit: ThresholdResult['unit'] } {
@@ -35,7 +49,21 @@ function measure(threshold: Threshold, summary: Summary): { actual: number; unit
         ? { actual: scheduled > 0 ? (dropped / scheduled) * 100 : 0, unit: '%' }
         : { actual: dropped, unit: 'count' };
     }
+    case 'lost': {
+      const lost = summary.broadcast?.lost ?? 0;
+      const expected = summary.broadcast?.expected ?? 0;
+      return threshold.percent
+        ? { actual: expected > 0 ? (lost / expected) * 100 : 0, unit: '%' }
+        : { actual: lost, unit: 'count' };
+    }
+    case 'disconnects': {
+      const disconnects = summary.connections?.disconnects ?? 0;
+      const opened = summary.connections?.opened ?? 0;
+      return threshold.percent
+        ? { actual: opened > 0 ? (disconnects / opened) * 100 : 0, unit: '%' }
+        : { actual: disconnects, unit: 'count' };
+    }
     default:
-      return { actual: summary.latencyMs[threshold.metric], unit: 'ms' };
+      return { actual: latencyOf(threshold, summary)?.[threshold.metric] ?? 0, unit: 'ms' };
   }
 }

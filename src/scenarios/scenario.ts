@@ -49,8 +49,11 @@ export type LoadProfile = ClosedLoad | OpenLoad;
 
 export const thresholdMetrics = [
   'p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'min', 'mean', 'max',
-  'rps', 'errors', 'dropped', 'requests',
+  'rps', 'errors', 'dropped', 'requests', 'lost', 'disconnects',
 ] as const;
+/** Which latency a percentile threshold reads: requests (default), or a long-connection histogram ("delivery.p99"). */
+export const latencyScopes = ['latency', 'delivery', 'connect', 'reply'] as const;
+export type LatencyScope = (typeof latencyScopes)[number];
 export type ThresholdMetric = (typeof thresholdMetrics)[number];
 export type ThresholdOperator = '<' | '<=' | '>' | '>=';
 
@@ -62,6 +65,8 @@ export type ThresholdOperator = '<' | '<=' | '>' | '>=';
 export interface Threshold {
   readonly source: string;
   readonly metric: ThresholdMetric;
+  /** For percentile metrics: which histogram. */
+  readonly scope: LatencyScope;
   readonly operator: ThresholdOperator;
   readonly value: number;
   readonly percent: boolean;

@@ -1,8 +1,8 @@
 import { parseDurationMs } from './units.js';
-import { thresholdMetrics, type Threshold, type ThresholdMetric, type ThresholdOperator } from './scenario.js';
+import { latencyScopes, thresholdMetrics, type LatencyScope, type Threshold, type ThresholdMetric, type ThresholdOperator } from './scenario.js';
 
 const latencyMetrics: ReadonlySet<ThresholdMetric> = new Set(['p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'min', 'mean', 'max']);
-const shareMetrics: ReadonlySet<ThresholdMetric> = new Set(['errors', 'dropped']);
+const shareMetrics: ReadonlySet<ThresholdMetric> = new Set(['errors', 'dropped', 'lost', 'disconnects']);
 const expression = /^\s*([a-z0-9.]+)\s*(<=|>=|<|>)\s*(\S+)\s*$/;
 
 /** Accepts "p99.9" as an alias of "p999". */
@@ -11,28 +11,41 @@ function metricOf(name: string): ThresholdMetric | undefined {
   return (thresholdMetrics as readonly string[]).includes(normalized) ? (normalized as ThresholdMetric) : undefined;
 }
 
+/** "delivery.p99" → scope delivery, metric p99; "p99" → scope latency. */
+function scoped(name: string): { scope: LatencyScope; name: string } | string {
+  const dot = name.indexOf('.');
+  const head = dot < 0 ? '' : name.slice(0, dot);
+  if (dot < 0 || !(latencyScopes as readonly string[]).includes(head)) return { scope: 'latency', name };
+  return { scope: head as LatencyScope, name: name.slice(dot + 1) };
+}
+
 /**
- * Parses "p99 < 50ms", "errors < 1%", "rps >= 1000". Returns the parsed
- * threshold or a one-line problem for the caller to place in the file.
+ * Parses "p99 < 50ms", "errors < 1%", "rps >= 1000", "delivery.p99 < 100ms",
+ * "lost < 0.1%". Returns the parsed threshold or a one-line problem for the
+ * caller to place in the file.
  */
 export function parseThreshold(source: string): Threshold | string {
   const match = expression.exec(source);
   if (match === null) return `expected "<metric> <op> <value>" such as "p99 < 50ms", got ${JSON.stringify(source)}`;
-  const metric = metricOf(match[1] ?? '');
+  const named = scoped(match[1] ?? '');
+  if (typeof named === 'string') return named;
+  const { scope } = named;
+  const metric = metricOf(named.name);
   if (metric === undefined) return `unknown metric ${JSON.stringify(match[1])} (expected one of: ${thresholdMetrics.join(', ')})`;
   const operator = match[2] as ThresholdOperator;
   const text = match[3] ?? '';
   if (latencyMetrics.has(metric)) {
     const ms = /^\d+(\.\d+)?$/.test(text) ? undefined : parseDurationMs(text);
     if (ms === undefined) return `${metric} needs a duration with a unit such as "50ms", got ${JSON.stringify(text)}`;
-    return { source, metric, operator, value: ms, percent: false };
+    return { source, metric, scope, operator, value: ms, percent: false };
   }
+  if (scope !== 'latency') return `${scope}.${metric}: only percentiles, min, mean and max apply to ${scope} latency`;
   const percent = text.endsWith('%');
   const digits = percent ? text.slice(0, -1) : text;
   const number = /^\d+(\.\d+)?$/.test(digits) ? Number(digits) : Number.NaN;
   if (!Number.isFinite(number)) return `${metric} needs a number${shareMetrics.has(metric) ? ' or a percentage' : ''}, got ${JSON.stringify(text)}`;
   if (percent && !shareMetrics.has(metric)) return `${metric} cannot be a percentage, got ${JSON.stringify(text)}`;
-  return { source, metric, operator, value: number, percent };
+  return { source, metric, scope, operator, value: number, percent };
 }
 
 /** Whether `actual` satisfies the threshold's comparison. */
