@@ -29,6 +29,9 @@ export interface FleetContext {
   firstConnect(): void;
 }
 
+/** Shared by every user: payloads are decoded synchronously, one at a time. */
+const scratch: SocketFrame = { type: 0, namespace: '/', ackId: -1, event: '', payloadStart: 0 };
+
 /** Thrown to unwind a flow that ended for a reason already counted (or none: the run stopped). */
 class FlowEnd extends Error {}
 const stopped = new FlowEnd('stopped');
@@ -70,7 +73,6 @@ export class VirtualUser implements SessionListener, Member {
   #stopping = false;
   #lastSentAt = 0;
   #nextAckId = 0;
-  readonly #scratch: SocketFrame = { type: 0, namespace: '/', ackId: -1, event: '', payloadStart: 0 };
 
   constructor(index: number, context: FleetContext) {
     this.index = index;
@@ -132,7 +134,6 @@ export class VirtualUser implements SessionListener, Member {
     const waiter = this.#waiter;
     if (waiter?.kind !== 'ack' || waiter.ackId !== ackId) return;
     this.#context.sessionRecorder.replied(Math.round((performance.now() - this.#lastSentAt) * 1000));
-    this.#scratch.payloadStart = payloadStart;
     this.#settle(frame, undefined);
   }
 
@@ -296,9 +297,9 @@ export class VirtualUser implements SessionListener, Member {
   /** The first argument of a Socket.IO event, or a WebSocket message parsed as JSON (its text if not JSON). */
   #payload(event: string, frame: Buffer, payloadStart: number, isBinary: boolean): unknown {
     if (event !== '' || this.#context.plan.protocol === 'socketio') {
-      this.#scratch.payloadStart = payloadStart;
-      this.#scratch.type = 0x32;
-      return frameArguments(frame, this.#scratch)?.[0];
+      scratch.payloadStart = payloadStart;
+      scratch.type = 0x32;
+      return frameArguments(frame, scratch)?.[0];
     }
     const text = isBinary ? frame.toString('latin1') : frame.toString('utf8');
     try {

@@ -10,6 +10,12 @@ import {
 const Phase = { Idle: 0, Opening: 1, Open: 2, Closed: 3 } as const;
 type PhaseValue = (typeof Phase)[keyof typeof Phase];
 
+/**
+ * One decode target for every session: decoding and dispatch finish before
+ * the next frame is read (single-threaded), so nothing per connection.
+ */
+const scratch: SocketFrame = { type: 0, namespace: '/', ackId: -1, event: '', payloadStart: 0 };
+
 /** The heartbeat sweep visits every session this often. */
 const sweepEveryMs = 500;
 
@@ -25,7 +31,6 @@ export class SocketIoSession implements Session {
   readonly #sweep: HeartbeatSweep;
   readonly #localAddress: string | undefined;
   readonly #link: WebSocketLink;
-  readonly #frame: SocketFrame = { type: 0, namespace: '/', ackId: -1, event: '', payloadStart: 0 };
   #phase: PhaseValue = Phase.Idle;
   #handshake: EngineHandshake | undefined;
   #authJson: string | undefined;
@@ -140,7 +145,7 @@ export class SocketIoSession implements Session {
   }
 
   #socketPacket(frame: Buffer): void {
-    const packet = this.#frame;
+    const packet = scratch;
     if (!decodeSocketFrame(frame, packet)) return;
     if (packet.namespace !== this.#options.socketio.namespace) return;
     switch (packet.type) {
