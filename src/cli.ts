@@ -12,6 +12,7 @@ import { renderTextSummary } from './report/text-summary.js';
 import { loadScenarioFile, scenarioFromFlags, type ScenarioOverrides } from './scenarios/load.js';
 import { describePlan } from './scenarios/describe-plan.js';
 import type { Scenario } from './scenarios/scenario.js';
+import { report, reportFormats, type ReportFormat } from './report/report-command.js';
 import { spearVersion } from './version.js';
 
 interface LoadFlags {
@@ -117,6 +118,16 @@ function program(): Command {
     .addOption(new Option('--progress <mode>', 'live progress style').choices(['tty', 'lines', 'quiet']))
     .action(async (file: string | undefined, flags: RunFlags) => {
       process.exitCode = await run(file, flags);
+    });
+  root.command('report')
+    .argument('<result>', 'result JSON written by spear run --out')
+    .description('render a saved run: text summary, JSON summary, or HdrHistogram .hgrm files; compare with a baseline')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(reportFormats).default('text'))
+    .option('-o, --out <path>', 'write here instead of stdout (hgrm: a path prefix, one PREFIX.<histogram>.hgrm per histogram)')
+    .option('--compare <baseline>', 'show changes against a baseline result: every percentile, rps and errors, regressions marked')
+    .option('--fail-if <condition>', 'with --compare: exit 99 when a change holds, e.g. "p99 > +10%" or "rps < -5%" (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .action(async (file: string, flags: { format: ReportFormat; out?: string; compare?: string; failIf: string[] }) => {
+      process.exitCode = await report(file, { format: flags.format, out: flags.out, compare: flags.compare, failIf: flags.failIf });
     });
   addLoadOptions(root.command('validate').argument('<scenario>', 'scenario YAML file'))
     .description('check a scenario and print the plan without sending load')

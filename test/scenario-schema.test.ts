@@ -158,6 +158,10 @@ describe('scenario JSON Schema', () => {
       assert.ok(isRecord(names) && isRecord(names.not), `${kind}.capture names exclude the built-ins`);
       assert.deepEqual(sorted(names.not.enum as string[]), sorted(builtinVariables), `${kind}.capture: the built-ins are validate.ts's`);
     }
+    // feeder: a path, or a mapping whose only key is file (validate-sessions.ts feederFileOf).
+    const feederForms = (child(schema, 'properties', 'feeder').oneOf as unknown[]).map(resolve);
+    assert.deepEqual(feederForms.map((node) => node.type), ['string', 'object']);
+    assert.deepEqual(propertyNames(feederForms[1]!), ['file']);
     // The http branch forbids exactly the long-connection keys.
     const branch = (schema.allOf as unknown[]).map(resolve).find((node) => isRecord(node.else));
     assert.ok(branch !== undefined && isRecord(branch.else) && isRecord(branch.else.properties), 'an http/long-connection branch');
@@ -382,6 +386,24 @@ flow:
         - expect: { event: msg_result, match: [1, { ok: "1" }], contains: success }
         - every: { interval: 1m, steps: [{ emit: { event: ping, data: null } }] }
 `],
+      ['ws with a feeder file', `
+protocol: ws
+target: ws://127.0.0.1:3100/echo
+load: { users: 10 }
+feeder: users.csv
+flow:
+  - connect: { url: "/echo?name={{feeder.name}}" }
+  - send: { data: { token: "{{feeder.token}}" } }
+`],
+      ['socketio with a feeder mapping and long-connection thresholds', `
+protocol: socketio
+target: http://127.0.0.1:3000
+load: { users: 10 }
+feeder: { file: data/users.csv }
+thresholds: [delivery.p99 < 500ms, connect.p99.9 <= 2s, reply.mean < 10ms, lost < 0.1%, lost <= 3, disconnects < 1%, disconnects < 5]
+flow:
+  - connect: { auth: { token: "{{feeder.token}}" } }
+`],
       ['socketio: connect inside every', `
 protocol: socketio
 target: https://h
@@ -517,6 +539,13 @@ flow:
       ['socketio: path without a slash', `${sio}socketio: { path: socket.io }\nflow: [connect: {}]\n`, 'socketio.path'],
       ['socketio: namespace without a slash', `${sio}socketio: { namespace: chat }\nflow: [connect: {}]\n`, 'socketio.namespace'],
       ['socketio: broadcast event as a number', `${sio}broadcast: { event: 5 }\nflow: [connect: {}]\n`, 'broadcast.event'],
+      ['feeder on http', `${base}feeder: users.csv\n`, 'feeder'],
+      ['ws: feeder of nothing', `${ws}${wsLoad}feeder:\nflow: [connect: {}]\n`, 'feeder'],
+      ['ws: feeder without file', `${ws}${wsLoad}feeder: {}\nflow: [connect: {}]\n`, 'feeder'],
+      ['ws: feeder with another key', `${ws}${wsLoad}feeder: { file: a.csv, delimiter: ";" }\nflow: [connect: {}]\n`, 'feeder.delimiter'],
+      ['ws: feeder file as a number', `${ws}${wsLoad}feeder: { file: 5 }\nflow: [connect: {}]\n`, 'feeder.file'],
+      ['scoped threshold on a count', `${base}thresholds: [delivery.errors < 1%]\n`, 'thresholds[0]'],
+      ['lost threshold with a unit', `${base}thresholds: [lost < 5ms]\n`, 'thresholds[0]'],
     ];
     for (const [label, text, path] of bad) {
       it(`rejects: ${label}`, () => {
@@ -525,6 +554,47 @@ flow:
         const verdict = validatorVerdict(text);
         assert.ok(!verdict.ok, `${label}: validate.ts accepts it`);
         assert.equal(verdict.path, path, `${label}: validate.ts fails elsewhere: ${verdict.message}`);
+      });
+    }
+
+    /** What only validate.ts sees (step order, captured variables, sums over stages): the schema lets these through. */
+    const beyondSchema: Array<[string, string, string]> = [
+      ['send before connect', `${ws}${wsLoad}flow: [send: { data: x }, connect: {}]\n`, 'flow[0].send'],
+      ['unknown variable', `${ws}${wsLoad}flow: [connect: {}, send: { data: "{{token}}" }]\n`, 'flow[1].send.data'],
+      ['variable used before its capture', `${sio}flow: [connect: { url: "{{url}}" }, http: { url: /t, capture: { url: url } }]\n`, 'flow[0].connect.url'],
+      ['unknown variable in a match', `${sio}flow: [connect: {}, expect: { event: a, match: { id: "{{nope}}" } }]\n`, 'flow[1].expect.match'],
+      ['no stage reaches load.users', `${ws}load: { users: 10, stages: [{ duration: 1s, users: 5 }] }\nflow: [connect: {}]\n`, 'load.stages'],
+      ['a stage above load.users', `${ws}load: { users: 10, stages: [{ duration: 1s, users: 11 }, { duration: 1s, users: 10 }] }\nflow: [connect: {}]\n`, 'load.stages[0].users'],
+      ['reconnect.maxDelay below initialDelay', `${ws}${wsLoad}reconnect: { initialDelay: 5s, maxDelay: 1s }\nflow: [connect: {}]\n`, 'reconnect.maxDelay'],
+      ['a feeder variable without a feeder', `${ws}${wsLoad}flow: [connect: { url: "/?n={{feeder.name}}" }]\n`, 'flow[0].connect.url'],
+    ];
+    for (const [label, text, path] of beyondSchema) {
+      it(`rejects, beyond the schema: ${label}`, () => {
+        assert.ok(validateDocument(parseYaml(text)), `${label}: the schema now rejects it: move it to the shared list`);
+        const verdict = validatorVerdict(text);
+        assert.ok(!verdict.ok, `${label}: validate.ts accepts it`);
+        assert.equal(verdict.path, path, `${label}: validate.ts fails elsewhere: ${verdict.message}`);
+      });
+    }
+  });
+
+  describe('targets agree with validate.ts', () => {
+    const samples = [
+      'http://127.0.0.1:8080', 'http://127.0.0.1:8080/', 'https://example.com', 'HTTP://EXAMPLE.COM', 'https://[::1]:8443/', 'http://h?', 'http://h/#',
+      'http://h:65535', 'http://h:65536', 'http://h/api', 'http://h/?x=1', 'http://u:p@h', 'http://h#top', 'ftp://h', 'h:80', '',
+      'ws://127.0.0.1:3100/echo', 'wss://h/a/b?c=d&e', 'WS://H', 'ws://h/a b', 'ws://h/#', 'ws://u@h/', 'ws://h/x#y', 'ws://h:99999/',
+      'https://h:8443/socket?room=1', 'mqtt://h/',
+    ];
+    for (const protocol of ['http', 'ws'] as const) {
+      it(`protocol ${protocol}`, () => {
+        for (const url of samples) {
+          const text = protocol === 'http'
+            ? `target: ${JSON.stringify(url)}\n`
+            : `protocol: ws\ntarget: ${JSON.stringify(url)}\nload: { users: 1 }\nflow: [connect: {}]\n`;
+          const verdict = validatorVerdict(text);
+          assert.ok(verdict.ok || verdict.path === 'target', `${url}: validate.ts fails elsewhere`);
+          assert.equal(validateDocument(parseYaml(text)), verdict.ok, `${protocol} target ${JSON.stringify(url)}: validate.ts says ${verdict.ok ? 'ok' : verdict.message}`);
+        }
       });
     }
   });
@@ -548,6 +618,30 @@ flow:
       }
     });
 
+    it('durations from zero (reconnect delays)', () => {
+      const duration = compiled('scenario#/$defs/duration');
+      const samples: Array<string | number> = ['0', '0s', '0ms0s', 0, 0.5, '1s', '1m30s', '500us', -1, '', 's', '10 s', '1d', '-5s', '1.s', '5sec'];
+      for (const sample of samples) {
+        const ms = parseDurationMs(sample);
+        assert.equal(duration(sample), ms !== undefined, `duration ${JSON.stringify(sample)}: units.ts says ${String(ms)}`);
+      }
+    });
+
+    it('IP addresses (connection.sourceAddresses), as node:net isIP', () => {
+      const ipAddress = compiled('scenario#/$defs/ipAddress');
+      const samples = [
+        '127.0.0.1', '127.0.0.2', '0.0.0.0', '255.255.255.255', '10.0.0.01', '256.0.0.1', '1.2.3', '1.2.3.4.5', ' 1.2.3.4', 'localhost', '',
+        '::', '::1', 'fe80::1', 'fe80::1%eth0', '::ffff:1.2.3.4', '2001:db8::8a2e:370:7334', '2001:db8:0:0:0:0:2:1',
+      ];
+      for (const sample of samples) {
+        if (isIP(sample) === 0) continue; // the schema may be looser than isIP; it must not be stricter
+        assert.ok(ipAddress(sample), `IP ${JSON.stringify(sample)}: isIP accepts it`);
+      }
+      for (const sample of ['10.0.0.01', '256.0.0.1', '1.2.3', 'localhost', '', ' 1.2.3.4', 'example.com']) {
+        assert.equal(ipAddress(sample), false, `IP ${JSON.stringify(sample)} is rejected`);
+      }
+    });
+
     it('rates', () => {
       const samples: Array<string | number> = [
         '5000/s', '300/m', '10/h', '1/sec', '60/min', '0/s', '0.5/s', ' 5 / s ', '5/ s', '0.0/m', '00/h',
@@ -561,10 +655,12 @@ flow:
     });
 
     it('thresholds', () => {
-      // Not sampled, because threshold.ts reads numbers with Number() and so
-      // also takes "0x10", "1e3", ".5", "5.", "+5", "-0" and a bare "%" (= 0%),
-      // which the schema, sticking to plain decimals, rejects.
       const samples = [
+        'errors < 0x10', 'errors < 1e3', 'errors < .5', 'errors < 5.', 'errors < +5', 'errors < -0', 'errors < %',
+        'delivery.p99 < 500ms', 'connect.p99.9 < 1s', 'reply.mean < 5ms', 'delivery.max <= 2s', 'lost < 0.1%', 'lost <= 0', 'disconnects < 1%',
+        'disconnects < 10', 'latency.p99 < 5ms', 'latency.errors < 1%',
+        'delivery.errors < 1%', 'delivery.lost < 1', 'reply.rps > 5', 'delivery.p99 < 5', 'broadcast.p99 < 5ms', 'delivery. p99 < 5ms', 'Delivery.p99 < 5ms',
+        'lost < 5ms', 'disconnects > 1%%', 'delivery.p98 < 5ms',
         'p50 < 1ms', 'p75 > 1ms', 'p90 <= 1ms', 'p95 >= 1ms', 'p99 < 50ms', 'p999 < 1s', 'p99.9 < 1s', 'min > 0ms', 'mean < 2.5ms',
         'max < 1m30s', 'max < 500us', 'p99<50ms', '  p99  <  50ms  ', 'errors < 1%', 'errors < 0.5%', 'errors <= 10', 'dropped < 1%',
         'dropped < 0', 'rps >= 1000', 'rps > 2000.5', 'requests > 0',

@@ -80,3 +80,11 @@ export function summarizeMs(histogram: Histogram): LatencySummaryMs {
 function toMs(us: number): number {
   return Math.round(us) / 1000;
 }
+
+/**
+ * HdrHistogram's percentile distribution text (the .hgrm format its plotter
+ * reads), values in milliseconds, 5 ticks per half distance as the Java tool writes.
+ */
+export function percentileDistributionMs(histogram: Histogram): string {
+  return histogram.outputPercentileDistribution(5, 1000);
+}

@@ -1,0 +1,73 @@
+import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { ExitCode, SpearError, UsageError, type ExitCodeValue } from '../errors.js';
+import { compareResults, failedConditions, parseFailCondition, renderComparison, type FailCondition } from './compare.js';
+import { renderHgrm } from './hgrm.js';
+import { readResult } from './result-file.js';
+import { renderSummaryJson } from './summary-json.js';
+import { renderTextSummary } from './text-summary.js';
+
+export const reportFormats = ['text', 'json', 'hgrm'] as const;
+export type ReportFormat = (typeof reportFormats)[number];
+
+export interface ReportOptions {
+  readonly format: ReportFormat;
+  /** A file (text, json) or a path prefix (hgrm: PREFIX.<histogram>.hgrm); stdout / the result's name when absent. */
+  readonly out: string | undefined;
+  readonly compare: string | undefined;
+  readonly failIf: readonly string[];
+}
+
+/**
+ * `spear report RESULT`: renders a saved run, optionally against a
+ * baseline. Returns the exit code: thresholds (99) when a --fail-if
+ * condition holds.
+ */
+export async function report(file: string, options: ReportOptions): Promise<ExitCodeValue> {
+  const conditions = options.failIf.map((source) => {
+    const parsed = parseFailCondition(source);
+    if (typeof parsed === 'string') throw new UsageError(parsed);
+    return parsed;
+  });
+  if (conditions.length > 0 && options.compare === undefined) throw new UsageError('--fail-if compares against a baseline: add --compare BASELINE.json');
+  const result = await readResult(file);
+  const baseline = options.compare === undefined ? undefined : await readResult(options.compare);
+  const metrics = baseline === undefined ? undefined : compareResults(baseline, result);
+  if (options.format === 'hgrm') {
+    const prefix = options.out ?? file.replace(/\.json$/, '');
+    const written: string[] = [];
+    for (const [name, text] of renderHgrm(result)) {
+      const path = `${prefix}.${name}.hgrm`;
+      await writeOrFail(path, text);
+      written.push(path);
+    }
+    process.stdout.write(written.length === 0 ? 'no histogram holds values: nothing written\n' : `${written.join('\n')}\n`);
+  } else {
+    let text = options.format === 'text' ? renderTextSummary(result) : renderSummaryJson(result);
+    if (baseline !== undefined && metrics !== undefined) {
+      text = options.format === 'text'
+        ? `${text}${renderComparison(basename(options.compare ?? ''), baseline, basename(file), result, metrics)}`
+        : `${JSON.stringify({ ...(JSON.parse(text) as Record<string, unknown>), comparison: { baseline: options.compare, metrics } }, null, 2)}\n`;
+    }
+    if (options.out === undefined) process.stdout.write(text);
+    else await writeOrFail(options.out, text);
+  }
+  return gate(metrics ?? [], conditions);
+}
+
+function gate(metrics: Parameters<typeof failedConditions>[0], conditions: readonly FailCondition[]): ExitCodeValue {
+  if (conditions.length === 0) return ExitCode.ok;
+  const { failed, unknown } = failedConditions(metrics, conditions);
+  if (unknown.length > 0) throw new UsageError(unknown[0]!);
+  for (const condition of failed) process.stderr.write(`spear: regression: ${condition.source}\n`);
+  return failed.length > 0 ? ExitCode.thresholds : ExitCode.ok;
+}
+
+async function writeOrFail(path: string, text: string): Promise<void> {
+  try {
+    await writeFile(path, text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new SpearError('E_REPORT_WRITE', `cannot write ${path} (${code}): check the directory exists and is writable`, ExitCode.internal);
+  }
+}
