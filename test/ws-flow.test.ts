@@ -72,3 +72,27 @@ flow:
   assert.equal(broadcast.nonMember, 0);
   assert.equal(broadcast.groups.length, 3);
 });
+
+test('a failed handshake is a failed connect, not a disconnect, and never crashes the agent', async () => {
+  // A Socket.IO client against a plain ws server, which drops the connection during the upgrade.
+  const scenario = await writeScenario(dir.path, 'wrong-server.yaml', `protocol: socketio
+target: ${server.url.replace('ws://', 'http://')}
+socketio: { path: /echo }
+load: { users: 4, connectRate: 1000/s, hold: 1s }
+timeouts: { connect: 500ms }
+flow:
+  - connect: {}
+`);
+  const out = join(dir.path, 'wrong-server.json');
+  const run = await runSpear(['run', scenario, '--agents', '2', '--quiet', '--out', out]);
+  assert.equal(run.code, 0, run.stderr);
+  const result = await readResult(out);
+  assert.deepEqual(result.agents.map((agent) => agent.status), ['ok', 'ok']);
+  const connections = result.summary.connections!;
+  assert.equal(connections.failed, 4);
+  assert.equal(connections.opened, 0);
+  assert.equal(connections.disconnects, 0);
+  // The test server resets the unknown path: whatever the code, 4 failures and no disconnect.
+  assert.equal(Object.values(result.summary.errorCodes).reduce((sum, count) => sum + count, 0), 4);
+  assert.equal(result.summary.errors.disconnect, 0);
+});

@@ -42,7 +42,7 @@ const kindByCode: Readonly<Record<string, ErrorKind>> = {
   SPEAR_SERVER_CLOSED: 'disconnect',
   SPEAR_EXPECT_MISMATCH: 'flow',
   SPEAR_CAPTURE_MISSING: 'flow',
-  SPEAR_HTTP_STATUS: 'flow',
+  SPEAR_NOT_CONNECTED: 'flow',
 };
 
 /** The error's `code` (an errno name, `HPE_*` from the response parser, or a `SPEAR_*` code), or "UNKNOWN". */

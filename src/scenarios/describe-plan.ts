@@ -40,7 +40,7 @@ function describeSessions(scenario: SessionScenario): string[] {
   const ramp = load.stages.map((stage) => `to ${stage.users} over ${formatDurationMs(stage.durationMs)}`).join(', then ');
   const lines = [`  load        ${load.users} ${scenario.protocol} users: ${ramp}, then held ${formatDurationMs(load.holdMs)}`];
   lines.push(`  flow        ${scenario.flow.map((step) => step.kind).join(' → ')}`);
-  lines.push(`  groups      ${scenario.groups.size} users per group (${Math.ceil(load.users / scenario.groups.size)} groups)`);
+  lines.push(`  groups      ${scenario.groups.size} users per group (${Math.ceil(load.users / scenario.groups.size)} group${Math.ceil(load.users / scenario.groups.size) === 1 ? '' : 's'})`);
   const policy = scenario.reconnect;
   lines.push(`  reconnect   ${policy === undefined ? 'off' : `up to ${policy.attempts} attempts, backoff ${formatDurationMs(policy.initialDelayMs)} doubling to ${formatDurationMs(policy.maxDelayMs)}, jittered`}`);
   return lines;

@@ -40,7 +40,10 @@ export interface Groups {
   readonly size: number;
 }
 
-/** Exponential backoff with full jitter: attempt n waits random(0, min(max, initial·2ⁿ)). */
+/**
+ * Exponential backoff with full jitter: attempt n (from 1) waits
+ * random(0, min(max, initial·2ⁿ⁻¹)); a connection that opens resets n.
+ */
 export interface ReconnectPolicy {
   readonly attempts: number;
   readonly initialDelayMs: number;

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { ScenarioError } from '../errors.js';
 import { Checker, type DocPath, type Locate } from './checker.js';
+import { variablesIn } from '../sessions/template.js';
 import { readFeeder } from './feeder-file.js';
 import { validateScenario } from './validate.js';
 import type { Scenario } from './scenario.js';
@@ -42,7 +43,14 @@ const overridePaths: Record<keyof ScenarioOverrides, { path: DocPath; flag: stri
 export async function loadScenarioFile(file: string, overrides: ScenarioOverrides = {}): Promise<Scenario> {
   const scenario = await readScenarioFile(file, overrides);
   if (scenario.protocol === 'http' || scenario.feeder === undefined) return scenario;
-  return { ...scenario, feeder: await readFeeder(resolve(dirname(file), scenario.feeder.file), scenario.feeder.file, file) };
+  const feeder = await readFeeder(resolve(dirname(file), scenario.feeder.file), scenario.feeder.file, file);
+  const flowText = JSON.stringify(scenario.flow);
+  for (const name of variablesIn(flowText)) {
+    if (name.startsWith('feeder.') && !feeder.columns.includes(name.slice(7))) {
+      throw new ScenarioError('flow', `{{${name}}}: ${scenario.feeder.file} has no column ${JSON.stringify(name.slice(7))} (its columns: ${feeder.columns.join(', ')})`, file);
+    }
+  }
+  return { ...scenario, feeder };
 }
 
 async function readScenarioFile(file: string, overrides: ScenarioOverrides): Promise<Scenario> {

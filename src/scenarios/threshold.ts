@@ -15,7 +15,7 @@ function metricOf(name: string): ThresholdMetric | undefined {
 function scoped(name: string): { scope: LatencyScope; name: string } | string {
   const dot = name.indexOf('.');
   const head = dot < 0 ? '' : name.slice(0, dot);
-  if (dot < 0 || !(latencyScopes as readonly string[]).includes(head)) return { scope: 'latency', name };
+  if (dot < 0 || head === 'latency' || !(latencyScopes as readonly string[]).includes(head)) return { scope: 'latency', name };
   return { scope: head as LatencyScope, name: name.slice(dot + 1) };
 }
 

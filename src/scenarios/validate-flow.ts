@@ -52,12 +52,21 @@ function stepsOf(value: unknown, path: DocPath, state: FlowState, check: Checker
 }
 
 function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker): Step {
-  if (typeof value === 'string' && value === 'join') return { kind: 'join' };
+  if (value === 'join') {
+    if (!state.connected) check.fail(path, 'join before any connect step: connect first');
+    return { kind: 'join' };
+  }
+  if (typeof value === 'string' && (stepKinds as readonly string[]).includes(value)) {
+    check.fail(path, `a ${value} step is a mapping: write "- ${value}: {...}" (only join may stand alone)`);
+  }
   const wrapper = check.mapping(value, path, stepKinds);
   const kinds = Object.keys(wrapper) as StepKind[];
   if (kinds.length !== 1) check.fail(path, `expected one step kind per list item (one of: ${stepKinds.join(', ')}), got ${kinds.length === 0 ? 'none' : kinds.join(' and ')}`);
   const kind = kinds[0]!;
   const at = [...path, kind];
+  if (kind === 'join' && wrapper.join !== null && !(typeof wrapper.join === 'object' && Object.keys(wrapper.join as object).length === 0)) {
+    check.fail(at, 'join takes no settings: the user joins its own group (groups.size decides which)');
+  }
   const body = check.mapping(wrapper[kind] ?? {}, at, stepKeys[kind]);
   const needsConnection = (): void => {
     if (!state.connected) check.fail(at, `${kind} before any connect step: connect first`, 'key');
@@ -70,7 +79,7 @@ function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker)
       const step: Step = {
         kind: 'http',
         method: rawMethod.toUpperCase(),
-        url: template(body.url, [...at, 'url'], state, check),
+        url: unstamped(template(body.url, [...at, 'url'], state, check), [...at, 'url'], check),
         headers: stringMap(body.headers, [...at, 'headers'], state, check),
         body: body.body === undefined ? undefined : jsonOrText(body.body, [...at, 'body'], state, check),
         capture: captures(body.capture, [...at, 'capture'], check),
@@ -83,8 +92,8 @@ function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker)
       state.connected = true;
       return {
         kind: 'connect',
-        url: body.url === undefined ? undefined : template(body.url, [...at, 'url'], state, check),
-        auth: body.auth === undefined ? undefined : json(body.auth, [...at, 'auth'], state, check),
+        url: body.url === undefined ? undefined : unstamped(template(body.url, [...at, 'url'], state, check), [...at, 'url'], check),
+        auth: body.auth === undefined ? undefined : unstamped(json(body.auth, [...at, 'auth'], state, check), [...at, 'auth'], check),
       };
     case 'emit': {
       if (state.protocol !== 'socketio') check.fail(at, 'emit sends Socket.IO events: use send with protocol "ws"', 'key');
@@ -110,7 +119,7 @@ function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker)
         kind: 'expect',
         event: body.event === undefined ? undefined : check.string(body.event, [...at, 'event']),
         match: body.match === undefined ? undefined : matchOf(body.match, [...at, 'match'], state, check),
-        contains: body.contains === undefined ? undefined : check.string(body.contains, [...at, 'contains']),
+        contains: body.contains === undefined ? undefined : unstamped(template(check.string(body.contains, [...at, 'contains']), [...at, 'contains'], state, check), [...at, 'contains'], check),
         timeoutMs: body.timeout === undefined ? state.expectTimeoutMs : positiveDuration(body.timeout, [...at, 'timeout'], check),
         capture: captures(body.capture, [...at, 'capture'], check),
       };
@@ -133,8 +142,15 @@ function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker)
 
 /** An expect's match: any YAML value; its strings may hold variables. */
 function matchOf(value: unknown, path: DocPath, state: FlowState, check: Checker): unknown {
+  unstamped(JSON.stringify(value), path, check);
   checkVariables(JSON.stringify(value), path, state, check);
   return value;
+}
+
+/** {{stamp}} makes a broadcast: only emit and send data carry one. */
+function unstamped(text: string, path: DocPath, check: Checker): string {
+  if (text.includes('{{stamp}}')) check.fail(path, '{{stamp}} marks a broadcast: use it only in emit or send data, where the server relays it to the group');
+  return text;
 }
 
 function template(value: unknown, path: DocPath, state: FlowState, check: Checker): string {

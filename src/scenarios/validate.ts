@@ -68,6 +68,13 @@ function sessionScenarioOf(root: Record<string, unknown>, protocol: 'ws' | 'sock
   const timeouts = timeoutsOf(root.timeouts, check);
   const feederFile = root.feeder === undefined ? undefined : feederFileOf(root.feeder, check);
   const flow = flowOf(root.flow, protocol, sessionDefaults.expectTimeoutMs, feederFile !== undefined, check);
+  const socketio = socketioOf(root.socketio, check);
+  if (protocol === 'ws' && isRecord(root.broadcast) && root.broadcast.event !== undefined) {
+    check.fail(['broadcast', 'event'], 'plain WebSocket messages have no event name: leave it out (any message holding a stamp is a delivery)', 'key');
+  }
+  if (socketio.eio === 3 && flow.steps.some((step) => step.kind === 'connect' && step.auth !== undefined)) {
+    check.fail(['flow'], 'connect.auth needs Engine.IO 4 (Socket.IO v3+): a v2 server takes credentials in an emitted event or the connect URL\'s query');
+  }
   return {
     name: root.name === undefined ? undefined : check.string(root.name, ['name']),
     protocol,
@@ -78,7 +85,7 @@ function sessionScenarioOf(root: Record<string, unknown>, protocol: 'ws' | 'sock
     reconnect: reconnectOf(root.reconnect, check),
     broadcast: broadcastOf(root.broadcast, protocol === 'socketio' ? flow.stampedEvent : undefined, check),
     connection: connectionOf(root.connection, check),
-    socketio: socketioOf(root.socketio, check),
+    socketio,
     // Rows are read by loadScenarioFile, which knows where the scenario file is.
     feeder: feederFile === undefined ? undefined : { file: feederFile, columns: [], rows: [] },
     timeouts,
@@ -105,6 +112,10 @@ function sessionTargetOf(value: unknown, check: Checker): string {
     check.fail(['target'], `expected a URL without credentials or fragment, got ${JSON.stringify(text)}`);
   }
   return url.toString();
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function targetOf(value: unknown, check: Checker): string {

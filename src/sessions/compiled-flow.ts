@@ -3,11 +3,11 @@ import { compileTemplate, type Template } from './template.js';
 
 /** A flow step with its templates compiled once per agent. */
 export type CompiledStep =
-  | { readonly kind: 'http'; readonly method: string; readonly url: Template; readonly headers: readonly (readonly [string, Template])[]; readonly body: Template | undefined; readonly capture: readonly (readonly [string, string])[] }
+  | { readonly kind: 'http'; readonly method: string; readonly url: Template; readonly headers: readonly (readonly [string, Template])[]; readonly body: Template | undefined; readonly bodyJson: boolean; readonly capture: readonly (readonly [string, string])[] }
   | { readonly kind: 'connect'; readonly url: Template | undefined; readonly auth: Template | undefined }
   | { readonly kind: 'emit'; readonly event: string; readonly data: Template | undefined; readonly ack: boolean }
   | { readonly kind: 'send'; readonly data: Template; readonly json: boolean; readonly binary: boolean }
-  | { readonly kind: 'expect'; readonly step: ExpectStep; readonly contains: Buffer | undefined; readonly capture: readonly (readonly [string, string])[]; readonly matchTemplate: Template | undefined }
+  | { readonly kind: 'expect'; readonly step: ExpectStep; readonly contains: Template | undefined; readonly containsBytes: Buffer | undefined; readonly capture: readonly (readonly [string, string])[]; readonly matchTemplate: Template | undefined }
   | { readonly kind: 'join' }
   | { readonly kind: 'sleep'; readonly durationMs: number }
   | { readonly kind: 'every'; readonly intervalMs: number; readonly steps: readonly CompiledStep[] };
@@ -26,6 +26,7 @@ function compileStep(step: Step): CompiledStep {
         url: compileTemplate(step.url, false),
         headers: Object.entries(step.headers).map(([name, value]) => [name, compileTemplate(value, false)] as const),
         body: step.body === undefined ? undefined : compileTemplate(step.body, isJsonText(step.body)),
+        bodyJson: step.body !== undefined && isJsonText(step.body),
         capture: Object.entries(step.capture),
       };
     case 'connect':
@@ -44,7 +45,8 @@ function compileStep(step: Step): CompiledStep {
       return {
         kind: 'expect',
         step,
-        contains: step.contains === undefined ? undefined : Buffer.from(step.contains),
+        contains: step.contains === undefined ? undefined : compileTemplate(step.contains, false),
+        containsBytes: step.contains === undefined ? undefined : Buffer.from(step.contains),
         capture: Object.entries(step.capture),
         // A match with variables is rendered per user when the expect starts.
         matchTemplate: step.match !== undefined && JSON.stringify(step.match).includes('{{') ? compileTemplate(JSON.stringify(step.match), true) : undefined,

@@ -45,8 +45,9 @@ interface Waiter {
   readonly reject: (error: unknown) => void;
   readonly timer: NodeJS.Timeout | undefined;
   readonly expect: Extract<CompiledStep, { kind: 'expect' }> | undefined;
-  /** The expect's match for this user (templates rendered). */
+  /** The expect's match and contains for this user (templates rendered). */
   readonly match: unknown;
+  readonly contains: Buffer | string | undefined;
   readonly ackId: number;
 }
 
@@ -134,6 +135,7 @@ export class VirtualUser implements SessionListener, Member {
     const waiter = this.#waiter;
     if (waiter?.kind !== 'ack' || waiter.ackId !== ackId) return;
     this.#context.sessionRecorder.replied(Math.round((performance.now() - this.#lastSentAt) * 1000));
+    this.#lastSentAt = 0;
     this.#settle(frame, undefined);
   }
 
@@ -226,7 +228,9 @@ export class VirtualUser implements SessionListener, Member {
       throw stopped;
     }
     this.#session = session;
-    context.sessionRecorder.connected(Math.round((performance.now() - started) * 1000), this.#attempt > 0);
+    // Like socket.io-client: a connection that opened resets the backoff; reconnects count every open after the first.
+    this.#attempt = 0;
+    context.sessionRecorder.connected(Math.round((performance.now() - started) * 1000), this.#connectedBefore);
     context.gauges.connected += 1;
     if (!this.#connectedBefore) {
       this.#connectedBefore = true;
@@ -239,7 +243,7 @@ export class VirtualUser implements SessionListener, Member {
     const url = new URL(renderTemplate(step.url, false, this.#lookup), context.plan.target);
     const headers: Record<string, string> = {};
     for (const [name, template] of step.headers) headers[name] = renderTemplate(template, false, this.#lookup);
-    const body = step.body === undefined ? undefined : renderTemplate(step.body, step.body.source.trimStart().startsWith('{'), this.#lookup);
+    const body = step.body === undefined ? undefined : renderTemplate(step.body, step.bodyJson, this.#lookup);
     const started = performance.now();
     const timeoutMs = context.plan.timeouts.requestMs;
     const response = await request(url, {
@@ -271,7 +275,7 @@ export class VirtualUser implements SessionListener, Member {
     const expect = waiter.expect!;
     const spec = expect.step;
     if (spec.event !== undefined && spec.event !== event) return;
-    if (expect.contains !== undefined && frame.indexOf(expect.contains, payloadStart) < 0) return;
+    if (waiter.contains !== undefined && frame.indexOf(waiter.contains, payloadStart) < 0) return;
     let value: unknown;
     if (waiter.match !== undefined || expect.capture.length > 0) {
       value = this.#payload(event, frame, payloadStart, isBinary);
@@ -290,7 +294,9 @@ export class VirtualUser implements SessionListener, Member {
         return;
       }
     }
+    // A reply answers the last send once; a later expect (a server push) has no send to time from.
     if (this.#lastSentAt > 0) this.#context.sessionRecorder.replied(Math.round((performance.now() - this.#lastSentAt) * 1000));
+    this.#lastSentAt = 0;
     this.#settle(value, undefined);
   }
 
@@ -316,7 +322,8 @@ export class VirtualUser implements SessionListener, Member {
         ? setTimeout(() => this.#timedOut(kind), timeoutMs)
         : undefined;
       const match = expect?.matchTemplate === undefined ? expect?.step.match : JSON.parse(renderTemplate(expect.matchTemplate, true, this.#lookup)) as unknown;
-      this.#waiter = { kind, resolve, reject, timer, expect, match, ackId };
+      const contains = expect?.contains === undefined ? undefined : expect.contains.constant ? expect.containsBytes : renderTemplate(expect.contains, false, this.#lookup);
+      this.#waiter = { kind, resolve, reject, timer, expect, match, contains, ackId };
     });
   }
 

@@ -72,6 +72,8 @@ export class SocketIoSession implements Session {
     const ready = new Promise<void>((resolve, reject) => {
       this.#ready = (error) => (error === undefined ? resolve() : reject(error));
     });
+    // The handshake may fail while the upgrade itself fails too; then only the upgrade's error is awaited.
+    ready.catch(() => undefined);
     try {
       await this.#link.open(handshakeUrl(url, this.#options), this.#options, this.#localAddress);
     } catch (error) {

@@ -65,9 +65,11 @@ export class WebSocketLink {
         this.#lastError = error;
         fail(error);
       });
+      let opened = false;
       socket.on('open', () => {
         if (settled) return;
         settled = true;
+        opened = true;
         clearTimeout(timer);
         resolve();
       });
@@ -79,7 +81,8 @@ export class WebSocketLink {
         }
         if (this.#socket !== socket) return;
         this.#socket = undefined;
-        if (this.#closing) return;
+        // A failed open was reported by its rejection; only an open link can be "closed".
+        if (this.#closing || !opened) return;
         this.#handlers.closed(this.#lastError ?? closeError(code));
       });
     });
