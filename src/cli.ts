@@ -12,7 +12,7 @@ import { renderTextSummary } from './report/text-summary.js';
 import { loadScenarioFile, scenarioFromFlags, type ScenarioOverrides } from './scenarios/load.js';
 import { describePlan } from './scenarios/describe-plan.js';
 import type { Scenario } from './scenarios/scenario.js';
-import { report, reportFormats, type ReportFormat } from './report/report-command.js';
+import { report, reportFormats, writeHtmlBeside, type ReportFormat } from './report/report-command.js';
 import { spearVersion } from './version.js';
 
 interface LoadFlags {
@@ -30,6 +30,7 @@ interface LoadFlags {
 
 interface RunFlags extends LoadFlags {
   out?: string;
+  report?: 'html';
   quiet?: boolean;
   progress?: ProgressMode;
 }
@@ -67,6 +68,7 @@ function agentCountOf(scenario: Scenario): number {
 }
 
 async function run(file: string | undefined, flags: RunFlags): Promise<ExitCodeValue> {
+  if (flags.report !== undefined && flags.out === undefined) throw new UsageError('--report html writes beside the result file: add --out result.json');
   const scenario = await scenarioOf(file, flags);
   const mode: ProgressMode = flags.quiet === true ? 'quiet' : flags.progress ?? (process.stderr.isTTY ? 'tty' : 'lines');
   const progress = createProgress(mode);
@@ -92,6 +94,7 @@ async function run(file: string | undefined, flags: RunFlags): Promise<ExitCodeV
     process.off('SIGTERM', onSignal);
   }
   if (flags.out !== undefined) await writeResult(flags.out, result);
+  if (flags.out !== undefined && flags.report === 'html') process.stderr.write(`spear: report written to ${await writeHtmlBeside(flags.out, result)}\n`);
   if (flags.quiet !== true || flags.out === undefined) process.stdout.write(renderTextSummary(result));
   if (result.interrupted) return ExitCode.interrupted;
   if (result.partial) return ExitCode.agent;
@@ -114,6 +117,7 @@ function program(): Command {
   addLoadOptions(root.command('run').argument('[scenario]', 'scenario YAML file (optional with --target)'))
     .description('run a load test on local agents and print the summary')
     .option('-o, --out <file>', 'write the result JSON here')
+    .addOption(new Option('--report <format>', 'with --out: also write the report beside the result (RESULT.html)').choices(['html']))
     .option('-q, --quiet', 'no live progress (and no summary when --out is given)')
     .addOption(new Option('--progress <mode>', 'live progress style').choices(['tty', 'lines', 'quiet']))
     .action(async (file: string | undefined, flags: RunFlags) => {

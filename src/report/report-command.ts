@@ -3,16 +3,17 @@ import { basename } from 'node:path';
 import { ExitCode, SpearError, UsageError, type ExitCodeValue } from '../errors.js';
 import { compareResults, failedConditions, parseFailCondition, renderComparison, type FailCondition } from './compare.js';
 import { renderHgrm } from './hgrm.js';
+import { renderHtml } from './html.js';
 import { readResult } from './result-file.js';
 import { renderSummaryJson } from './summary-json.js';
 import { renderTextSummary } from './text-summary.js';
 
-export const reportFormats = ['text', 'json', 'hgrm'] as const;
+export const reportFormats = ['text', 'json', 'html', 'hgrm'] as const;
 export type ReportFormat = (typeof reportFormats)[number];
 
 export interface ReportOptions {
   readonly format: ReportFormat;
-  /** A file (text, json) or a path prefix (hgrm: PREFIX.<histogram>.hgrm); stdout / the result's name when absent. */
+  /** A file (text, json, html) or a path prefix (hgrm: PREFIX.<histogram>.hgrm); stdout (html: RESULT.html) when absent. */
   readonly out: string | undefined;
   readonly compare: string | undefined;
   readonly failIf: readonly string[];
@@ -42,6 +43,11 @@ export async function report(file: string, options: ReportOptions): Promise<Exit
       written.push(path);
     }
     process.stdout.write(written.length === 0 ? 'no histogram holds values: nothing written\n' : `${written.join('\n')}\n`);
+  } else if (options.format === 'html') {
+    const html = renderHtml(result, metrics === undefined ? undefined : { baseline: basename(options.compare ?? ''), metrics });
+    const path = options.out ?? file.replace(/\.json$/, '') + '.html';
+    await writeOrFail(path, html);
+    process.stdout.write(`${path}\n`);
   } else {
     let text = options.format === 'text' ? renderTextSummary(result) : renderSummaryJson(result);
     if (baseline !== undefined && metrics !== undefined) {
@@ -61,6 +67,13 @@ function gate(metrics: Parameters<typeof failedConditions>[0], conditions: reado
   if (unknown.length > 0) throw new UsageError(unknown[0]!);
   for (const condition of failed) process.stderr.write(`spear: regression: ${condition.source}\n`);
   return failed.length > 0 ? ExitCode.thresholds : ExitCode.ok;
+}
+
+/** `spear run --report html`: the report beside the result file (RESULT.html). */
+export async function writeHtmlBeside(resultFile: string, result: Parameters<typeof renderHtml>[0]): Promise<string> {
+  const path = `${resultFile.replace(/\.json$/, '')}.html`;
+  await writeOrFail(path, renderHtml(result));
+  return path;
 }
 
 async function writeOrFail(path: string, text: string): Promise<void> {

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { LatencySummaryMs } from '../metrics/histogram.js';
+import type { ComparedMetric } from './compare.js';
+import { chartsFor } from './html-charts.js';
+import type { RunResult } from './result.js';
+import { formatBytes, formatMs } from './text-summary.js';
+
+const require = createRequire(import.meta.url);
+
+/** uPlot's script and stylesheet, inlined so the report opens offline. */
+function uplotAssets(): { script: string; style: string } {
+  return {
+    script: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
+    style: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
+  };
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** JSON safe inside a <script> element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+function table(head: readonly string[], rows: readonly (readonly string[])[], className = ''): string {
+  const header = head.map((cell) => `<th>${escape(cell)}</th>`).join('');
+  const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${escape(cell)}</td>`).join('')}</tr>`).join('');
+  return `<table class="${className}"><thead><tr>${header}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function latencyRow(label: string, latency: LatencySummaryMs): string[] {
+  return [label, String(latency.count), ...[latency.p50, latency.p90, latency.p99, latency.p999, latency.max, latency.mean].map(formatMs)];
+}
+
+function summaryTables(result: RunResult): string {
+  const s = result.summary;
+  const parts: string[] = [];
+  const facts: string[][] = [['duration', `${s.durationS.toFixed(2)} s`]];
+  if (s.requests > 0) facts.push(['requests', String(s.requests)], ['requests/s', s.rps.toFixed(1)], ['transfer/s', formatBytes(s.transferPerS)]);
+  if (s.connections !== undefined) {
+    const c = s.connections;
+    facts.push(['users', String(c.users)], ['connections opened / failed', `${c.opened} / ${c.failed}`], ['disconnects / reconnects', `${c.disconnects} / ${c.reconnects}`], ['peak connected', String(c.peak)], ['all connected after', c.timeToAllConnectedMs === null ? 'never' : formatMs(c.timeToAllConnectedMs)]);
+  }
+  if (s.messages !== undefined) facts.push(['messages sent / received', `${s.messages.sent} / ${s.messages.received}`]);
+  facts.push(['errors', `${s.errors.total} (${(s.errorRate * 100).toFixed(2)}%)`]);
+  parts.push(table(['', ''], facts, 'facts'));
+  const latency: string[][] = [];
+  if (s.requests > 0) latency.push(latencyRow(s.model === 'users' ? 'HTTP steps' : 'request latency', s.latencyMs));
+  if (s.model === 'open') latency.push(latencyRow('service time', s.serviceTimeMs));
+  if (s.connectMs !== undefined && s.connectMs.count > 0) latency.push(latencyRow('connect', s.connectMs));
+  if (s.replyMs !== undefined && s.replyMs.count > 0) latency.push(latencyRow('reply', s.replyMs));
+  if (s.broadcast !== undefined) latency.push(latencyRow('delivery', s.broadcast.latencyMs), latencyRow('to first member', s.broadcast.firstMemberMs), latencyRow('to last member', s.broadcast.lastMemberMs));
+  if (latency.length > 0) parts.push(table(['latency', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean'], latency));
+  const errors = Object.entries(s.errorCodes).sort((a, b) => b[1] - a[1]).map(([key, count]) => [key, String(count)]);
+  const statuses = Object.entries(s.statusCodes).map(([status, count]) => [`status ${status}`, String(count)]);
+  if (errors.length + statuses.length > 0) parts.push(table(['code', 'count'], [...statuses, ...errors]));
+  return parts.join('\n');
+}
+
+function broadcastTables(result: RunResult): string {
+  const b = result.summary.broadcast;
+  if (b === undefined) return '';
+  const totals = table(['sent', 'expected', 'delivered', 'lost', 'late', 'duplicated', 'out of order', 'non-member', 'clock ±'],
+    [[b.sent, b.expected, b.delivered, b.lost, b.late, b.duplicated, b.outOfOrder, b.nonMember].map(String).concat(formatMs(b.clockUncertaintyMs))]);
+  const groups = table(['group', 'sent', 'expected', 'delivered', 'lost', 'late', 'duplicated', 'reach'],
+    b.groups.map((group) => [group.group, group.sent, group.expected, group.delivered, group.lost, group.late, group.duplicated].map(String)
+      .concat(group.expected > 0 ? `${((100 * (group.delivered + group.late)) / group.expected).toFixed(2)}%` : '–')));
+  return `<h2>Broadcasts</h2>${totals}<h3>Per group</h3>${groups}`;
+}
+
+function comparisonTable(metrics: readonly ComparedMetric[] | undefined, baseline: string | undefined): string {
+  if (metrics === undefined) return '';
+  const rows = metrics.map((metric) => [
+    metric.name, String(round(metric.baseline)), String(round(metric.current)),
+    metric.deltaPercent === null ? String(round(metric.delta)) : `${metric.deltaPercent > 0 ? '+' : ''}${metric.deltaPercent.toFixed(1)}%`,
+    metric.regression ? 'REGRESSION' : '',
+  ]);
+  return `<h2>Compared with ${escape(baseline ?? 'the baseline')}</h2>${table(['metric', 'baseline', 'this run', 'change', ''], rows, 'compare')}`;
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+const pageScript = `
+const data = JSON.parse(document.getElementById('spear-data').textContent);
+const colors = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd'];
+for (const chart of data.charts) {
+  const host = document.getElementById('chart-' + chart.id);
+  const percent = (v) => { const p = 100 * (1 - 1 / v); return (p >= 99.99 ? p.toFixed(4) : p >= 99 ? p.toFixed(2) : p.toFixed(0)) + '%'; };
+  const options = {
+    title: chart.title, width: Math.min(960, window.innerWidth - 40), height: 280,
+    scales: { x: chart.distribution ? { time: false, distr: 3, log: 10 } : { time: false } },
+    axes: [
+      chart.distribution
+        ? { label: chart.xLabel, splits: () => [1, 10, 100, 1e3, 1e4, 1e5, 1e6], values: (u, values) => values.map(percent) }
+        : { label: chart.xLabel },
+      { label: chart.yLabel },
+    ],
+    series: [{ label: chart.xLabel, value: chart.distribution ? (u, v) => v == null ? '' : percent(v) : undefined }]
+      .concat(chart.series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2, spanGaps: true }))),
+  };
+  new uPlot(options, [chart.x].concat(chart.series.map((s) => s.values)), host);
+}
+`;
+
+/** The self-contained HTML report (no network needed to open it). */
+export function renderHtml(result: RunResult, comparison?: { baseline: string; metrics: readonly ComparedMetric[] }): string {
+  const { script, style } = uplotAssets();
+  const charts = chartsFor(result);
+  const title = `spear: ${result.name ?? result.scenario.target}`;
+  const badges = [result.partial ? 'partial: an agent was lost' : '', result.interrupted ? 'interrupted' : ''].filter((text) => text !== '');
+  const thresholds = result.thresholds.length === 0 ? '' : `<h2>Thresholds</h2>${table(['threshold', 'actual', 'result'], result.thresholds.map((threshold) => [threshold.threshold, `${round(threshold.actual)} ${threshold.unit}`, threshold.ok ? 'pass' : 'FAIL']), 'thresholds')}`;
+  const agents = table(['agent', 'status', 'connections', 'requests', 'errors', 'clock offset', 'reason'], result.agents.map((agent) => [
+    String(agent.id), agent.status, String(agent.connections), String(agent.requests), String(agent.errors),
+    agent.clock === undefined ? '–' : `${agent.clock.offsetMs.toFixed(3)} ms ± ${agent.clock.uncertaintyMs.toFixed(3)}`, agent.reason ?? '',
+  ]));
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<style>${style}
+body { font: 14px/1.4 system-ui, sans-serif; margin: 20px; color: #222; }
+table { border-collapse: collapse; margin: 8px 0 16px; } th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; } .badge { background: #fdd; padding: 2px 8px; margin-left: 8px; border-radius: 4px; }
+.thresholds td:last-child, .compare td:last-child { font-weight: bold; } .chart { margin: 12px 0; }
+</style></head><body>
+<h1>${escape(title)}${badges.map((badge) => `<span class="badge">${escape(badge)}</span>`).join('')}</h1>
+<p>${escape(`${result.scenario.protocol} · ${result.summary.model} model · ${result.agents.length} agent(s) · ${result.startedAt} → ${result.endedAt} · spear ${result.spearVersion}`)}</p>
+<h2>Summary</h2>
+${summaryTables(result)}
+${thresholds}
+${comparisonTable(comparison?.metrics, comparison?.baseline)}
+<h2>Charts</h2>
+${charts.map((chart) => `<div class="chart" id="chart-${chart.id}"></div>`).join('\n')}
+${broadcastTables(result)}
+<h2>Agents</h2>
+${agents}
+<script type="application/json" id="spear-data">${scriptJson({ charts })}</script>
+<script>${script}</script>
+<script>${pageScript}</script>
+</body></html>
+`;
+}
