@@ -14,6 +14,7 @@ import { describePlan } from './scenarios/describe-plan.js';
 import type { Scenario } from './scenarios/scenario.js';
 import { report, reportFormats, writeHtmlBeside, type ReportFormat } from './report/report-command.js';
 import { spearVersion } from './version.js';
+import { isLoopback, listenForCoordinators } from './agents/agent-server.js';
 
 interface LoadFlags {
   target?: string;
@@ -29,6 +30,8 @@ interface LoadFlags {
 }
 
 interface RunFlags extends LoadFlags {
+  agent: string[];
+  token?: string;
   out?: string;
   report?: 'html';
   quiet?: boolean;
@@ -72,6 +75,7 @@ async function run(file: string | undefined, flags: RunFlags): Promise<ExitCodeV
   const scenario = await scenarioOf(file, flags);
   const mode: ProgressMode = flags.quiet === true ? 'quiet' : flags.progress ?? (process.stderr.isTTY ? 'tty' : 'lines');
   const progress = createProgress(mode);
+  const token = flags.token ?? process.env.SPEAR_TOKEN;
   const stop = new AbortController();
   let signals = 0;
   const onSignal = (): void => {
@@ -87,7 +91,11 @@ async function run(file: string | undefined, flags: RunFlags): Promise<ExitCodeV
   process.on('SIGTERM', onSignal);
   let result;
   try {
-    result = await runScenario(scenario, { agents: agentCountOf(scenario), stop: stop.signal, events: progress });
+    const remote = flags.agent;
+    // With remote agents, local ones run only when asked for (--agents N or agents: N).
+    const local = remote.length > 0 ? scenario.agents ?? 0 : agentCountOf(scenario);
+    if (remote.length > 0 && token === undefined) process.stderr.write('spear: no --token or SPEAR_TOKEN: only agents on loopback without a token will accept\n');
+    result = await runScenario(scenario, { agents: local, remote, token, stop: stop.signal, events: progress });
   } finally {
     progress.close();
     process.off('SIGINT', onSignal);
@@ -108,6 +116,31 @@ async function validate(file: string, flags: LoadFlags): Promise<ExitCodeValue> 
   return ExitCode.ok;
 }
 
+async function agent(listen: string, token: string | undefined): Promise<ExitCodeValue> {
+  const match = /^(.*):(\d+)$/.exec(listen);
+  if (match === null) throw new UsageError(`--listen ${listen}: expected HOST:PORT, such as 0.0.0.0:7070`);
+  const host = match[1]!.replace(/^\[(.*)\]$/, '$1');
+  if (token === undefined && !isLoopback(host)) {
+    throw new UsageError(`--listen ${listen}: an agent off loopback must require a token: add --token SECRET (or set SPEAR_TOKEN) and give coordinators the same`);
+  }
+  const testWire = process.env.SPEAR_TEST_WIRE_VERSION;
+  const server = await listenForCoordinators({
+    host,
+    port: Number(match[2]),
+    token,
+    ...(testWire === undefined ? {} : { wireVersion: Number(testWire) }),
+    log: (line) => process.stderr.write(`spear agent: ${line}\n`),
+  });
+  process.stdout.write(`spear agent listening on ${server.url}${token === undefined ? ' (no token: loopback only)' : ''}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  return ExitCode.ok;
+}
+
 function program(): Command {
   const root = new Command('spear')
     .description('Distributed load generator for HTTP servers: closed and open models, exact HdrHistogram merging.')
@@ -116,6 +149,8 @@ function program(): Command {
     .showHelpAfterError(false);
   addLoadOptions(root.command('run').argument('[scenario]', 'scenario YAML file (optional with --target)'))
     .description('run a load test on local agents and print the summary')
+    .option('--agent <host:port>', 'a remote agent (spear agent --listen) to drive; repeatable; local agents then run only with --agents N', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--token <secret>', 'the remote agents\' token (default: $SPEAR_TOKEN)')
     .option('-o, --out <file>', 'write the result JSON here')
     .addOption(new Option('--report <format>', 'with --out: also write the report beside the result (RESULT.html)').choices(['html']))
     .option('-q, --quiet', 'no live progress (and no summary when --out is given)')
@@ -132,6 +167,13 @@ function program(): Command {
     .option('--fail-if <condition>', 'with --compare: exit 99 when a change holds, e.g. "p99 > +10%" or "rps < -5%" (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .action(async (file: string, flags: { format: ReportFormat; out?: string; compare?: string; failIf: string[] }) => {
       process.exitCode = await report(file, { format: flags.format, out: flags.out, compare: flags.compare, failIf: flags.failIf });
+    });
+  root.command('agent')
+    .description('serve coordinators over WebSocket on a load host: one run at a time, load stops when the coordinator goes')
+    .requiredOption('--listen <host:port>', 'address to listen on, e.g. 0.0.0.0:7070 (port 0: any free port)')
+    .option('--token <secret>', 'shared secret coordinators must present (default: $SPEAR_TOKEN); required off loopback')
+    .action(async (flags: { listen: string; token?: string }) => {
+      process.exitCode = await agent(flags.listen, flags.token ?? process.env.SPEAR_TOKEN);
     });
   addLoadOptions(root.command('validate').argument('<scenario>', 'scenario YAML file'))
     .description('check a scenario and print the plan without sending load')

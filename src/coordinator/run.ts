@@ -7,6 +7,7 @@ import type { IntervalMessage } from '../wire/messages.js';
 import type { AgentHandle, AgentHandleEvents } from './agent-handle.js';
 import { BroadcastLedger } from './broadcast-ledger.js';
 import { spawnLocalAgent } from './local-agents.js';
+import { dialRemoteAgent } from './remote-agents.js';
 import { preflightLocal, preflightPorts } from './preflight.js';
 
 /** What the UI hears while a run goes on. Listeners must not block. */
@@ -22,6 +23,10 @@ export interface RunEvents {
 export interface RunOptions {
   /** Local agent processes to start. */
   readonly agents: number;
+  /** Remote agents to dial (`spear agent --listen`), as HOST:PORT; they take the first agent ids. */
+  readonly remote?: readonly string[] | undefined;
+  /** The remote agents' shared token. */
+  readonly token?: string | undefined;
   /** Aborting stops every agent early; the result is still built. */
   readonly stop?: AbortSignal | undefined;
   readonly events?: Partial<RunEvents> | undefined;
@@ -45,8 +50,11 @@ const clockResyncMs = 15_000;
  * a result (marked partial when agents were lost).
  */
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
-  const plans = planAgents(scenario, options.agents);
-  preflightLocal(plans);
+  const remote = options.remote ?? [];
+  const plans = planAgents(scenario, remote.length + options.agents);
+  // Remote agents come first; a plan with fewer slices than agents leaves the last ones out.
+  const remoteCount = Math.min(remote.length, plans.length);
+  preflightLocal(plans.slice(remoteCount));
   preflightPorts(plans);
   const merger = new RunMerger(plans.map((plan) => plan.agentId));
   const ledger = new BroadcastLedger(scenario.protocol === 'http' ? true : scenario.broadcast.includeSender);
@@ -70,9 +78,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       if (handles.every((each) => each.ended)) settle();
     },
   };
-  for (const plan of plans) handles.push(spawnLocalAgent(plan.agentId, events));
-
   try {
+    const dialed = await Promise.allSettled(remote.slice(0, remoteCount).map((address, id) => dialRemoteAgent(id, address, options.token, events)));
+    for (const outcome of dialed) if (outcome.status === 'fulfilled') handles.push(outcome.value);
+    const refused = dialed.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (refused !== undefined) throw refused.reason;
+    for (const plan of plans.slice(remoteCount)) handles.push(spawnLocalAgent(plan.agentId, events));
     await Promise.all(handles.map((handle) => handle.ready(readyTimeoutMs)));
     await Promise.all(handles.map((handle, index) => handle.plan(plans[index]!, planTimeoutMs)));
     await Promise.all(handles.map((handle) => handle.syncClock(clockSamplesAtStart)));

@@ -1,0 +1,67 @@
+import WebSocket from 'ws';
+import { AgentError, UsageError } from '../errors.js';
+import { spearVersion } from '../version.js';
+import { wireVersion, type AgentMessage, type CoordinatorMessage } from '../wire/messages.js';
+import { parseAgentMessage } from '../wire/parse.js';
+import { WebSocketTransport } from '../wire/web-socket-transport.js';
+import { agentPath } from '../agents/agent-server.js';
+import { AgentHandle, type AgentHandleEvents } from './agent-handle.js';
+
+const dialTimeoutMs = 10_000;
+
+/** "host:port", "[::1]:port" or "ws://host:port" → the agent's WebSocket URL. */
+export function agentUrl(address: string): string {
+  const withScheme = /^wss?:\/\//.test(address) ? address : `ws://${address}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new UsageError(`--agent ${address}: expected HOST:PORT, such as 10.0.0.5:7070`);
+  }
+  if (url.port === '') throw new UsageError(`--agent ${address}: give the port the agent listens on, such as ${url.hostname}:7070`);
+  url.pathname = agentPath;
+  return url.toString();
+}
+
+/**
+ * Dials a remote `spear agent --listen` and returns its handle once the
+ * WebSocket is up (the agent then says ready). A refused token, version or
+ * busy agent becomes an AgentError carrying the agent's own one-line reason.
+ */
+export function dialRemoteAgent(id: number, address: string, token: string | undefined, events: AgentHandleEvents): Promise<AgentHandle> {
+  const url = agentUrl(address);
+  const label = `agent ${id} (${address})`;
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, {
+      headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), 'x-spear-wire': String(wireVersion), 'x-spear-version': spearVersion },
+      perMessageDeflate: false,
+      handshakeTimeout: dialTimeoutMs,
+      maxPayload: 256 * 1024 * 1024,
+    });
+    let settled = false;
+    const fail = (message: string): void => {
+      if (settled) return;
+      settled = true;
+      socket.terminate();
+      reject(new AgentError(`${label}: ${message}`));
+    };
+    socket.on('unexpected-response', (_request, response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () => fail(`refused (HTTP ${response.statusCode ?? 0}): ${body.trim() || 'no reason given'}`));
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      const hint = error.code === 'ECONNREFUSED' ? ': is `spear agent --listen` running there?' : '';
+      fail(`cannot connect (${error.code ?? error.message})${hint}`);
+    });
+    socket.on('open', () => {
+      if (settled) return;
+      settled = true;
+      const link = new WebSocketTransport<CoordinatorMessage, AgentMessage>(socket, parseAgentMessage);
+      resolve(new AgentHandle(id, label, link, events));
+    });
+  });
+}

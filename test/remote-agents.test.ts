@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readResult } from '../src/report/result-file.js';
+import { startHttpServer, type CountingServer } from './servers/http-server.js';
+import { runSpear, spearBin, tempDir } from './support/spear.js';
+
+const token = 'test-token-7f3a';
+
+interface RemoteAgent {
+  readonly process: ChildProcess;
+  /** HOST:PORT it listens on. */
+  readonly address: string;
+  /** What it logged on stderr so far. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `spear agent --listen HOST:0` as a real process and waits for its address. */
+async function startAgent(host: string, env: Record<string, string> = {}): Promise<RemoteAgent> {
+  const child = spawn(process.execPath, [spearBin, 'agent', '--listen', `${host}:0`, '--token', token], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const address = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const match = /ws:\/\/(\S+)/.exec(chunk.toString());
+      if (match !== null) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`agent exited (${code}): ${stderr}`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    process: child,
+    address,
+    log: () => stderr,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+let server: CountingServer;
+let dir: { path: string; cleanup: () => Promise<void> };
+let agents: RemoteAgent[];
+
+before(async () => {
+  server = await startHttpServer();
+  dir = await tempDir();
+  agents = [await startAgent('127.0.0.2'), await startAgent('127.0.0.3')];
+});
+
+after(async () => {
+  for (const agent of agents) await agent.stop();
+  await server.close();
+  await dir.cleanup();
+});
+
+test('two remote agents on 127.0.0.2 and 127.0.0.3: spear counts exactly what the server received', async () => {
+  const out = join(dir.path, 'remote.json');
+  const before = server.received();
+  const run = await runSpear(['run', '--target', server.url, '-c', '10', '-d', '2s', '--agent', agents[0]!.address, '--agent', agents[1]!.address, '--token', token, '--quiet', '--out', out]);
+  assert.equal(run.code, 0, run.stderr);
+  const result = await readResult(out);
+  assert.ok(result.summary.requests > 100);
+  assert.equal(result.summary.requests, server.received() - before);
+  assert.deepEqual(result.agents.map((agent) => [agent.status, agent.connections]), [['ok', 5], ['ok', 5]]);
+  for (const agent of result.agents) assert.ok(Math.abs(agent.clock!.offsetMs) <= Math.max(1, agent.clock!.uncertaintyMs));
+  // Both agents are free again for the next coordinator.
+  const again = await runSpear(['run', '--target', server.url, '-c', '2', '-d', '1s', '--agent', agents[0]!.address, '--agent', agents[1]!.address, '--token', token, '--quiet']);
+  assert.equal(again.code, 0, again.stderr);
+});
+
+test('a wrong token is refused, with the reason on both sides', async () => {
+  const run = await runSpear(['run', '--target', server.url, '-c', '2', '-d', '1s', '--agent', agents[0]!.address, '--token', 'nope', '--quiet']);
+  assert.equal(run.code, 5);
+  assert.equal(run.stderr, `spear: agent 0 (${agents[0]!.address}): refused (HTTP 401): wrong token: use the token the agent was started with (--token or SPEAR_TOKEN)\n`);
+  assert.match(agents[0]!.log(), /refused coordinator 127\.0\.0\.1:\d+: wrong token/);
+});
+
+test('an agent of another wire version is refused before any load', async () => {
+  const other = await startAgent('127.0.0.4', { SPEAR_TEST_WIRE_VERSION: '999' });
+  try {
+    const before = server.received();
+    const run = await runSpear(['run', '--target', server.url, '-c', '2', '-d', '1s', '--agent', other.address, '--token', token, '--quiet']);
+    assert.equal(run.code, 5);
+    assert.match(run.stderr, /^spear: agent 0 \(127\.0\.0\.4:\d+\): refused \(HTTP 409\): wire version mismatch: the coordinator speaks 1 \(spear [\d.]+\), this agent 999 \(spear [\d.]+\): run the same spear version on both\n$/);
+    assert.equal(server.received(), before);
+  } finally {
+    await other.stop();
+  }
+});
+
+test('a remote agent killed mid-run: the run completes partial and keeps the survivor\'s numbers', async () => {
+  const doomed = await startAgent('127.0.0.5');
+  const out = join(dir.path, 'partial.json');
+  const running = runSpear(['run', '--target', server.url, '-c', '4', '-d', '3s', '--agent', agents[0]!.address, '--agent', doomed.address, '--token', token, '--quiet', '--out', out]);
+  await sleep(1800);
+  doomed.process.kill('SIGKILL');
+  const run = await running;
+  assert.equal(run.code, 5, run.stderr);
+  const result = await readResult(out);
+  assert.equal(result.partial, true);
+  assert.deepEqual(result.agents.map((agent) => agent.status), ['ok', 'lost']);
+  assert.match(result.agents[1]!.reason ?? '', /agent 1 \(127\.0\.0\.5:\d+\)/);
+  assert.ok(result.agents[0]!.requests > 0);
+  assert.ok(result.summary.durationS >= 3);
+});
+
+test('a coordinator killed mid-run: remote agents stop the load within 5 s and wait for the next one', async () => {
+  const child = spawn(process.execPath, [spearBin, 'run', '--target', server.url, '-c', '4', '-d', '60s', '--agent', agents[0]!.address, '--token', token, '--quiet'], { stdio: 'ignore' });
+  const before = server.received();
+  for (let waited = 0; server.received() === before && waited < 10_000; waited += 50) await sleep(50);
+  assert.ok(server.received() > before, 'load started');
+  child.kill('SIGKILL');
+  await sleep(5000);
+  const settled = server.received();
+  await sleep(1000);
+  assert.equal(server.received(), settled, 'requests still arriving 5 s after the coordinator died');
+  assert.equal(agents[0]!.process.exitCode, null, 'the agent keeps running');
+  const next = await runSpear(['run', '--target', server.url, '-c', '2', '-d', '1s', '--agent', agents[0]!.address, '--token', token, '--quiet']);
+  assert.equal(next.code, 0, next.stderr);
+});
