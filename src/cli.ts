@@ -1,7 +1,8 @@
 /**
- * spear's command line: run | validate. The only module that prints final
+ * spear's command line: run | agent | report | validate. The only module that prints final
  * errors and exits; everything else throws SpearErrors.
  */
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { runScenario } from './coordinator/run.js';
@@ -32,6 +33,7 @@ interface LoadFlags {
 interface RunFlags extends LoadFlags {
   agent: string[];
   token?: string;
+  ca?: string;
   out?: string;
   report?: 'html';
   quiet?: boolean;
@@ -95,7 +97,8 @@ async function run(file: string | undefined, flags: RunFlags): Promise<ExitCodeV
     // With remote agents, local ones run only when asked for (--agents N or agents: N).
     const local = remote.length > 0 ? scenario.agents ?? 0 : agentCountOf(scenario);
     if (remote.length > 0 && token === undefined) process.stderr.write('spear: no --token or SPEAR_TOKEN: only agents on loopback without a token will accept\n');
-    result = await runScenario(scenario, { agents: local, remote, token, stop: stop.signal, events: progress });
+    const ca = flags.ca === undefined ? undefined : await readPem(flags.ca, '--ca');
+    result = await runScenario(scenario, { agents: local, remote, token, ca, stop: stop.signal, events: progress });
   } finally {
     progress.close();
     process.off('SIGINT', onSignal);
@@ -116,7 +119,15 @@ async function validate(file: string, flags: LoadFlags): Promise<ExitCodeValue> 
   return ExitCode.ok;
 }
 
-async function agent(listen: string, token: string | undefined): Promise<ExitCodeValue> {
+async function readPem(file: string, flag: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`${flag} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+  }
+}
+
+async function agent(listen: string, token: string | undefined, tls: { cert: string; key: string } | undefined): Promise<ExitCodeValue> {
   const match = /^(.*):(\d+)$/.exec(listen);
   if (match === null) throw new UsageError(`--listen ${listen}: expected HOST:PORT, such as 0.0.0.0:7070`);
   const host = match[1]!.replace(/^\[(.*)\]$/, '$1');
@@ -128,6 +139,7 @@ async function agent(listen: string, token: string | undefined): Promise<ExitCod
     host,
     port: Number(match[2]),
     token,
+    tls,
     ...(testWire === undefined ? {} : { wireVersion: Number(testWire) }),
     log: (line) => process.stderr.write(`spear agent: ${line}\n`),
   });
@@ -151,6 +163,7 @@ function program(): Command {
     .description('run a load test on local agents and print the summary')
     .option('--agent <host:port>', 'a remote agent (spear agent --listen) to drive; repeatable; local agents then run only with --agents N', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--token <secret>', 'the remote agents\' token (default: $SPEAR_TOKEN)')
+    .option('--ca <file>', 'PEM CA certificate the remote agents\' TLS certificates chain to (agents started with --tls-cert)')
     .option('-o, --out <file>', 'write the result JSON here')
     .addOption(new Option('--report <format>', 'with --out: also write the report beside the result (RESULT.html)').choices(['html']))
     .option('-q, --quiet', 'no live progress (and no summary when --out is given)')
@@ -172,8 +185,12 @@ function program(): Command {
     .description('serve coordinators over WebSocket on a load host: one run at a time, load stops when the coordinator goes')
     .requiredOption('--listen <host:port>', 'address to listen on, e.g. 0.0.0.0:7070 (port 0: any free port)')
     .option('--token <secret>', 'shared secret coordinators must present (default: $SPEAR_TOKEN); required off loopback')
-    .action(async (flags: { listen: string; token?: string }) => {
-      process.exitCode = await agent(flags.listen, flags.token ?? process.env.SPEAR_TOKEN);
+    .option('--tls-cert <file>', 'PEM certificate: serve wss:// (coordinators then pass --ca)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .action(async (flags: { listen: string; token?: string; tlsCert?: string; tlsKey?: string }) => {
+      if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together: give both files');
+      const tls = flags.tlsCert === undefined || flags.tlsKey === undefined ? undefined : { cert: await readPem(flags.tlsCert, '--tls-cert'), key: await readPem(flags.tlsKey, '--tls-key') };
+      process.exitCode = await agent(flags.listen, flags.token ?? process.env.SPEAR_TOKEN, tls);
     });
   addLoadOptions(root.command('validate').argument('<scenario>', 'scenario YAML file'))
     .description('check a scenario and print the plan without sending load')

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,15 +19,15 @@ interface RemoteAgent {
 }
 
 /** Starts `spear agent --listen HOST:0` as a real process and waits for its address. */
-async function startAgent(host: string, env: Record<string, string> = {}): Promise<RemoteAgent> {
-  const child = spawn(process.execPath, [spearBin, 'agent', '--listen', `${host}:0`, '--token', token], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+async function startAgent(host: string, env: Record<string, string> = {}, extra: readonly string[] = []): Promise<RemoteAgent> {
+  const child = spawn(process.execPath, [spearBin, 'agent', '--listen', `${host}:0`, '--token', token, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
   const address = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
-      const match = /ws:\/\/(\S+)/.exec(chunk.toString());
+      const match = /wss?:\/\/(\S+)/.exec(chunk.toString());
       if (match !== null) resolve(match[1]!);
     });
     child.once('exit', (code) => reject(new Error(`agent exited (${code}): ${stderr}`)));
@@ -124,4 +124,24 @@ test('a coordinator killed mid-run: remote agents stop the load within 5 s and w
   assert.equal(agents[0]!.process.exitCode, null, 'the agent keeps running');
   const next = await runSpear(['run', '--target', server.url, '-c', '2', '-d', '1s', '--agent', agents[0]!.address, '--token', token, '--quiet']);
   assert.equal(next.code, 0, next.stderr);
+});
+
+test('TLS: an agent with --tls-cert serves wss://, and a coordinator trusting its CA drives it', async () => {
+  const cert = join(dir.path, 'agent.pem');
+  const key = join(dir.path, 'agent.key');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=spear-test-agent', '-addext', 'subjectAltName=IP:127.0.0.6'], { stdio: 'ignore' });
+  if (made.status !== 0) return; // no openssl here: nothing to test with
+  const secure = await startAgent('127.0.0.6', {}, ['--tls-cert', cert, '--tls-key', key]);
+  try {
+    const before = server.received();
+    const out = join(dir.path, 'tls.json');
+    const run = await runSpear(['run', '--target', server.url, '-c', '2', '-d', '1s', '--agent', secure.address, '--token', token, '--ca', cert, '--quiet', '--out', out]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((await readResult(out)).summary.requests, server.received() - before);
+    const untrusted = await runSpear(['run', '--target', server.url, '-c', '2', '-d', '1s', '--agent', `wss://${secure.address}`, '--token', token, '--quiet']);
+    assert.equal(untrusted.code, 5);
+    assert.match(untrusted.stderr, /cannot connect \((SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT)\)/);
+  } finally {
+    await secure.stop();
+  }
 });

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { spearVersion } from '../version.js';
@@ -16,6 +17,8 @@ export interface AgentServerOptions {
   readonly port: number;
   /** Shared secret every coordinator must present; undefined only on loopback. */
   readonly token: string | undefined;
+  /** PEM certificate and key: serve wss:// instead of ws://. */
+  readonly tls?: { readonly cert: string; readonly key: string } | undefined;
   /** Test-only: pretend to speak another wire version (SPEAR_TEST_WIRE_VERSION). */
   readonly wireVersion?: number;
   /** One line per event worth a log (a coordinator came, went, was refused). */
@@ -44,9 +47,10 @@ function refuse(socket: Socket, status: number, reason: string, message: string)
  * coordinator must present the token and speak this wire version.
  */
 export async function listenForCoordinators(options: AgentServerOptions): Promise<AgentServer> {
-  const server = createServer((_request, response) => {
+  const answerPlainRequest = (_request: IncomingMessage, response: ServerResponse): void => {
     response.writeHead(426, { 'content-type': 'text/plain' }).end(`spear agent ${spearVersion}: coordinators connect over WebSocket at ${agentPath}\n`);
-  });
+  };
+  const server = options.tls === undefined ? createServer(answerPlainRequest) : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, answerPlainRequest);
   const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
   const speaks = options.wireVersion ?? wireVersion;
   let busyWith: string | undefined;
@@ -84,7 +88,7 @@ export async function listenForCoordinators(options: AgentServerOptions): Promis
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `ws://${host}:${address.port}`,
+    url: `${options.tls === undefined ? 'ws' : 'wss'}://${host}:${address.port}`,
     close: () => new Promise((resolve) => {
       for (const client of sockets.clients) client.terminate();
       server.close(() => resolve());

@@ -28,8 +28,9 @@ export function agentUrl(address: string): string {
  * WebSocket is up (the agent then says ready). A refused token, version or
  * busy agent becomes an AgentError carrying the agent's own one-line reason.
  */
-export function dialRemoteAgent(id: number, address: string, token: string | undefined, events: AgentHandleEvents): Promise<AgentHandle> {
-  const url = agentUrl(address);
+export function dialRemoteAgent(id: number, address: string, token: string | undefined, events: AgentHandleEvents, ca?: string): Promise<AgentHandle> {
+  // A CA to trust means the agents serve TLS.
+  const url = agentUrl(ca !== undefined && !/^wss?:\/\//.test(address) ? `wss://${address}` : address);
   const label = `agent ${id} (${address})`;
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, {
@@ -37,6 +38,7 @@ export function dialRemoteAgent(id: number, address: string, token: string | und
       perMessageDeflate: false,
       handshakeTimeout: dialTimeoutMs,
       maxPayload: 256 * 1024 * 1024,
+      ...(ca === undefined ? {} : { ca }),
     });
     let settled = false;
     const fail = (message: string): void => {
@@ -54,7 +56,10 @@ export function dialRemoteAgent(id: number, address: string, token: string | und
       response.on('end', () => fail(`refused (HTTP ${response.statusCode ?? 0}): ${body.trim() || 'no reason given'}`));
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      const hint = error.code === 'ECONNREFUSED' ? ': is `spear agent --listen` running there?' : '';
+      const code = error.code ?? '';
+      const hint = code === 'ECONNREFUSED'
+        ? ': is `spear agent --listen` running there?'
+        : /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) ? ': pass --ca with the CA certificate the agent\'s --tls-cert chains to' : '';
       fail(`cannot connect (${error.code ?? error.message})${hint}`);
     });
     socket.on('open', () => {

@@ -27,6 +27,8 @@ export interface RunOptions {
   readonly remote?: readonly string[] | undefined;
   /** The remote agents' shared token. */
   readonly token?: string | undefined;
+  /** PEM CA certificate(s) to trust: remote agents serve TLS (wss://). */
+  readonly ca?: string | undefined;
   /** Aborting stops every agent early; the result is still built. */
   readonly stop?: AbortSignal | undefined;
   readonly events?: Partial<RunEvents> | undefined;
@@ -79,7 +81,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     },
   };
   try {
-    const dialed = await Promise.allSettled(remote.slice(0, remoteCount).map((address, id) => dialRemoteAgent(id, address, options.token, events)));
+    const dialed = await Promise.allSettled(remote.slice(0, remoteCount).map((address, id) => dialRemoteAgent(id, address, options.token, events, options.ca)));
     for (const outcome of dialed) if (outcome.status === 'fulfilled') handles.push(outcome.value);
     const refused = dialed.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (refused !== undefined) throw refused.reason;
