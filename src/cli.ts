@@ -16,6 +16,7 @@ import type { Scenario } from './scenarios/scenario.js';
 import { report, reportFormats, writeHtmlBeside, type ReportFormat } from './report/report-command.js';
 import { spearVersion } from './version.js';
 import { isLoopback, listenForCoordinators } from './agents/agent-server.js';
+import { TargetPolicy } from './agents/target-policy.js';
 
 interface LoadFlags {
   target?: string;
@@ -127,7 +128,7 @@ async function readPem(file: string, flag: string): Promise<string> {
   }
 }
 
-async function agent(listen: string, token: string | undefined, tls: { cert: string; key: string } | undefined): Promise<ExitCodeValue> {
+async function agent(listen: string, token: string | undefined, tls: { cert: string; key: string } | undefined, targetPolicy: TargetPolicy | undefined): Promise<ExitCodeValue> {
   const match = /^(.*):(\d+)$/.exec(listen);
   if (match === null) throw new UsageError(`--listen ${listen}: expected HOST:PORT, such as 0.0.0.0:7070`);
   const host = match[1]!.replace(/^\[(.*)\]$/, '$1');
@@ -140,6 +141,7 @@ async function agent(listen: string, token: string | undefined, tls: { cert: str
     port: Number(match[2]),
     token,
     tls,
+    targetPolicy,
     ...(testWire === undefined ? {} : { wireVersion: Number(testWire) }),
     log: (line) => process.stderr.write(`spear agent: ${line}\n`),
   });
@@ -185,12 +187,15 @@ function program(): Command {
     .description('serve coordinators over WebSocket on a load host: one run at a time, load stops when the coordinator goes')
     .requiredOption('--listen <host:port>', 'address to listen on, e.g. 0.0.0.0:7070 (port 0: any free port)')
     .option('--token <secret>', 'shared secret coordinators must present (default: $SPEAR_TOKEN); required off loopback')
+    .option('--allow-target <cidr|host>', 'only send load to these networks or hosts (repeatable); default: anywhere', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--tls-cert <file>', 'PEM certificate: serve wss:// (coordinators then pass --ca)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
-    .action(async (flags: { listen: string; token?: string; tlsCert?: string; tlsKey?: string }) => {
+    .action(async (flags: { listen: string; token?: string; tlsCert?: string; tlsKey?: string; allowTarget: string[] }) => {
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together: give both files');
       const tls = flags.tlsCert === undefined || flags.tlsKey === undefined ? undefined : { cert: await readPem(flags.tlsCert, '--tls-cert'), key: await readPem(flags.tlsKey, '--tls-key') };
-      process.exitCode = await agent(flags.listen, flags.token ?? process.env.SPEAR_TOKEN, tls);
+      const policy = flags.allowTarget.length === 0 ? undefined : TargetPolicy.parse(flags.allowTarget);
+      if (typeof policy === 'string') throw new UsageError(policy);
+      process.exitCode = await agent(flags.listen, flags.token ?? process.env.SPEAR_TOKEN, tls, policy);
     });
   addLoadOptions(root.command('validate').argument('<scenario>', 'scenario YAML file'))
     .description('check a scenario and print the plan without sending load')

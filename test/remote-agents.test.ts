@@ -145,3 +145,21 @@ test('TLS: an agent with --tls-cert serves wss://, and a coordinator trusting it
     await secure.stop();
   }
 });
+
+test('--allow-target: an agent refuses a plan aimed elsewhere, and runs one aimed inside', async () => {
+  const fenced = await startAgent('127.0.0.7', {}, ['--allow-target', '10.0.0.0/8', '--allow-target', 'localhost']);
+  const open = await startAgent('127.0.0.8', {}, ['--allow-target', '127.0.0.0/8']);
+  try {
+    const before = server.received();
+    const refused = await runSpear(['run', '--target', server.url, '-c', '2', '-d', '1s', '--agent', fenced.address, '--token', token, '--quiet']);
+    assert.equal(refused.code, 5);
+    assert.match(refused.stderr, /this agent may not send load to 127\.0\.0\.1: it allows only 10\.0\.0\.0\/8, localhost \(spear agent --allow-target\)/);
+    assert.equal(server.received(), before, 'no request left the fenced agent');
+    const allowed = await runSpear(['run', '--target', server.url, '-c', '2', '-d', '1s', '--agent', open.address, '--token', token, '--quiet']);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.ok(server.received() > before);
+  } finally {
+    await fenced.stop();
+    await open.stop();
+  }
+});

@@ -8,6 +8,7 @@ import { wireVersion } from '../wire/messages.js';
 import { parseCoordinatorMessage } from '../wire/parse.js';
 import { WebSocketTransport } from '../wire/web-socket-transport.js';
 import { serveCoordinator, type CoordinatorLink } from './agent.js';
+import type { TargetPolicy } from './target-policy.js';
 
 /** The path coordinators dial; anything else is refused. */
 export const agentPath = '/spear';
@@ -19,6 +20,8 @@ export interface AgentServerOptions {
   readonly token: string | undefined;
   /** PEM certificate and key: serve wss:// instead of ws://. */
   readonly tls?: { readonly cert: string; readonly key: string } | undefined;
+  /** Where runs may send load; undefined = anywhere. */
+  readonly targetPolicy?: TargetPolicy | undefined;
   /** Test-only: pretend to speak another wire version (SPEAR_TEST_WIRE_VERSION). */
   readonly wireVersion?: number;
   /** One line per event worth a log (a coordinator came, went, was refused). */
@@ -75,7 +78,7 @@ export async function listenForCoordinators(options: AgentServerOptions): Promis
     sockets.handleUpgrade(request, socket, head, (webSocket) => {
       options.log(`coordinator ${from} connected`);
       const link: CoordinatorLink = new WebSocketTransport(webSocket, parseCoordinatorMessage);
-      void serveCoordinator(link).finally(() => {
+      void serveCoordinator(link, { targetPolicy: options.targetPolicy }).finally(() => {
         busyWith = undefined;
         options.log(`coordinator ${from} left; waiting for the next one`);
       });

@@ -6,6 +6,7 @@ import { connectionsOf } from '../scenarios/plan.js';
 import { CoordinatorClock, testClockSkewMs } from '../sessions/clock.js';
 import { fdsNeeded, readFdLimit } from './fd-limit.js';
 import { LoadRun } from './load-run.js';
+import type { TargetPolicy } from './target-policy.js';
 
 export type CoordinatorLink = Transport<AgentMessage, CoordinatorMessage>;
 
@@ -14,7 +15,12 @@ export type CoordinatorLink = Transport<AgentMessage, CoordinatorMessage>;
  * done. If the link closes, load stops at once (dead-man switch: a load
  * generator must never run unattended). Resolves when the session ends.
  */
-export function serveCoordinator(link: CoordinatorLink): Promise<void> {
+export interface ServeOptions {
+  /** Where this agent may send load; undefined = anywhere (local agents). */
+  readonly targetPolicy?: TargetPolicy | undefined;
+}
+
+export function serveCoordinator(link: CoordinatorLink, options: ServeOptions = {}): Promise<void> {
   return new Promise((resolve) => {
     const fdLimit = readFdLimit();
     let clock = new CoordinatorClock();
@@ -44,13 +50,16 @@ export function serveCoordinator(link: CoordinatorLink): Promise<void> {
             if (fdLimit !== null && needed > fdLimit) {
               throw new PreflightError(`agent ${message.plan.agentId} needs ${needed} open files for ${connectionsOf(message.plan)} connections but its limit is ${fdLimit}: use more agents (--agents) or raise the hard limit (ulimit -Hn)`);
             }
-            agentId = message.plan.agentId;
-            clock = new CoordinatorClock(testClockSkewMs(agentId));
-            run = new LoadRun(message.plan, {
-              interval: (interval) => link.send(interval),
-              finished: () => link.send({ type: 'done', agentId }),
-            }, clock);
-            link.send({ type: 'planned', agentId });
+            const plan = message.plan;
+            void checkTarget(plan.target, options.targetPolicy).then(() => {
+              agentId = plan.agentId;
+              clock = new CoordinatorClock(testClockSkewMs(agentId));
+              run = new LoadRun(plan, {
+                interval: (interval) => link.send(interval),
+                finished: () => link.send({ type: 'done', agentId }),
+              }, clock, options.targetPolicy);
+              link.send({ type: 'planned', agentId });
+            }, fail);
             return;
           }
           case 'start':
@@ -76,4 +85,13 @@ export function serveCoordinator(link: CoordinatorLink): Promise<void> {
 
     link.send({ type: 'ready', wireVersion, spearVersion, pid: process.pid, fdLimit });
   });
+}
+
+/** Refuses a plan whose target this agent may not load. */
+async function checkTarget(target: string, policy: TargetPolicy | undefined): Promise<void> {
+  if (policy === undefined) return;
+  const host = new URL(target).hostname;
+  if (!(await policy.allows(host))) {
+    throw new SpearError('E_TARGET_NOT_ALLOWED', `this agent may not send load to ${host}: it allows only ${policy.describe()} (spear agent --allow-target)`, ExitCode.agent);
+  }
 }

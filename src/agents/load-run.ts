@@ -5,6 +5,7 @@ import type { CoordinatorClock } from '../sessions/clock.js';
 import { UserFleet } from '../sessions/user-fleet.js';
 import type { IntervalMessage } from '../wire/messages.js';
 import { RequestWorkload } from './request-workload.js';
+import type { TargetPolicy } from './target-policy.js';
 import type { Workload } from './workload.js';
 
 /** What a run tells its owner: each interval, then the end (after the last interval). */
@@ -31,10 +32,10 @@ export class LoadRun {
   #stopping = false;
   #finished = false;
 
-  constructor(plan: AgentPlan, events: LoadRunEvents, clock: CoordinatorClock) {
+  constructor(plan: AgentPlan, events: LoadRunEvents, clock: CoordinatorClock, targetPolicy?: TargetPolicy) {
     this.#plan = plan;
     this.#events = events;
-    this.#workload = plan.protocol === 'http' ? new RequestWorkload(plan, this.#recorder) : new UserFleet(plan, this.#recorder, clock);
+    this.#workload = plan.protocol === 'http' ? new RequestWorkload(plan, this.#recorder) : new UserFleet(plan, this.#recorder, clock, targetPolicy);
   }
 
   /** Starts load at wall-clock `atMs` (this host's clock) and stops it after the plan's duration. */

@@ -43,6 +43,7 @@ const kindByCode: Readonly<Record<string, ErrorKind>> = {
   SPEAR_EXPECT_MISMATCH: 'flow',
   SPEAR_CAPTURE_MISSING: 'flow',
   SPEAR_NOT_CONNECTED: 'flow',
+  SPEAR_TARGET_NOT_ALLOWED: 'connect',
 };
 
 /** The error's `code` (an errno name, `HPE_*` from the response parser, or a `SPEAR_*` code), or "UNKNOWN". */

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Agent as HttpAgent } from 'undici';
+import type { TargetPolicy } from '../agents/target-policy.js';
 import type { Workload } from '../agents/workload.js';
 import type { Recorder } from '../metrics/recorder.js';
 import { SessionRecorder } from '../metrics/session-recorder.js';
@@ -47,7 +48,7 @@ export class UserFleet implements Workload {
   #drained = false;
   #drainListener: (() => void) | undefined;
 
-  constructor(plan: SessionPlan, recorder: Recorder, clock: CoordinatorClock) {
+  constructor(plan: SessionPlan, recorder: Recorder, clock: CoordinatorClock, targetPolicy?: TargetPolicy) {
     this.#plan = plan;
     this.#localUsers = usersOfAgent(plan.load.users, plan.agentId, plan.agentCount);
     this.#tracker = new BroadcastTracker({
@@ -76,6 +77,7 @@ export class UserFleet implements Workload {
       tracker: this.#tracker,
       http: this.#http,
       gauges: this.#gauges,
+      targetPolicy,
       feederColumns: new Map((plan.feeder?.columns ?? []).map((column, position) => [column, position])),
       firstConnect: () => this.#firstConnect(clock),
     };

@@ -7,6 +7,7 @@ import { ExchangeError } from '../protocols/exchange-error.js';
 import { frameArguments, type SocketFrame } from '../protocols/socketio/packets.js';
 import type { Session, SessionFactory, SessionListener } from '../protocols/session.js';
 import type { SessionPlan } from '../scenarios/plan.js';
+import type { TargetPolicy } from '../agents/target-policy.js';
 import type { BroadcastTracker, Member } from './broadcast-tracker.js';
 import type { CoordinatorClock } from './clock.js';
 import { matches, type CompiledStep } from './compiled-flow.js';
@@ -23,6 +24,8 @@ export interface FleetContext {
   readonly tracker: BroadcastTracker;
   readonly http: Dispatcher;
   readonly gauges: { connected: number; joined: number };
+  /** Where this agent may send load (remote agents started with --allow-target); URLs from tickets are checked per user. */
+  readonly targetPolicy: TargetPolicy | undefined;
   /** Feeder column positions by name (empty without a feeder). */
   readonly feederColumns: ReadonlyMap<string, number>;
   /** Called the first time each user connects. */
@@ -213,6 +216,7 @@ export class VirtualUser implements SessionListener, Member {
     const url = step.url === undefined ? plan.target : new URL(renderTemplate(step.url, false, this.#lookup), plan.target).toString();
     const auth = step.auth === undefined ? undefined : renderTemplate(step.auth, true, this.#lookup);
     this.#disconnect();
+    await this.#checkTarget(url);
     const sources = plan.connection.sourceAddresses;
     const session = context.sessions.create(this, sources.length === 0 ? undefined : sources[this.index % sources.length]);
     const started = performance.now();
@@ -241,6 +245,7 @@ export class VirtualUser implements SessionListener, Member {
   async #http(step: Extract<CompiledStep, { kind: 'http' }>): Promise<void> {
     const context = this.#context;
     const url = new URL(renderTemplate(step.url, false, this.#lookup), context.plan.target);
+    await this.#checkTarget(url.toString());
     const headers: Record<string, string> = {};
     for (const [name, template] of step.headers) headers[name] = renderTemplate(template, false, this.#lookup);
     const body = step.body === undefined ? undefined : renderTemplate(step.body, step.bodyJson, this.#lookup);
@@ -261,6 +266,13 @@ export class VirtualUser implements SessionListener, Member {
       throw new ExchangeError('SPEAR_CAPTURE_MISSING', `${step.method} ${url.pathname} did not answer JSON`);
     }
     this.#capture(step.capture, parsed);
+  }
+
+  async #checkTarget(url: string): Promise<void> {
+    const policy = this.#context.targetPolicy;
+    if (policy === undefined) return;
+    const host = new URL(url).hostname;
+    if (!(await policy.allows(host))) throw new ExchangeError('SPEAR_TARGET_NOT_ALLOWED', `this agent may not send load to ${host} (--allow-target)`);
   }
 
   #capture(capture: readonly (readonly [string, string])[], value: unknown): void {
