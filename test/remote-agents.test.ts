@@ -163,3 +163,10 @@ test('--allow-target: an agent refuses a plan aimed elsewhere, and runs one aime
     await open.stop();
   }
 });
+
+test('agent weights: HOST:PORT*3 gets three times the connections', async () => {
+  const out = join(dir.path, 'weights.json');
+  const run = await runSpear(['run', '--target', server.url, '-c', '8', '-d', '1s', '--agent', `${agents[0]!.address}*3`, '--agent', agents[1]!.address, '--token', token, '--quiet', '--out', out]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual((await readResult(out)).agents.map((agent) => agent.connections), [6, 2]);
+});

@@ -9,6 +9,15 @@ import { AgentHandle, type AgentHandleEvents } from './agent-handle.js';
 
 const dialTimeoutMs = 10_000;
 
+/** `HOST:PORT` or `HOST:PORT*W`: an agent and its weight (share of connections and rate, default 1). */
+export function parseAgentSpec(spec: string): { address: string; weight: number } {
+  const star = spec.lastIndexOf('*');
+  if (star < 0) return { address: spec, weight: 1 };
+  const weight = Number(spec.slice(star + 1));
+  if (!Number.isFinite(weight) || weight <= 0) throw new UsageError(`--agent ${spec}: the weight after * must be a number above 0, such as ${spec.slice(0, star)}*2`);
+  return { address: spec.slice(0, star), weight };
+}
+
 /** "host:port", "[::1]:port" or "ws://host:port" → the agent's WebSocket URL. */
 export function agentUrl(address: string): string {
   const withScheme = /^wss?:\/\//.test(address) ? address : `ws://${address}`;

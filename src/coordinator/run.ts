@@ -1,4 +1,4 @@
-import { AgentError } from '../errors.js';
+import { AgentError, UsageError } from '../errors.js';
 import { RunMerger, type MergedInterval } from '../metrics/merger.js';
 import { buildResult, type RunResult } from '../report/result.js';
 import { planAgents } from '../scenarios/plan.js';
@@ -7,7 +7,7 @@ import type { IntervalMessage } from '../wire/messages.js';
 import type { AgentHandle, AgentHandleEvents } from './agent-handle.js';
 import { BroadcastLedger } from './broadcast-ledger.js';
 import { spawnLocalAgent } from './local-agents.js';
-import { dialRemoteAgent } from './remote-agents.js';
+import { dialRemoteAgent, parseAgentSpec } from './remote-agents.js';
 import { preflightLocal, preflightPorts } from './preflight.js';
 
 /** What the UI hears while a run goes on. Listeners must not block. */
@@ -52,8 +52,13 @@ const clockResyncMs = 15_000;
  * a result (marked partial when agents were lost).
  */
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
-  const remote = options.remote ?? [];
-  const plans = planAgents(scenario, remote.length + options.agents);
+  const specs = (options.remote ?? []).map(parseAgentSpec);
+  const remote = specs.map((spec) => spec.address);
+  const weights = [...specs.map((spec) => spec.weight), ...Array.from({ length: options.agents }, () => 1)];
+  if (scenario.protocol !== 'http' && weights.some((weight) => weight !== 1)) {
+    throw new UsageError('agent weights (HOST:PORT*W) apply to http scenarios; for users, start more agent processes on the bigger host');
+  }
+  const plans = planAgents(scenario, remote.length + options.agents, weights);
   // Remote agents come first; a plan with fewer slices than agents leaves the last ones out.
   const remoteCount = Math.min(remote.length, plans.length);
   preflightLocal(plans.slice(remoteCount));

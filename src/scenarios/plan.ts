@@ -37,9 +37,28 @@ export interface SessionPlan extends PlanBase {
 
 export type AgentPlan = HttpPlan | SessionPlan;
 
-/** Splits a scenario over `agentCount` agents; never plans an agent with nothing to do. Pure. */
-export function planAgents(scenario: Scenario, agentCount: number): AgentPlan[] {
-  return scenario.protocol === 'http' ? planHttp(scenario, agentCount) : planSessions(scenario, agentCount);
+/**
+ * Splits a scenario over `agentCount` agents; never plans an agent with
+ * nothing to do. `weights` (one per agent, default 1) give HTTP agents
+ * proportional shares of connections and rate. Pure.
+ */
+export function planAgents(scenario: Scenario, agentCount: number, weights?: readonly number[]): AgentPlan[] {
+  return scenario.protocol === 'http' ? planHttp(scenario, agentCount, weights) : planSessions(scenario, agentCount);
+}
+
+/** Integer shares of `total` in proportion to `weights` (largest remainder, ties to the first). */
+export function weightedShares(total: number, weights: readonly number[]): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const exact = weights.map((weight) => (total * weight) / sum);
+  const shares = exact.map(Math.floor);
+  let left = total - shares.reduce((a, b) => a + b, 0);
+  const order = exact.map((value, index) => [value - Math.floor(value), index] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, index] of order) {
+    if (left === 0) break;
+    shares[index]! += 1;
+    left -= 1;
+  }
+  return shares;
 }
 
 /** Connections (or users) an agent's plan holds at most. */
@@ -58,12 +77,15 @@ export function usersOfAgent(users: number, agentId: number, agentCount: number)
  * proportion to each agent's connections, so every connection carries the
  * same load.
  */
-function planHttp(scenario: HttpScenario, agentCount: number): HttpPlan[] {
+function planHttp(scenario: HttpScenario, agentCount: number, weights: readonly number[] | undefined): HttpPlan[] {
   const total = scenario.load.connections;
   const count = Math.max(1, Math.min(agentCount, total));
+  // One connection each first, so no agent idles; the rest by weight.
+  const extra = weightedShares(total - count, Array.from({ length: count }, (_, index) => weights?.[index] ?? 1));
+  const shares = extra.map((share) => share + 1);
   const plans: HttpPlan[] = [];
   for (let agentId = 0; agentId < count; agentId += 1) {
-    const connections = Math.floor(total / count) + (agentId < total % count ? 1 : 0);
+    const connections = shares[agentId]!;
     plans.push({
       agentId,
       agentCount: count,
