@@ -94,7 +94,7 @@ async function run(file: string | undefined, flags: RunFlags): Promise<ExitCodeV
   process.on('SIGTERM', onSignal);
   let result;
   try {
-    const remote = flags.agent;
+    const remote = flags.agent.length > 0 ? flags.agent : scenario.remoteAgents;
     // With remote agents, local ones run only when asked for (--agents N or agents: N).
     const local = remote.length > 0 ? scenario.agents ?? 0 : agentCountOf(scenario);
     if (remote.length > 0 && token === undefined) process.stderr.write('spear: no --token or SPEAR_TOKEN: only agents on loopback without a token will accept\n');
@@ -116,7 +116,7 @@ async function run(file: string | undefined, flags: RunFlags): Promise<ExitCodeV
 
 async function validate(file: string, flags: LoadFlags): Promise<ExitCodeValue> {
   const scenario = await scenarioOf(file, flags);
-  process.stdout.write(describePlan(scenario, agentCountOf(scenario), file));
+  process.stdout.write(describePlan(scenario, scenario.remoteAgents.length > 0 ? scenario.remoteAgents.length : agentCountOf(scenario), file));
   return ExitCode.ok;
 }
 

@@ -5,7 +5,7 @@ import { formatDurationMs } from './units.js';
 
 /** What `spear validate` prints: the scenario as understood, and each agent's slice. Pure. */
 export function describePlan(scenario: Scenario, agentCount: number, file: string): string {
-  const plans = planAgents(scenario, agentCount);
+  const plans = planAgents(scenario, agentCount, scenario.remoteAgents.map((spec) => Number(/\*(.+)$/.exec(spec)?.[1] ?? 1)));
   const load = scenario.load;
   const lines = [`${file}: ok${scenario.name === undefined ? '' : ` (${scenario.name})`}`];
   lines.push(`  target      ${scenario.target}`);
@@ -25,7 +25,8 @@ export function describePlan(scenario: Scenario, agentCount: number, file: strin
   }
   lines.push(`  timeouts    connect ${formatDurationMs(scenario.timeouts.connectMs)}, request ${formatDurationMs(scenario.timeouts.requestMs)}`);
   if (scenario.thresholds.length > 0) lines.push(`  thresholds  ${scenario.thresholds.map((threshold) => threshold.source).join('; ')}`);
-  lines.push(`  agents      ${plans.length} local agent process${plans.length === 1 ? '' : 'es'}, reporting every ${formatDurationMs(scenario.intervalMs)}`);
+  const where = scenario.remoteAgents.length > 0 ? `remote agent${plans.length === 1 ? '' : 's'} (${scenario.remoteAgents.join(', ')})` : `local agent process${plans.length === 1 ? '' : 'es'}`;
+  lines.push(`  agents      ${plans.length} ${where}, reporting every ${formatDurationMs(scenario.intervalMs)}`);
   for (const plan of plans) {
     const rate = plan.load.model === 'open' ? `, ${round(plan.load.stages[plan.load.stages.length - 1]?.ratePerS ?? 0)}/s at the end` : '';
     const held = connectionsOf(plan);

@@ -90,8 +90,10 @@ export interface ScenarioBase {
   readonly target: string;
   readonly timeouts: Timeouts;
   readonly thresholds: readonly Threshold[];
-  /** Local agent processes to start; undefined = one per core. */
+  /** Local agent processes to start; undefined = one per core (none when remote agents are named). */
   readonly agents: number | undefined;
+  /** Remote agents to dial (HOST:PORT or HOST:PORT*WEIGHT), from `agents: [...]`; --agent flags replace them. */
+  readonly remoteAgents: readonly string[];
   readonly intervalMs: number;
 }
 

@@ -55,7 +55,7 @@ export function validateScenario(document: unknown, check: Checker): Scenario {
     load: loadOf(root, check),
     timeouts: timeoutsOf(root.timeouts, check),
     thresholds: root.thresholds === undefined ? [] : thresholdsOf(root.thresholds, check),
-    agents: root.agents === undefined ? undefined : check.integer(root.agents, ['agents'], 1, 256),
+    ...agentsOf(root.agents, check),
     intervalMs: root.interval === undefined ? defaults.intervalMs : positiveDuration(root.interval, ['interval'], check),
   };
 }
@@ -90,7 +90,7 @@ function sessionScenarioOf(root: Record<string, unknown>, protocol: 'ws' | 'sock
     feeder: feederFile === undefined ? undefined : { file: feederFile, columns: [], rows: [] },
     timeouts,
     thresholds: root.thresholds === undefined ? [] : thresholdsOf(root.thresholds, check),
-    agents: root.agents === undefined ? undefined : check.integer(root.agents, ['agents'], 1, 256),
+    ...agentsOf(root.agents, check),
     intervalMs: root.interval === undefined ? defaults.intervalMs : positiveDuration(root.interval, ['interval'], check),
   };
 }
@@ -112,6 +112,19 @@ function sessionTargetOf(value: unknown, check: Checker): string {
     check.fail(['target'], `expected a URL without credentials or fragment, got ${JSON.stringify(text)}`);
   }
   return url.toString();
+}
+
+/** `agents: 4` (local processes) or `agents: [host:port, host:port*2]` (remote agents to dial). */
+function agentsOf(value: unknown, check: Checker): { agents: number | undefined; remoteAgents: readonly string[] } {
+  if (value === undefined) return { agents: undefined, remoteAgents: [] };
+  if (!Array.isArray(value)) return { agents: check.integer(value, ['agents'], 1, 256), remoteAgents: [] };
+  if (value.length === 0) check.fail(['agents'], 'expected at least one HOST:PORT (or a number of local agents)');
+  const remoteAgents = value.map((item: unknown, index) => {
+    const text = typeof item === 'string' ? item : check.string(item, ['agents', index]);
+    if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:/*]+):\d+(\*\d+(\.\d+)?)?$/.test(text)) check.fail(['agents', index], `expected HOST:PORT or HOST:PORT*WEIGHT of a remote agent, got ${JSON.stringify(text)}`);
+    return text;
+  });
+  return { agents: undefined, remoteAgents };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
