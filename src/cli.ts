@@ -109,7 +109,13 @@ async function run(file: string | undefined, flags: RunFlags): Promise<ExitCodeV
   if (flags.out !== undefined && flags.report === 'html') process.stderr.write(`spear: report written to ${await writeHtmlBeside(flags.out, result)}\n`);
   if (flags.quiet !== true || flags.out === undefined) process.stdout.write(renderTextSummary(result));
   if (result.interrupted) return ExitCode.interrupted;
-  if (result.partial) return ExitCode.agent;
+  if (result.partial) {
+    // The live view already said so; quiet runs still owe the reason for exit 5.
+    if (mode === 'quiet') {
+      for (const agent of result.agents.filter((entry) => entry.status !== 'ok')) process.stderr.write(`spear: agent ${agent.id} ${agent.status}: ${agent.reason ?? 'no reason given'} (its reported numbers are kept; the result is partial)\n`);
+    }
+    return ExitCode.agent;
+  }
   if (result.thresholds.some((threshold) => !threshold.ok)) return ExitCode.thresholds;
   return ExitCode.ok;
 }

@@ -219,19 +219,23 @@ export function spawnInNamespace(namespace: string, args: readonly string[]): Ne
 
 /**
  * A counting HTTP server for `node -e`, listening on argv[1]:argv[2]
- * (node -e puts the first extra argument at argv[1]). Prints `listening`
- * once bound, `first request` on the first one, and `received N` (counted
- * on arrival) when it gets SIGTERM, then exits at once without waiting for
- * keep-alive connections (a cut-off client's never close).
+ * (node -e puts the first extra argument at argv[1]). Counts requests on
+ * arrival, per client address. Prints `listening on URL` once bound,
+ * `first request` on the first one, and `received {"ADDRESS":N,…}` when it
+ * gets SIGTERM, then exits at once without waiting for keep-alive
+ * connections (a cut-off client's never close).
  */
 export const countingServerScript = `
 const { createServer } = require('node:http');
 const [host, port] = [process.argv[1], Number(process.argv[2])];
 const body = Buffer.alloc(172, 'x');
-let received = 0;
+const received = {};
+let first = true;
 const server = createServer((request, response) => {
-  received += 1;
-  if (received === 1) process.stdout.write('first request\\n');
+  const from = request.socket.remoteAddress;
+  received[from] = (received[from] || 0) + 1;
+  if (first) process.stdout.write('first request\\n');
+  first = false;
   request.resume();
   response.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
   response.end(body);
@@ -239,6 +243,15 @@ const server = createServer((request, response) => {
 server.keepAliveTimeout = 60000;
 server.listen(port, host, () => process.stdout.write('listening on http://' + host + ':' + port + '\\n'));
 process.on('SIGTERM', () => {
-  process.stdout.write('received ' + received + '\\n', () => process.exit(0));
+  process.stdout.write('received ' + JSON.stringify(received) + '\\n', () => process.exit(0));
 });
 `;
+
+/** The per-address counts the counting server printed on exit, from its stdout; undefined if it printed none. */
+export function receivedByAddress(stdout: string): ReadonlyMap<string, number> | undefined {
+  const line = /^received (\{.*\})$/m.exec(stdout);
+  if (line === null) return undefined;
+  const parsed = JSON.parse(line[1]!) as unknown;
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  return new Map(Object.entries(parsed).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
+}

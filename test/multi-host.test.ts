@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readResult } from '../src/report/result-file.js';
+import { cleanLeftovers, countingServerScript, createNetwork, netnsUnavailable, receivedByAddress, spawnInNamespace, type Host, type NetnsProcess, type TestNetwork } from './support/netns.js';
+import { spearBin, tempDir } from './support/spear.js';
+
+// Real hosts, simulated: a target, two agent hosts and the coordinator, each
+// in its own network namespace, joined by a bridge. Needs root and iproute2
+// (CI has both); skipped with the reason anywhere else.
+
+const token = 'multi-host-token-5c1e';
+const agentPort = 7070;
+const targetPort = 8080;
+const unavailable = netnsUnavailable();
+
+/** `promise`'s value, or `late` if it takes longer than `ms` (the timer never outlives the wait). */
+async function within<T>(promise: Promise<T>, ms: number, late: string): Promise<T | string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(late), ms);
+    })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Stops every process still running, last started first; never throws. */
+async function stopAll(processes: readonly NetnsProcess[]): Promise<void> {
+  for (const each of [...processes].reverse()) await each.stop().catch(() => undefined);
+}
+
+interface Agent {
+  readonly host: Host;
+  readonly process: NetnsProcess;
+}
+
+/** Starts the counting target and `spear agent --listen <ip>:7070` on each agent host; waits until all listen. */
+async function startHosts(network: TestNetwork, agentHosts: readonly string[], processes: NetnsProcess[]): Promise<{ target: NetnsProcess; agents: Agent[] }> {
+  const targetHost = network.host('target');
+  const target = spawnInNamespace(targetHost.namespace, ['-e', countingServerScript, targetHost.address, String(targetPort)]);
+  processes.push(target);
+  await target.waitFor(/^listening on /m, 10_000);
+  const agents = agentHosts.map((name) => {
+    const host = network.host(name);
+    const agent = spawnInNamespace(host.namespace, [spearBin, 'agent', '--listen', `${host.address}:${agentPort}`, '--token', token]);
+    processes.push(agent);
+    return { host, process: agent };
+  });
+  for (const { host, process } of agents) await process.waitFor(new RegExp(`spear agent listening on ws://${escape(host.address)}:${agentPort}`), 10_000);
+  return { target, agents };
+}
+
+function escape(text: string): string {
+  return text.replaceAll('.', '\\.');
+}
+
+test('an agent host cut off the network mid-run: the run completes partial, the cut agent lost, the survivor\'s numbers intact', { skip: unavailable === undefined ? false : `multi-host test skipped: ${unavailable}`, timeout: 60_000 }, async (context) => {
+  cleanLeftovers();
+  const dir = await tempDir();
+  const processes: NetnsProcess[] = [];
+  let network: TestNetwork | undefined;
+  try {
+    network = createNetwork(['target', 'a0', 'a1', 'coord']);
+    const { target, agents } = await startHosts(network, ['a0', 'a1'], processes);
+    const out = join(dir.path, 'multi-host.json');
+    const coordinator = spawnInNamespace(network.host('coord').namespace, [
+      spearBin, 'run', '--target', `http://${network.host('target').address}:${targetPort}`, '-c', '8', '-d', '10s',
+      ...agents.flatMap(({ host }) => ['--agent', `${host.address}:${agentPort}`]), '--token', token, '--quiet', '--out', out,
+    ]);
+    processes.push(coordinator);
+    await target.waitFor(/^first request$/m, 15_000);
+    const loadStartedAt = Date.now();
+    await sleep(2500);
+    network.cut('a1');
+    const cutAt = Date.now();
+    const code = await within(coordinator.exited, 25_000, 'still running 25 s after the cut');
+    const exitedAt = Date.now();
+    await target.stop();
+    const received = receivedByAddress(target.stdout());
+    context.diagnostic(`load started → cut ${cutAt - loadStartedAt} ms; cut → coordinator exit ${exitedAt - cutAt} ms; target received ${JSON.stringify([...received ?? []])}`);
+    context.diagnostic(`coordinator stderr: ${coordinator.stderr().trim() || '(none)'}`);
+    context.diagnostic(`cut agent stderr: ${agents[1]!.process.stderr().trim() || '(none)'}`);
+
+    assert.equal(code, 5, `spear run should exit 5 (an agent lost); stderr: ${coordinator.stderr()}`);
+    const result = await readResult(out);
+    const startedAt = Date.parse(result.startedAt);
+    context.diagnostic(`agents: ${JSON.stringify(result.agents.map(({ status, reason, requests, connections }) => ({ status, reason, requests, connections })))}; summary.requests ${result.summary.requests}; durationS ${result.summary.durationS}`);
+    context.diagnostic(`timeline (s: agents/requests): ${result.timeline.map((interval) => `${Math.round((interval.startMs - startedAt) / 1000)}: ${interval.agents}/${interval.requests}`).join(', ')}`);
+    assert.equal(result.partial, true);
+    assert.deepEqual(result.agents.map((agent) => agent.status), ['ok', 'lost']);
+    const [survivor, cut] = [result.agents[0]!, result.agents[1]!];
+    assert.match(cut.reason ?? '', new RegExp(`^agent 1 \\(${escape(agents[1]!.host.address)}:${agentPort}\\): `));
+    assert.equal(survivor.reason, undefined);
+    assert.ok(survivor.requests > 0, 'the survivor reported requests');
+    assert.ok(cut.requests > 0, 'the cut agent reported its intervals before the cut');
+    assert.ok(result.summary.requests >= survivor.requests, `total ${result.summary.requests} < survivor's ${survivor.requests}`);
+    assert.equal(result.summary.requests, survivor.requests + cut.requests, 'the total is the sum of what the agents reported');
+    // The cut agent's numbers stop at its last report; the survivor's run to the end.
+    assert.ok(result.summary.durationS >= 10, `durationS ${result.summary.durationS}`);
+    assert.ok(result.timeline.filter((interval) => interval.startMs - startedAt >= 3000).every((interval) => interval.agents === 1), 'no report from the cut agent after the cut');
+    const late = result.timeline.filter((interval) => interval.startMs - startedAt >= 7000);
+    assert.ok(late.length > 0 && late.every((interval) => interval.requests > 0), 'the survivor kept reporting load after the cut, to the end');
+    // What the agents reported, the target received from their addresses; the survivor drained at the end, so its count is exact.
+    assert.ok(received !== undefined, `the target printed its counts: ${target.stdout()}`);
+    const [survivorGot, cutGot] = agents.map(({ host }) => received.get(host.address) ?? 0);
+    assert.equal(survivorGot, survivor.requests, `target received ${survivorGot} from the survivor, which reported ${survivor.requests}`);
+    assert.ok(cutGot! >= cut.requests, `target received ${cutGot} from the cut agent, which reported ${cut.requests}`);
+  } finally {
+    await stopAll(processes);
+    network?.destroy();
+    await dir.cleanup();
+  }
+});
