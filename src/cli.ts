@@ -78,7 +78,7 @@ async function run(file: string | undefined, flags: RunFlags): Promise<ExitCodeV
   const scenario = await scenarioOf(file, flags);
   const mode: ProgressMode = flags.quiet === true ? 'quiet' : flags.progress ?? (process.stderr.isTTY ? 'tty' : 'lines');
   const progress = createProgress(mode);
-  const token = flags.token ?? process.env.SPEAR_TOKEN;
+  const token = tokenOf(flags.token);
   const stop = new AbortController();
   let signals = 0;
   const onSignal = (): void => {
@@ -124,6 +124,14 @@ async function validate(file: string, flags: LoadFlags): Promise<ExitCodeValue> 
   const scenario = await scenarioOf(file, flags);
   process.stdout.write(describePlan(scenario, scenario.remoteAgents.length > 0 ? scenario.remoteAgents.length : agentCountOf(scenario), file));
   return ExitCode.ok;
+}
+
+/** --token, else $SPEAR_TOKEN; an empty one is refused (it would mean "no authentication" by accident). */
+function tokenOf(flag: string | undefined): string | undefined {
+  const token = flag ?? process.env.SPEAR_TOKEN;
+  if (token === undefined) return undefined;
+  if (token.trim() === '') throw new UsageError(`${flag === undefined ? 'SPEAR_TOKEN is set but' : '--token is'} empty: give a real secret (e.g. openssl rand -hex 32) or leave it unset on loopback`);
+  return token;
 }
 
 async function readPem(file: string, flag: string): Promise<string> {
@@ -201,7 +209,7 @@ function program(): Command {
       const tls = flags.tlsCert === undefined || flags.tlsKey === undefined ? undefined : { cert: await readPem(flags.tlsCert, '--tls-cert'), key: await readPem(flags.tlsKey, '--tls-key') };
       const policy = flags.allowTarget.length === 0 ? undefined : TargetPolicy.parse(flags.allowTarget);
       if (typeof policy === 'string') throw new UsageError(policy);
-      process.exitCode = await agent(flags.listen, flags.token ?? process.env.SPEAR_TOKEN, tls, policy);
+      process.exitCode = await agent(flags.listen, tokenOf(flags.token), tls, policy);
     });
   addLoadOptions(root.command('validate').argument('<scenario>', 'scenario YAML file'))
     .description('check a scenario and print the plan without sending load')

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { UsageError } from '../errors.js';
 import { spearVersion } from '../version.js';
 import { wireVersion } from '../wire/messages.js';
 import { parseCoordinatorMessage } from '../wire/parse.js';
@@ -85,7 +86,13 @@ export async function listenForCoordinators(options: AgentServerOptions): Promis
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const why = error.code === 'EADDRINUSE' ? 'the port is in use: pick another or stop what listens there'
+        : error.code === 'EADDRNOTAVAIL' ? 'no such address on this host: listen on one of its addresses or 0.0.0.0'
+        : error.code === 'EACCES' ? 'not allowed: ports below 1024 need privileges'
+        : error.message;
+      reject(new UsageError(`--listen ${options.host}:${options.port}: ${why} (${error.code ?? 'error'})`));
+    });
     server.listen(options.port, options.host, () => resolve());
   });
   const address = server.address() as AddressInfo;

@@ -48,7 +48,7 @@ export function serveCoordinator(link: CoordinatorLink, options: ServeOptions = 
             }
             const needed = fdsNeeded(connectionsOf(message.plan));
             if (fdLimit !== null && needed > fdLimit) {
-              throw new PreflightError(`agent ${message.plan.agentId} needs ${needed} open files for ${connectionsOf(message.plan)} connections but its limit is ${fdLimit}: use more agents (--agents) or raise the hard limit (ulimit -Hn)`);
+              throw new PreflightError(`agent ${message.plan.agentId} needs ${needed} open files for ${connectionsOf(message.plan)} connections but its limit is ${fdLimit}: spread the load over more agent processes (--agents N locally, more spear agent processes and --agent flags remotely) or raise the hard limit (ulimit -Hn)`);
             }
             const plan = message.plan;
             void checkTarget(plan.target, options.targetPolicy).then(() => {

@@ -29,13 +29,14 @@ export function preflightLocal(plans: readonly AgentPlan[], fdLimit: number | nu
 export function preflightPorts(plans: readonly AgentPlan[], ports: number | null = readEphemeralPorts()): void {
   const first = plans[0];
   if (ports === null || first === undefined || first.protocol === 'http') return;
+  // Only the users of the agents on this host share its ports.
+  const users = plans.reduce((sum, plan) => sum + connectionsOf(plan), 0);
   // A templated connect URL (from a ticket API) may spread users over several destinations.
   if (first.flow.some((step) => step.kind === 'connect' && step.url?.includes('{{') === true)) return;
-  const users = first.load.users;
   const sources = Math.max(1, first.connection.sourceAddresses.length);
   if (users / sources <= ports) return;
   const needed = Math.ceil(users / ports);
   throw new PreflightError(
-    `${users} users to one destination need ${users} ephemeral ports but ${sources === 1 ? 'one source address has' : `${sources} source addresses have`} ${ports * sources} (${ports} each): list ${needed} or more addresses of this host under connection.sourceAddresses (e.g. 127.0.0.2, 127.0.0.3 on loopback), spread users over more load hosts, or widen net.ipv4.ip_local_port_range`,
+    `${users} users on this host to one destination need ${users} ephemeral ports but ${sources === 1 ? 'one source address has' : `${sources} source addresses have`} ${ports * sources} (${ports} each): list ${needed} or more addresses of this host under connection.sourceAddresses (e.g. 127.0.0.2, 127.0.0.3 on loopback), spread users over more load hosts, or widen net.ipv4.ip_local_port_range`,
   );
 }

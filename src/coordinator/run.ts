@@ -62,7 +62,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   // Remote agents come first; a plan with fewer slices than agents leaves the last ones out.
   const remoteCount = Math.min(remote.length, plans.length);
   preflightLocal(plans.slice(remoteCount));
-  preflightPorts(plans);
+  preflightPorts(plans.slice(remoteCount));
   const merger = new RunMerger(plans.map((plan) => plan.agentId));
   const ledger = new BroadcastLedger(scenario.protocol === 'http' ? true : scenario.broadcast.includeSender);
   const emitClosed = (closed: MergedInterval[]): void => {
