@@ -41,7 +41,7 @@ test('Socket.IO encoding and the Engine.IO handshake', () => {
 
 test('templates: a whole-string variable keeps its JSON type, a partial one is escaped', () => {
   const values: Record<string, unknown> = { user: 7, token: 'a"b', node: { url: 'ws://x' } };
-  const lookup = (name: string): unknown => (name === 'node.url' ? 'ws://x' : values[name]);
+  const lookup = { variable: (name: string): unknown => (name === 'node.url' ? 'ws://x' : values[name]) };
   const json = compileTemplate(JSON.stringify({ id: '{{user}}', label: 'user-{{user}}', token: '{{token}}', say: 'got {{token}}' }), true);
   assert.deepEqual(JSON.parse(renderTemplate(json, true, lookup)), { id: 7, label: 'user-7', token: 'a"b', say: 'got a"b' });
   assert.equal(renderTemplate(compileTemplate('/ticket?userId={{user}}&u={{ node.url }}', false), false, lookup), '/ticket?userId=7&u=ws://x');

@@ -44,6 +44,7 @@ const kindByCode: Readonly<Record<string, ErrorKind>> = {
   SPEAR_CAPTURE_MISSING: 'flow',
   SPEAR_NOT_CONNECTED: 'flow',
   SPEAR_TARGET_NOT_ALLOWED: 'connect',
+  SPEAR_RUN_ENDED: 'connect',
 };
 
 /** The error's `code` (an errno name, `HPE_*` from the response parser, or a `SPEAR_*` code), or "UNKNOWN". */
@@ -110,6 +111,8 @@ export function hintFor(code: string): string | undefined {
       return 'responses took longer than timeouts.request: the server is saturated or stalled';
     case 'SPEAR_PING_TIMEOUT':
       return 'the server stopped sending Engine.IO heartbeats: it is overloaded (check its CPU around its ping cycle) or the link dropped';
+    case 'SPEAR_RUN_ENDED':
+      return 'users were still connecting when the run ended: lower load.connectRate, lengthen load.hold, or check the server\'s accept rate (listen backlog)';
     case 'SPEAR_EXPECT_TIMEOUT':
       return 'an expected event did not arrive within its timeout: check the event name and the server log';
     default:

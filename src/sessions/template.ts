@@ -9,8 +9,10 @@
 /** Variables every user has, whatever the flow captured. */
 export const builtinVariables = ['user', 'group', 'agent', 'iteration', 'stamp', 'random', 'time'] as const;
 
-/** Looks a variable up for one user; undefined when it has no value (yet). */
-export type Lookup = (name: string) => unknown;
+/** One user's variables; `variable` returns undefined when one has no value (yet). */
+export interface VariableSource {
+  variable(name: string): unknown;
+}
 
 interface Part {
   readonly text: string;
@@ -51,13 +53,13 @@ export function compileTemplate(source: string, json: boolean): Template {
 }
 
 /** Renders for one user. A missing variable renders as "" (or null in raw JSON position). */
-export function renderTemplate(template: Template, json: boolean, lookup: Lookup): string {
+export function renderTemplate(template: Template, json: boolean, source: VariableSource): string {
   if (template.constant) return template.source;
   let out = '';
   for (const part of template.parts) {
     out += part.text;
     if (part.name === '') continue;
-    const value = lookup(part.name);
+    const value = source.variable(part.name);
     if (part.raw) out += JSON.stringify(value ?? null);
     else out += json ? escapeJson(value) : textOf(value);
   }

@@ -20,6 +20,13 @@ const rampTickMs = 5;
 /** HTTP connections per origin for flow `http` steps (ticket APIs and the like); they come out of the agent's descriptor reserve. */
 const httpConnectionsPerOrigin = 16;
 const drainGraceMs = 1000;
+/**
+ * Handshakes in flight per agent at most: past it the ramp waits. A server
+ * slower than the connect rate then sees back-pressure instead of a SYN
+ * flood, and the agent does not hold thousands of half-open sockets
+ * (measured: 19,900 users at 100,000/s peaked at 433 MB RSS, at 4,000/s 289 MB).
+ */
+const maxConnecting = 2000;
 
 /**
  * All virtual users of one agent: starts them along the ramp (this agent's
@@ -36,7 +43,7 @@ export class UserFleet implements Workload {
   readonly #http: HttpAgent;
   readonly #localUsers: number;
   readonly #users: VirtualUser[] = [];
-  readonly #gauges = { connected: 0, joined: 0 };
+  readonly #gauges = { connected: 0, joined: 0, connecting: 0 };
   readonly #windowMs: number;
   readonly drainBoundMs: number;
   #startedAt = 0;
@@ -139,13 +146,13 @@ export class UserFleet implements Workload {
     const plan = this.#plan;
     // Local user k has global index agentId + k·agentCount.
     const wanted = Math.min(this.#localUsers, target <= plan.agentId ? 0 : Math.ceil((target - plan.agentId) / plan.agentCount));
-    while (this.#users.length < wanted) {
+    while (this.#users.length < wanted && this.#gauges.connecting < maxConnecting) {
       const user = new VirtualUser(plan.agentId + this.#users.length * plan.agentCount, this.#context);
       this.#users.push(user);
       void user.run();
     }
     while (this.#users.length > wanted) this.#users.pop()?.close();
-    if (elapsed >= plan.load.durationMs - plan.load.holdMs) clearInterval(this.#rampTimer);
+    if (elapsed >= plan.load.durationMs - plan.load.holdMs && this.#users.length >= wanted) clearInterval(this.#rampTimer);
   }
 
   #firstConnect(clock: CoordinatorClock): void {

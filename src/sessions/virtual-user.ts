@@ -11,7 +11,7 @@ import type { TargetPolicy } from '../agents/target-policy.js';
 import type { BroadcastTracker, Member } from './broadcast-tracker.js';
 import type { CoordinatorClock } from './clock.js';
 import { matches, type CompiledStep } from './compiled-flow.js';
-import { renderTemplate, valueAt, type Lookup } from './template.js';
+import { renderTemplate, valueAt, type VariableSource } from './template.js';
 
 /** What every user of an agent shares. */
 export interface FleetContext {
@@ -23,7 +23,7 @@ export interface FleetContext {
   readonly sessionRecorder: SessionRecorder;
   readonly tracker: BroadcastTracker;
   readonly http: Dispatcher;
-  readonly gauges: { connected: number; joined: number };
+  readonly gauges: { connected: number; joined: number; connecting: number };
   /** Where this agent may send load (remote agents started with --allow-target); URLs from tickets are checked per user. */
   readonly targetPolicy: TargetPolicy | undefined;
   /** Feeder column positions by name (empty without a feeder). */
@@ -40,7 +40,7 @@ class FlowEnd extends Error {}
 const stopped = new FlowEnd('stopped');
 const counted = new FlowEnd('counted');
 
-type WaitKind = 'expect' | 'ack' | 'sleep' | 'hold';
+type WaitKind = 'expect' | 'ack' | 'sleep';
 
 interface Waiter {
   readonly kind: WaitKind;
@@ -61,20 +61,23 @@ interface Waiter {
  * a user waits for (a reply, an ack, a sleep, the hold) is one waiter, so a
  * disconnect or the end of the run unwinds it at once.
  */
-export class VirtualUser implements SessionListener, Member {
+export class VirtualUser implements SessionListener, Member, VariableSource {
   readonly index: number;
   readonly group: number;
   readonly slot: number;
   joinedAtUs = 0;
   readonly #context: FleetContext;
-  readonly #lookup: Lookup;
   #session: Session | undefined;
+  /** A session whose handshake is in flight (closed too when the run ends). */
+  #opening: Session | undefined;
   #captures: Map<string, unknown> | undefined;
   #iteration = 0;
   #attempt = 0;
   #connectedBefore = false;
   #waiter: Waiter | undefined;
   #stopping = false;
+  /** The flow completed; the connection is held until the run ends or it drops. */
+  #holding = false;
   #lastSentAt = 0;
   #nextAckId = 0;
 
@@ -83,31 +86,33 @@ export class VirtualUser implements SessionListener, Member {
     this.group = Math.floor(index / context.plan.groups.size);
     this.slot = Math.floor(index / context.plan.agentCount);
     this.#context = context;
-    this.#lookup = (name) => this.#variable(name);
   }
 
   /** Runs the user until the run stops or it gives up. Never rejects. */
   async run(): Promise<void> {
     this.#context.sessionRecorder.counters.usersStarted += 1;
-    const policy = this.#context.plan.reconnect;
+    await this.#cycle();
+  }
+
+  /**
+   * Runs the flow, retrying under the policy, until it completes (the user
+   * then holds its connection with nothing pending: no promise, no timer,
+   * which is most of a held user's memory) or gives up. A later disconnect
+   * starts a new cycle from `closed`.
+   */
+  async #cycle(): Promise<void> {
     for (;;) {
       try {
         await this.#steps(this.#context.flow);
-        if (!this.#stopping) await this.#wait('hold', 0);
+        if (this.#stopping) return;
+        this.#holding = true;
+        return;
       } catch (error) {
         if (!(error instanceof FlowEnd)) this.#context.recorder.failure(error);
       }
       if (this.#stopping) return;
       this.#disconnect();
-      if (policy === undefined || this.#attempt >= policy.attempts) return;
-      this.#attempt += 1;
-      const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (this.#attempt - 1));
-      try {
-        await this.#wait('sleep', Math.random() * ceiling);
-      } catch {
-        return;
-      }
-      if (this.#stopping) return;
+      if (!(await this.#backoff())) return;
     }
   }
 
@@ -115,13 +120,14 @@ export class VirtualUser implements SessionListener, Member {
   stop(): void {
     this.#stopping = true;
     const waiter = this.#waiter;
-    if (waiter !== undefined && (waiter.kind === 'sleep' || waiter.kind === 'hold')) this.#settle(undefined, stopped);
+    if (waiter?.kind === 'sleep') this.#settle(undefined, stopped);
   }
 
   /** Closes the connection for good. */
   close(): void {
     this.#stopping = true;
     if (this.#waiter !== undefined) this.#settle(undefined, stopped);
+    this.#opening?.close();
     this.#disconnect();
   }
 
@@ -147,7 +153,30 @@ export class VirtualUser implements SessionListener, Member {
     context.sessionRecorder.counters.disconnects += 1;
     context.recorder.failureKey(errorKeyAs('disconnect', error));
     this.#lost();
-    if (this.#waiter !== undefined) this.#settle(undefined, counted);
+    if (this.#waiter !== undefined) {
+      this.#settle(undefined, counted);
+    } else if (this.#holding && !this.#stopping) {
+      this.#holding = false;
+      void this.#reconnect();
+    }
+  }
+
+  /** A held connection dropped: back off under the policy, then run the flow again. */
+  async #reconnect(): Promise<void> {
+    if (await this.#backoff()) await this.#cycle();
+  }
+
+  /** Waits the next backoff (full jitter); false when the policy is spent or the run stopped. */
+  async #backoff(): Promise<boolean> {
+    const policy = this.#context.plan.reconnect;
+    if (policy === undefined || this.#attempt >= policy.attempts) return false;
+    this.#attempt += 1;
+    try {
+      await this.#wait('sleep', Math.random() * Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (this.#attempt - 1)));
+    } catch {
+      return false;
+    }
+    return !this.#stopping;
   }
 
   async #steps(steps: readonly CompiledStep[]): Promise<void> {
@@ -166,7 +195,7 @@ export class VirtualUser implements SessionListener, Member {
       case 'emit': {
         const session = this.#openSession();
         const ackId = step.ack ? this.#nextAckId++ : -1;
-        const data = step.data === undefined ? undefined : renderTemplate(step.data, true, this.#lookup);
+        const data = step.data === undefined ? undefined : renderTemplate(step.data, true, this);
         this.#lastSentAt = performance.now();
         session.emit(step.event, data, ackId);
         this.#context.sessionRecorder.counters.messagesSent += 1;
@@ -175,7 +204,7 @@ export class VirtualUser implements SessionListener, Member {
       }
       case 'send': {
         const session = this.#openSession();
-        const text = renderTemplate(step.data, step.json, this.#lookup);
+        const text = renderTemplate(step.data, step.json, this);
         this.#lastSentAt = performance.now();
         session.send(step.binary ? Buffer.from(text) : text);
         this.#context.sessionRecorder.counters.messagesSent += 1;
@@ -213,19 +242,25 @@ export class VirtualUser implements SessionListener, Member {
   async #connect(step: Extract<CompiledStep, { kind: 'connect' }>): Promise<void> {
     const context = this.#context;
     const plan = context.plan;
-    const url = step.url === undefined ? plan.target : new URL(renderTemplate(step.url, false, this.#lookup), plan.target).toString();
-    const auth = step.auth === undefined ? undefined : renderTemplate(step.auth, true, this.#lookup);
+    const url = step.url === undefined ? plan.target : new URL(renderTemplate(step.url, false, this), plan.target).toString();
+    const auth = step.auth === undefined ? undefined : renderTemplate(step.auth, true, this);
     this.#disconnect();
     await this.#checkTarget(url);
     const sources = plan.connection.sourceAddresses;
     const session = context.sessions.create(this, sources.length === 0 ? undefined : sources[this.index % sources.length]);
     const started = performance.now();
+    this.#opening = session;
+    context.gauges.connecting += 1;
     try {
       await session.open(url, auth);
     } catch (error) {
       context.sessionRecorder.counters.failed += 1;
-      context.recorder.failure(error);
+      // Cut by the end of the run rather than refused by the server: say so.
+      context.recorder.failure(this.#stopping ? new ExchangeError('SPEAR_RUN_ENDED', 'the run ended before this user connected') : error);
       throw counted;
+    } finally {
+      this.#opening = undefined;
+      context.gauges.connecting -= 1;
     }
     if (this.#stopping) {
       session.close();
@@ -244,11 +279,11 @@ export class VirtualUser implements SessionListener, Member {
 
   async #http(step: Extract<CompiledStep, { kind: 'http' }>): Promise<void> {
     const context = this.#context;
-    const url = new URL(renderTemplate(step.url, false, this.#lookup), context.plan.target);
+    const url = new URL(renderTemplate(step.url, false, this), context.plan.target);
     await this.#checkTarget(url.toString());
     const headers: Record<string, string> = {};
-    for (const [name, template] of step.headers) headers[name] = renderTemplate(template, false, this.#lookup);
-    const body = step.body === undefined ? undefined : renderTemplate(step.body, step.bodyJson, this.#lookup);
+    for (const [name, template] of step.headers) headers[name] = renderTemplate(template, false, this);
+    const body = step.body === undefined ? undefined : renderTemplate(step.body, step.bodyJson, this);
     const started = performance.now();
     const timeoutMs = context.plan.timeouts.requestMs;
     const response = await request(url, {
@@ -328,13 +363,13 @@ export class VirtualUser implements SessionListener, Member {
   }
 
   #wait(kind: WaitKind, timeoutMs: number, expect?: Extract<CompiledStep, { kind: 'expect' }>, ackId = -1): Promise<unknown> {
-    if (kind !== 'sleep' && kind !== 'hold' && this.#session === undefined) return Promise.reject(new ExchangeError('SPEAR_NOT_CONNECTED', `${kind} before connect`));
+    if (kind !== 'sleep' && this.#session === undefined) return Promise.reject(new ExchangeError('SPEAR_NOT_CONNECTED', `${kind} before connect`));
     return new Promise((resolve, reject) => {
       const timer = timeoutMs > 0 || kind === 'sleep'
         ? setTimeout(() => this.#timedOut(kind), timeoutMs)
         : undefined;
-      const match = expect?.matchTemplate === undefined ? expect?.step.match : JSON.parse(renderTemplate(expect.matchTemplate, true, this.#lookup)) as unknown;
-      const contains = expect?.contains === undefined ? undefined : expect.contains.constant ? expect.containsBytes : renderTemplate(expect.contains, false, this.#lookup);
+      const match = expect?.matchTemplate === undefined ? expect?.step.match : JSON.parse(renderTemplate(expect.matchTemplate, true, this)) as unknown;
+      const contains = expect?.contains === undefined ? undefined : expect.contains.constant ? expect.containsBytes : renderTemplate(expect.contains, false, this);
       this.#waiter = { kind, resolve, reject, timer, expect, match, contains, ackId };
     });
   }
@@ -387,7 +422,8 @@ export class VirtualUser implements SessionListener, Member {
     return rows[this.index % rows.length]?.[position];
   }
 
-  #variable(name: string): unknown {
+  /** A template variable's value for this user (VariableSource). */
+  variable(name: string): unknown {
     switch (name) {
       case 'user':
         return this.index;

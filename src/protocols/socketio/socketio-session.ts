@@ -4,7 +4,7 @@ import type { Session, SessionFactory, SessionListener, SessionOptions } from '.
 import { WebSocketLink } from '../ws/web-socket-link.js';
 import {
   EnginePacket, SocketPacket, connectErrorMessage, decodeSocketFrame, encodeConnect, encodeEvent, parseHandshake,
-  type EngineHandshake, type SocketFrame,
+  type SocketFrame,
 } from './packets.js';
 
 const Phase = { Idle: 0, Opening: 1, Open: 2, Closed: 3 } as const;
@@ -32,7 +32,9 @@ export class SocketIoSession implements Session {
   readonly #localAddress: string | undefined;
   readonly #link: WebSocketLink;
   #phase: PhaseValue = Phase.Idle;
-  #handshake: EngineHandshake | undefined;
+  /** From the Engine.IO handshake (numbers only: the sid is not needed over websocket). */
+  #pingIntervalMs = Infinity;
+  #pingTimeoutMs = Infinity;
   #authJson: string | undefined;
   #ready: ((error: unknown) => void) | undefined;
   /** performance.now() of the last packet heard (EIO4: ping; EIO3: pong). */
@@ -54,7 +56,7 @@ export class SocketIoSession implements Session {
 
   /** Heartbeat deadline: silence longer than this means the link is dead. */
   get deadAfterMs(): number {
-    return this.#handshake === undefined ? Infinity : this.#handshake.pingIntervalMs + this.#handshake.pingTimeoutMs;
+    return this.#pingIntervalMs + this.#pingTimeoutMs;
   }
 
   get revision(): 3 | 4 {
@@ -62,13 +64,14 @@ export class SocketIoSession implements Session {
   }
 
   get pingIntervalMs(): number {
-    return this.#handshake?.pingIntervalMs ?? Infinity;
+    return this.#pingIntervalMs;
   }
 
   async open(url: string, authJson: string | undefined): Promise<void> {
     this.#phase = Phase.Opening;
     this.#authJson = authJson;
-    this.#handshake = undefined;
+    this.#pingIntervalMs = Infinity;
+    this.#pingTimeoutMs = Infinity;
     const ready = new Promise<void>((resolve, reject) => {
       this.#ready = (error) => (error === undefined ? resolve() : reject(error));
     });
@@ -98,6 +101,8 @@ export class SocketIoSession implements Session {
   }
 
   close(): void {
+    // A handshake in flight ends now, not at its timeout.
+    this.#settle(new ExchangeError('SPEAR_SOCKET_CLOSED', 'closed during the Socket.IO handshake'));
     if (this.#phase === Phase.Open) this.#link.send(`41${this.#options.socketio.namespace === '/' ? '' : `${this.#options.socketio.namespace},`}`);
     this.#phase = Phase.Closed;
     this.#sweep.remove(this);
@@ -136,7 +141,8 @@ export class SocketIoSession implements Session {
       this.#settle(new ExchangeError('SPEAR_EIO_HANDSHAKE', `expected an Engine.IO open packet, got ${JSON.stringify(frame.toString('utf8', 0, 80))}`));
       return;
     }
-    this.#handshake = handshake;
+    this.#pingIntervalMs = handshake.pingIntervalMs;
+    this.#pingTimeoutMs = handshake.pingTimeoutMs;
     const now = performance.now();
     this.lastHeardAt = now;
     this.nextPingAt = now + handshake.pingIntervalMs;
@@ -200,8 +206,20 @@ export class SocketIoSession implements Session {
   }
 }
 
+/** Handshake URLs by connect URL: users of one node share one string instead of building two each. */
+const handshakeUrls = new Map<string, string>();
+const handshakeUrlsKept = 4096;
+
 /** `http://host:port/whatever?x=1` → `ws://host:port/socket.io/?EIO=4&transport=websocket&x=1`. */
 function handshakeUrl(url: string, options: SessionOptions): string {
+  const known = handshakeUrls.get(url);
+  if (known !== undefined) return known;
+  const built = buildHandshakeUrl(url, options);
+  if (handshakeUrls.size < handshakeUrlsKept) handshakeUrls.set(url, built);
+  return built;
+}
+
+function buildHandshakeUrl(url: string, options: SessionOptions): string {
   const parsed = new URL(url);
   parsed.protocol = parsed.protocol === 'https:' || parsed.protocol === 'wss:' ? 'wss:' : 'ws:';
   parsed.pathname = options.socketio.path;
@@ -217,10 +235,20 @@ function handshakeUrl(url: string, options: SessionOptions): string {
 export class HeartbeatSweep {
   readonly #sessions = new Set<SocketIoSession>();
   #timer: NodeJS.Timeout | undefined;
+  #disposed = false;
 
   add(session: SocketIoSession): void {
+    // A handshake that finishes after the run ended must not revive the timer.
+    if (this.#disposed) {
+      session.close();
+      return;
+    }
     this.#sessions.add(session);
-    this.#timer ??= setInterval(() => this.#sweep(), sweepEveryMs);
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => this.#sweep(), sweepEveryMs);
+      // The agent lives by its coordinator link, never by this timer.
+      this.#timer.unref();
+    }
   }
 
   remove(session: SocketIoSession): void {
@@ -228,6 +256,7 @@ export class HeartbeatSweep {
   }
 
   dispose(): void {
+    this.#disposed = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#sessions.clear();

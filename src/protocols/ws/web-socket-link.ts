@@ -20,8 +20,22 @@ const maxPayloadBytes = 16 * 1024 * 1024;
  * permessage-deflate is off unless asked for: with ws defaults it costs
  * ~25 KB per connection.
  */
+/** The link a socket belongs to: stored on the socket so its listeners can be shared functions. */
+const owner = Symbol('spear.link');
+type OwnedSocket = WebSocket & { [owner]: WebSocketLink };
+
+interface Pending {
+  readonly url: string;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
 export class WebSocketLink {
   #socket: WebSocket | undefined;
+  /** Set while the upgrade is in flight; dropped once it settles so nothing of it stays per connection. */
+  #pending: Pending | undefined;
+  #opened = false;
   #closing = false;
   #lastError: unknown;
   readonly #handlers: LinkHandlers;
@@ -37,55 +51,79 @@ export class WebSocketLink {
   /** Connects; resolves on the upgrade, rejects with a coded error. */
   open(url: string, options: SessionOptions, localAddress: string | undefined): Promise<void> {
     this.#closing = false;
+    this.#opened = false;
     this.#lastError = undefined;
+    const socket = new WebSocket(toWebSocketUrl(url), {
+      perMessageDeflate: options.perMessageDeflate,
+      maxPayload: maxPayloadBytes,
+      skipUTF8Validation: true,
+      followRedirects: false,
+      ...(localAddress === undefined ? {} : { localAddress }),
+    }) as OwnedSocket;
+    socket[owner] = this;
+    this.#socket = socket;
+    // Listeners are shared module-level functions (they find their link on the socket):
+    // thousands of connections must not each hold a set of closures.
+    socket.on('unexpected-response', WebSocketLink.#onUnexpectedResponse);
+    socket.on('error', WebSocketLink.#onError);
+    socket.on('open', WebSocketLink.#onOpen);
+    socket.on('message', WebSocketLink.#onMessage);
+    socket.on('close', WebSocketLink.#onClose);
     return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const fail = (error: unknown): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        socket.terminate();
-        reject(error);
-      };
-      const socket = new WebSocket(toWebSocketUrl(url), {
-        perMessageDeflate: options.perMessageDeflate,
-        maxPayload: maxPayloadBytes,
-        skipUTF8Validation: true,
-        followRedirects: false,
-        ...(localAddress === undefined ? {} : { localAddress }),
-      });
-      this.#socket = socket;
       const timer = setTimeout(() => {
-        fail(new ExchangeError('SPEAR_CONNECT_TIMEOUT', `WebSocket handshake with ${url} took longer than ${options.connectTimeoutMs}ms`));
+        this.#fail(new ExchangeError('SPEAR_CONNECT_TIMEOUT', `WebSocket handshake with ${url} took longer than ${options.connectTimeoutMs}ms`));
       }, options.connectTimeoutMs);
-      socket.on('unexpected-response', (_request, response) => {
-        fail(new ExchangeError(`UPGRADE_${response.statusCode ?? 0}`, `${url} answered the WebSocket upgrade with HTTP ${response.statusCode ?? 0}`));
-      });
-      socket.on('error', (error) => {
-        this.#lastError = error;
-        fail(error);
-      });
-      let opened = false;
-      socket.on('open', () => {
-        if (settled) return;
-        settled = true;
-        opened = true;
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.on('message', (data: Buffer, isBinary: boolean) => this.#handlers.message(data, isBinary));
-      socket.on('close', (code: number) => {
-        if (!settled) {
-          fail(new ExchangeError('SPEAR_SOCKET_CLOSED', `${url} closed the connection during the handshake`));
-          return;
-        }
-        if (this.#socket !== socket) return;
-        this.#socket = undefined;
-        // A failed open was reported by its rejection; only an open link can be "closed".
-        if (this.#closing || !opened) return;
-        this.#handlers.closed(this.#lastError ?? closeError(code));
-      });
+      this.#pending = { url, resolve, reject, timer };
     });
+  }
+
+  /** Rejects a pending open (once) and drops its socket. */
+  #fail(error: unknown): void {
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    this.#pending = undefined;
+    clearTimeout(pending.timer);
+    this.#socket?.terminate();
+    pending.reject(error);
+  }
+
+  static #onUnexpectedResponse(this: WebSocket, _request: unknown, response: { statusCode?: number }): void {
+    const link = (this as OwnedSocket)[owner];
+    const status = response.statusCode ?? 0;
+    link.#fail(new ExchangeError(`UPGRADE_${status}`, `${link.#pending?.url ?? 'the server'} answered the WebSocket upgrade with HTTP ${status}`));
+  }
+
+  static #onError(this: WebSocket, error: Error): void {
+    const link = (this as OwnedSocket)[owner];
+    link.#lastError = error;
+    link.#fail(error);
+  }
+
+  static #onOpen(this: WebSocket): void {
+    const link = (this as OwnedSocket)[owner];
+    const pending = link.#pending;
+    if (pending === undefined) return;
+    link.#pending = undefined;
+    link.#opened = true;
+    clearTimeout(pending.timer);
+    pending.resolve();
+  }
+
+  static #onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+    (this as OwnedSocket)[owner].#handlers.message(data, isBinary);
+  }
+
+  static #onClose(this: WebSocket, code: number): void {
+    const link = (this as OwnedSocket)[owner];
+    if (link.#pending !== undefined) {
+      link.#fail(new ExchangeError('SPEAR_SOCKET_CLOSED', `${link.#pending.url} closed the connection during the handshake`));
+      return;
+    }
+    if (link.#socket !== this) return;
+    link.#socket = undefined;
+    // A failed open was reported by its rejection; only an open link can be "closed".
+    if (link.#closing || !link.#opened) return;
+    link.#handlers.closed(link.#lastError ?? closeError(code));
   }
 
   send(data: string | Buffer): void {
