@@ -1,5 +1,4 @@
-import type { BroadcastSpec, ConnectionSpec, Feeder, Groups, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from './flow.js';
-import type { HttpRequestSpec, HttpScenario, LoadProfile, Scenario, SessionScenario, Timeouts } from './scenario.js';
+import type { HttpScenario, LoadProfile, Scenario, SessionScenario, Timeouts } from './scenario.js';
 
 /** What every agent's share of a run has. JSON-safe. */
 interface PlanBase {
@@ -11,9 +10,11 @@ interface PlanBase {
 }
 
 /** One agent's share of an HTTP run: its connections and its part of the rate. */
-export interface HttpPlan extends PlanBase {
-  readonly protocol: 'http';
-  readonly requests: readonly HttpRequestSpec[];
+/** The scenario parts every agent of a session run receives whole. */
+type SessionParts = 'protocol' | 'load' | 'flow' | 'groups' | 'reconnect' | 'broadcast' | 'connection' | 'socketio' | 'feeder';
+
+export interface HttpPlan extends PlanBase, Pick<HttpScenario, 'protocol' | 'requests'> {
+  /** This agent's connections and share of the rate. */
   readonly load: LoadProfile;
 }
 
@@ -23,17 +24,7 @@ export interface HttpPlan extends PlanBase {
  * i mod agentCount = agentId, so every group and the connect rate spread
  * evenly over agents.
  */
-export interface SessionPlan extends PlanBase {
-  readonly protocol: 'ws' | 'socketio';
-  readonly load: UsersLoad;
-  readonly flow: readonly Step[];
-  readonly groups: Groups;
-  readonly reconnect: ReconnectPolicy | undefined;
-  readonly broadcast: BroadcastSpec;
-  readonly connection: ConnectionSpec;
-  readonly socketio: SocketIoSpec;
-  readonly feeder: Feeder | undefined;
-}
+export interface SessionPlan extends PlanBase, Pick<SessionScenario, SessionParts> {}
 
 export type AgentPlan = HttpPlan | SessionPlan;
 
