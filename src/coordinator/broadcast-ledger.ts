@@ -1,5 +1,6 @@
 import { createHistogram, recordUs, summarizeMs, type LatencySummaryMs } from '../metrics/histogram.js';
-import type { SessionReport } from '../wire/messages.js';
+import { broadcastKey, noDeliveries } from '../sessions/broadcast-tracker.js';
+import type { DeliveryCounts, SessionReport } from '../wire/messages.js';
 
 /** One group's broadcast accounting. */
 export interface GroupBroadcasts {
@@ -36,20 +37,12 @@ export interface BroadcastSummary {
   readonly groups: readonly GroupBroadcasts[];
 }
 
-interface Entry {
+interface Entry extends DeliveryCounts {
   group: number;
   sentUs: number;
-  delivered: number;
-  late: number;
-  duplicated: number;
-  outOfOrder: number;
-  nonMember: number;
-  unexpected: number;
   firstUs: number;
   lastUs: number;
 }
-
-const seqSpan = 4294967296;
 
 /**
  * The coordinator's broadcast book: every send (from its sender's agent),
@@ -69,12 +62,12 @@ export class BroadcastLedger {
 
   add(agentId: number, report: SessionReport): void {
     for (const [group, seq, , sentUs] of report.sent) {
-      const entry = this.#entry(agentId * seqSpan + seq);
+      const entry = this.#entry(broadcastKey(agentId, seq));
       entry.group = group;
       entry.sentUs = sentUs;
     }
     for (const [agent, seq, delivered, late, duplicated, outOfOrder, nonMember, unexpected, firstUs, lastUs] of report.receipts) {
-      const entry = this.#entry(agent * seqSpan + seq);
+      const entry = this.#entry(broadcastKey(agent, seq));
       entry.delivered += delivered;
       entry.late += late;
       entry.duplicated += duplicated;
@@ -178,7 +171,7 @@ export class BroadcastLedger {
   #entry(key: number): Entry {
     let entry = this.#entries.get(key);
     if (entry === undefined) {
-      entry = { group: -1, sentUs: -1, delivered: 0, late: 0, duplicated: 0, outOfOrder: 0, nonMember: 0, unexpected: 0, firstUs: 0, lastUs: 0 };
+      entry = { group: -1, sentUs: -1, ...noDeliveries(), firstUs: 0, lastUs: 0 };
       this.#entries.set(key, entry);
     }
     return entry;

@@ -1,5 +1,5 @@
 import type { SessionRecorder } from '../metrics/session-recorder.js';
-import type { BroadcastReceipt, MembershipChange, SentBroadcast } from '../wire/messages.js';
+import type { BroadcastReceipt, DeliveryCounts, MembershipChange, SentBroadcast } from '../wire/messages.js';
 import type { CoordinatorClock } from './clock.js';
 
 /** What the tracker needs to know about a receiving user. */
@@ -23,18 +23,12 @@ export interface TrackerOptions {
 }
 
 /** Per-broadcast state on a receiving agent, kept for two delivery windows after the send. */
-interface Receipt {
+interface Receipt extends DeliveryCounts {
   readonly agent: number;
   readonly seq: number;
   readonly sentUs: number;
   /** One bit per member position in the group: who already got it (duplicates). */
   readonly seen: Uint8Array;
-  delivered: number;
-  late: number;
-  duplicated: number;
-  outOfOrder: number;
-  nonMember: number;
-  unexpected: number;
   firstUs: number;
   lastUs: number;
   touched: boolean;
@@ -44,6 +38,16 @@ const marker = Buffer.from('spear:');
 /** Fields after the marker: agent, seq, group, sender user, sent time (µs). */
 const fieldCount = 5;
 const seqSpan = 4294967296;
+
+/** One number naming a broadcast across the run: its sender's agent and that agent's seq. */
+export function broadcastKey(agent: number, seq: number): number {
+  return agent * seqSpan + seq;
+}
+
+/** The six delivery counts, all zero. */
+export function noDeliveries(): DeliveryCounts {
+  return { delivered: 0, late: 0, duplicated: 0, outOfOrder: 0, nonMember: 0, unexpected: 0 };
+}
 
 /**
  * The agent's side of broadcast accounting. Senders call `stamp`, which
@@ -173,12 +177,12 @@ export class BroadcastTracker {
   }
 
   #receipt(agent: number, seq: number, sentUs: number): Receipt {
-    const key = agent * seqSpan + seq;
+    const key = broadcastKey(agent, seq);
     let receipt = this.#receipts.get(key);
     if (receipt === undefined) {
       receipt = {
         agent, seq, sentUs, seen: new Uint8Array((this.#options.groupSize + 7) >> 3),
-        delivered: 0, late: 0, duplicated: 0, outOfOrder: 0, nonMember: 0, unexpected: 0, firstUs: 0, lastUs: 0, touched: false,
+        ...noDeliveries(), firstUs: 0, lastUs: 0, touched: false,
       };
       this.#receipts.set(key, receipt);
     }
@@ -209,12 +213,7 @@ export class BroadcastTracker {
 }
 
 function resetCounts(receipt: Receipt): void {
-  receipt.delivered = 0;
-  receipt.late = 0;
-  receipt.duplicated = 0;
-  receipt.outOfOrder = 0;
-  receipt.nonMember = 0;
-  receipt.unexpected = 0;
+  Object.assign(receipt, noDeliveries());
   receipt.firstUs = 0;
   receipt.lastUs = 0;
   receipt.touched = false;

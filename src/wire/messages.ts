@@ -36,8 +36,21 @@ export interface IntervalHistograms {
   serviceTime: string;
 }
 
+/** What became of broadcast copies that reached users: the same six counts per interval, per broadcast and per run. */
+export interface DeliveryCounts {
+  /** Broadcast deliveries to members, first copy, within broadcast.timeout. */
+  delivered: number;
+  /** First copies to members after broadcast.timeout. */
+  late: number;
+  duplicated: number;
+  outOfOrder: number;
+  nonMember: number;
+  /** Deliveries to members that joined after the send (not expected, not counted delivered). */
+  unexpected: number;
+}
+
 /** Long-connection counters of one interval of one agent (or a merge). */
-export interface SessionCounters {
+export interface SessionCounters extends DeliveryCounts {
   /** Users whose flow started (first attempt). */
   usersStarted: number;
   /** Connections that opened (handshake done). */
@@ -55,15 +68,6 @@ export interface SessionCounters {
   messagesSent: number;
   messagesReceived: number;
   broadcastsSent: number;
-  /** Broadcast deliveries to members, first copy, within broadcast.timeout. */
-  delivered: number;
-  /** First copies to members after broadcast.timeout. */
-  late: number;
-  duplicated: number;
-  outOfOrder: number;
-  nonMember: number;
-  /** Deliveries to members that joined after the send (not expected, not counted delivered). */
-  unexpected: number;
   /** When every user of this agent had connected at least once (coordinator clock, µs); 0 = not yet. */
   allConnectedUs: number;
 }
