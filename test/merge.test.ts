@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { createHistogram, decodeHistogram, encodeHistogram, recordUs } from '../src/metrics/histogram.js';
 import { RunMerger } from '../src/metrics/merger.js';
 import { Recorder } from '../src/metrics/recorder.js';
-import type { IntervalMessage } from '../src/wire/messages.js';
+import type { AgentHealth, IntervalMessage } from '../src/wire/messages.js';
 
 /** A deterministic, heavy-tailed latency dataset in µs (no randomness: reproducible failures). */
 function dataset(size: number): number[] {
@@ -18,6 +18,8 @@ function dataset(size: number): number[] {
 }
 
 const percentiles = [0, 1, 10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100];
+
+const calmHealth: AgentHealth = { loopDelayMs: { p50: 0, p99: 1, max: 2 }, cpu: 0.1, rssMb: 60, heapMb: 10, connecting: 0, connectsStarted: 0, connectsBehind: 0 };
 
 test('a dataset split over 7 agents and 3 intervals merges into exactly the single control histogram', () => {
   const values = dataset(70_001);
@@ -35,7 +37,7 @@ test('a dataset split over 7 agents and 3 intervals merges into exactly the sing
     });
     recorders.forEach((recorder, agentId) => {
       const { counters, histograms } = recorder.takeInterval(0, 1);
-      const message: IntervalMessage = { type: 'interval', agentId, index: interval, startMs: interval * 1000, endMs: (interval + 1) * 1000, counters, histograms };
+      const message: IntervalMessage = { type: 'interval', agentId, index: interval, startMs: interval * 1000, endMs: (interval + 1) * 1000, counters, histograms, health: calmHealth };
       merger.add(message);
     });
   }
@@ -68,7 +70,7 @@ test('a dataset split over 7 agents and 3 intervals merges into exactly the sing
 test('an interval closes once every running agent reported it, or finished', () => {
   const merger = new RunMerger([0, 1]);
   const empty = new Recorder().takeInterval(0, 0);
-  const message = (agentId: number, index: number): IntervalMessage => ({ type: 'interval', agentId, index, startMs: index, endMs: index + 1, ...empty });
+  const message = (agentId: number, index: number): IntervalMessage => ({ type: 'interval', agentId, index, startMs: index, endMs: index + 1, ...empty, health: calmHealth });
   assert.deepEqual(merger.add(message(0, 0)), []);
   assert.deepEqual(merger.add(message(0, 1)).map((entry) => entry.index), []);
   assert.deepEqual(merger.add(message(1, 0)).map((entry) => entry.index), [0]);

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { HealthProbe } from './health-probe.js';
 import { Recorder } from '../metrics/recorder.js';
 import type { AgentPlan } from '../scenarios/plan.js';
 import type { CoordinatorClock } from '../sessions/clock.js';
@@ -23,6 +24,7 @@ export class LoadRun {
   readonly #plan: AgentPlan;
   readonly #events: LoadRunEvents;
   readonly #recorder = new Recorder();
+  readonly #health = new HealthProbe();
   readonly #workload: Workload;
   #startEpochMs = 0;
   #index = 0;
@@ -94,6 +96,7 @@ export class LoadRun {
       counters,
       histograms,
       ...(sessions === undefined ? {} : { sessions }),
+      health: this.#health.take(this.#workload.takeConnectGauges()),
     });
     this.#index += 1;
     this.#intervalStartMs = endMs;
@@ -105,6 +108,7 @@ export class LoadRun {
     this.#clearTimers();
     await this.#workload.close();
     this.#emitInterval(Math.max(Date.now(), this.#intervalStartMs));
+    this.#health.close();
     this.#events.finished();
   }
 

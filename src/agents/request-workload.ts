@@ -1,3 +1,4 @@
+import type { ConnectGauges } from './health-probe.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { ClientPool, ExchangeListener } from '../protocols/protocol.js';
 import { requestProtocolNamed } from '../protocols/registry.js';
@@ -6,6 +7,8 @@ import { ClosedLoop } from './closed-loop.js';
 import type { Driver } from './driver.js';
 import { OpenLoop } from './open-loop.js';
 import type { Workload } from './workload.js';
+
+const noConnects: ConnectGauges = { connecting: 0, connectsStarted: 0, connectsBehind: 0 };
 
 /** Grace beyond the request timeout before in-flight exchanges are cut at the end. */
 const drainGraceMs = 1000;
@@ -54,6 +57,10 @@ export class RequestWorkload implements Workload {
 
   takeSessionReport(): undefined {
     return undefined;
+  }
+
+  takeConnectGauges(): ConnectGauges {
+    return noConnects;
   }
 
   close(): Promise<void> {

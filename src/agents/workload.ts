@@ -1,4 +1,5 @@
 import type { SessionReport } from '../wire/messages.js';
+import type { ConnectGauges } from './health-probe.js';
 
 /**
  * What an agent runs for one plan: request load (HTTP) or virtual users on
@@ -20,6 +21,8 @@ export interface Workload {
   openConnections(): number;
   /** The interval's long-connection part, for session workloads. */
   takeSessionReport(): SessionReport | undefined;
+  /** Handshakes in flight, connects started this interval (then reset), users due but not started. */
+  takeConnectGauges(): ConnectGauges;
   /** Closes every connection. */
   close(): Promise<void>;
 }

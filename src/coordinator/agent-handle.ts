@@ -38,6 +38,11 @@ export class AgentHandle {
   status: AgentStatus = 'ok';
   reason: string | undefined;
   lastHeardMs = Date.now();
+  /** How far the agent's load thread is behind its interval reports now (heartbeats say), ms; 0 when on time. */
+  lateMs = 0;
+  /** The most `lateMs` was during the run. */
+  lateMsMax = 0;
+  #intervalMs = 1000;
   readonly #link: AgentLink;
   readonly #events: AgentHandleEvents;
   #phase: Phase = 'connecting';
@@ -77,6 +82,7 @@ export class AgentHandle {
   /** Sends the agent its slice and waits until it accepted it (preflight passed). */
   async plan(plan: AgentPlan, timeoutMs: number): Promise<void> {
     this.connections = connectionsOf(plan);
+    this.#intervalMs = plan.intervalMs;
     this.#link.send({ type: 'plan', wireVersion, plan });
     await this.#waitFor('planned', timeoutMs, 'did not accept its plan');
   }
@@ -158,13 +164,23 @@ export class AgentHandle {
         this.#advance('planned');
         return;
       case 'interval':
-        if (this.#phase === 'running') this.#events.interval(message);
+        if (this.#phase === 'running') {
+          this.lateMs = 0;
+          this.#events.interval(message);
+        }
         return;
       case 'done':
         this.#end('ok', undefined);
         return;
       case 'failed':
         this.#end('failed', `${this.label}: ${message.message}`, failureError(message.code, message.message));
+        return;
+      case 'heartbeat':
+        if (this.#phase === 'running') {
+          // One interval of silence is normal (the next report is due at its end); beyond it the load thread is behind.
+          this.lateMs = Math.max(0, message.loadSilentMs - this.#intervalMs);
+          this.lateMsMax = Math.max(this.lateMsMax, this.lateMs);
+        }
         return;
       case 'pong': {
         const t4 = hostClockUs();

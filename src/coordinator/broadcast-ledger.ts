@@ -1,3 +1,4 @@
+import type { SaturationLookup } from '../metrics/generator-verdict.js';
 import { createHistogram, recordUs, summarizeMs, type LatencySummaryMs } from '../metrics/histogram.js';
 import { broadcastKey, noDeliveries } from '../sessions/broadcast-tracker.js';
 import type { DeliveryCounts, SessionReport } from '../wire/messages.js';
@@ -89,7 +90,8 @@ export class BroadcastLedger {
     return this.#entries.size === 0;
   }
 
-  summarize(): BroadcastSummary {
+  /** `saturated` tells whether an agent's load thread was saturated in a span (a copy unread there is unverified, not lost). */
+  summarize(_saturated?: SaturationLookup): BroadcastSummary {
     const first = createHistogram();
     const last = createHistogram();
     const groups = new Map<number, { sent: number; expected: number; delivered: number; late: number; lost: number; duplicated: number }>();

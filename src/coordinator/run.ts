@@ -127,7 +127,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   return buildResult(
     scenario,
     merger,
-    handles.map((handle) => ({ id: handle.id, pid: handle.pid, status: handle.status, reason: handle.reason, connections: handle.connections, clock: handle.clock })),
+    handles.map((handle) => ({ id: handle.id, pid: handle.pid, status: handle.status, reason: handle.reason, connections: handle.connections, clock: handle.clock, lateMsMax: handle.lateMsMax })),
     interrupted,
     ledger,
   );

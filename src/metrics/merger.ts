@@ -1,5 +1,6 @@
 import type { IntervalCounters, IntervalMessage, SessionCounters } from '../wire/messages.js';
 import { addCounters, emptyCounters } from './counters.js';
+import type { AgentIntervalHealth } from './generator-verdict.js';
 import { SessionMerger } from './session-merger.js';
 import { addSessionCounters, emptySessionCounters } from './session-recorder.js';
 import { createHistogram, decodeHistogram, encodeHistogram, summarizeMs, type Histogram, type LatencySummaryMs } from './histogram.js';
@@ -16,6 +17,8 @@ export interface MergedInterval {
   readonly latency: string;
   /** Long-connection counters of this interval (gauges summed over agents); undefined for request runs. */
   readonly sessions: SessionCounters | undefined;
+  /** Each reporting agent's own health in this interval, by agent id. */
+  readonly health: readonly AgentIntervalHealth[];
 }
 
 interface OpenInterval {
@@ -25,6 +28,7 @@ interface OpenInterval {
   readonly counters: IntervalCounters;
   readonly latency: Histogram;
   sessions: SessionCounters | undefined;
+  readonly health: AgentIntervalHealth[];
 }
 
 /**
@@ -38,6 +42,10 @@ interface OpenInterval {
 export class RunMerger {
   readonly latency: Histogram = createHistogram();
   readonly serviceTime: Histogram = createHistogram();
+  /** Time exchanges waited inside spear before leaving (never part of latency). */
+  readonly queue: Histogram = createHistogram();
+  /** Every agent's health, interval by interval, in arrival order. */
+  readonly health = new Map<number, AgentIntervalHealth[]>();
   readonly totals: IntervalCounters = emptyCounters();
   readonly byAgent = new Map<number, IntervalCounters>();
   /** Long-connection totals and histograms (empty for request runs). */
@@ -55,6 +63,7 @@ export class RunMerger {
     for (const id of agentIds) {
       this.byAgent.set(id, emptyCounters());
       this.#lastIndex.set(id, -1);
+      this.health.set(id, []);
     }
   }
 
@@ -63,6 +72,9 @@ export class RunMerger {
     const latency = decodeHistogram(message.histograms.latency);
     this.latency.add(latency);
     this.serviceTime.add(decodeHistogram(message.histograms.serviceTime));
+    this.queue.add(decodeHistogram(message.histograms.queue));
+    const health: AgentIntervalHealth = { agent: message.agentId, index: message.index, startMs: message.startMs, endMs: message.endMs, ...message.health };
+    this.health.get(message.agentId)?.push(health);
     const { inFlight, connections } = this.totals;
     addCounters(this.totals, message.counters);
     this.totals.inFlight = inFlight;
@@ -75,7 +87,7 @@ export class RunMerger {
 
     let open = this.#open.get(message.index);
     if (open === undefined) {
-      open = { startMs: message.startMs, endMs: message.endMs, agents: 0, counters: emptyCounters(), latency: createHistogram(), sessions: undefined };
+      open = { startMs: message.startMs, endMs: message.endMs, agents: 0, counters: emptyCounters(), latency: createHistogram(), sessions: undefined, health: [] };
       this.#open.set(message.index, open);
     }
     open.startMs = Math.min(open.startMs, message.startMs);
@@ -83,6 +95,7 @@ export class RunMerger {
     open.agents += 1;
     addCounters(open.counters, message.counters);
     open.latency.add(latency);
+    open.health.push(health);
     if (message.sessions !== undefined) addSessionCounters(open.sessions ??= emptySessionCounters(), message.sessions.counters);
     this.#lastIndex.set(message.agentId, message.index);
     return this.#closeReady();
@@ -130,6 +143,7 @@ export class RunMerger {
       latencyMs: summarizeMs(open.latency),
       latency: encodeHistogram(open.latency),
       sessions: open.sessions,
+      health: open.health.sort((a, b) => a.agent - b.agent),
     };
     this.#closed.push(merged);
     return merged;

@@ -14,6 +14,7 @@ const statusSlots = 600;
 export class Recorder {
   readonly #latency: Histogram = createHistogram();
   readonly #serviceTime: Histogram = createHistogram();
+  readonly #queue: Histogram = createHistogram();
   readonly #statuses = new Float64Array(statusSlots);
   readonly #errors = new Map<string, number>();
   #requests = 0;
@@ -39,6 +40,11 @@ export class Recorder {
   /** Counts one failure under an exact "kind:CODE" key. */
   failureKey(key: string): void {
     this.#errors.set(key, (this.#errors.get(key) ?? 0) + 1);
+  }
+
+  /** An exchange waited `waitUs` inside spear (a pooled connection, a handshake slot) before it left. Hot path. */
+  queued(waitUs: number): void {
+    recordUs(this.#queue, waitUs);
   }
 
   /** Open model: `count` more arrivals came due. */
@@ -71,9 +77,11 @@ export class Recorder {
     const histograms: IntervalHistograms = {
       latency: encodeHistogram(this.#latency),
       serviceTime: encodeHistogram(this.#serviceTime),
+      queue: encodeHistogram(this.#queue),
     };
     this.#latency.reset();
     this.#serviceTime.reset();
+    this.#queue.reset();
     this.#statuses.fill(0);
     this.#errors.clear();
     this.#requests = 0;

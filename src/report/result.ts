@@ -2,6 +2,7 @@ import { badStatuses, transportErrors } from '../metrics/counters.js';
 import { errorKinds, hintFor, parseErrorKey, type ErrorKind } from '../metrics/error-kind.js';
 import { encodeHistogram, summarizeMs, type LatencySummaryMs } from '../metrics/histogram.js';
 import type { MergedInterval, RunMerger } from '../metrics/merger.js';
+import { judgeGenerator, saturationLookup, summarizeAgentHealth, type AgentHealthSummary, type AgentIntervalHealth, type GeneratorVerdict } from '../metrics/generator-verdict.js';
 import type { BroadcastLedger } from '../coordinator/broadcast-ledger.js';
 import type { ClockEstimate } from '../coordinator/agent-handle.js';
 import type { Scenario } from '../scenarios/scenario.js';
@@ -41,6 +42,14 @@ export interface Summary {
   readonly maxConnections: number;
   /** Cause and fix for the error codes seen, one line each. */
   readonly hints: readonly string[];
+  /** spear's verdict on itself: whether an agent was the bottleneck, where and why. Always present. */
+  readonly generator: GeneratorVerdict;
+  /**
+   * Time exchanges waited inside spear before they left (flow `http` steps
+   * waiting for a pooled connection, users waiting for a handshake slot);
+   * never part of any latency above. count 0 when nothing queued.
+   */
+  readonly queueMs: LatencySummaryMs;
   /** Long-connection runs only: connections opened, failed, dropped, reconnected. */
   readonly connections?: ConnectionSummary | undefined;
   /** Long-connection runs only: TCP + upgrade + Socket.IO handshake. */
@@ -80,6 +89,8 @@ export interface TimelineEntry {
     readonly messagesReceived: number;
     readonly delivered: number;
   } | undefined;
+  /** Each reporting agent's own health in this interval (load-loop delay, CPU, memory, connects). */
+  readonly health: readonly AgentIntervalHealth[];
 }
 
 export type AgentStatus = 'ok' | 'lost' | 'failed';
@@ -96,6 +107,8 @@ export interface AgentEntry {
   readonly bytesRead: number;
   /** The agent's clock offset to the coordinator's (agent minus coordinator) and its error bound. */
   readonly clock: { readonly offsetMs: number; readonly uncertaintyMs: number } | undefined;
+  /** The agent's own health over the run: is it the bottleneck? */
+  readonly health: AgentHealthSummary;
 }
 
 export interface RunResult {
@@ -132,6 +145,8 @@ export interface AgentOutcome {
   readonly reason: string | undefined;
   readonly connections: number;
   readonly clock: ClockEstimate | undefined;
+  /** Longest time the coordinator heard the agent's heartbeats but no interval report, ms. */
+  readonly lateMsMax: number;
 }
 
 /** Builds the result from the merged data. Pure apart from encoding histograms. */
@@ -141,8 +156,11 @@ export function buildResult(
   const timeline = merger.timeline().map(timelineEntry);
   const startMs = Number.isFinite(merger.startMs) ? merger.startMs : Date.now();
   const endMs = Math.max(merger.endMs, startMs);
-  const base = summarize(scenario, merger, (endMs - startMs) / 1000);
-  const sessions = scenario.protocol !== 'http' && ledger !== undefined ? summarizeSessions(scenario, merger.sessions, ledger, agents, startMs) : undefined;
+  const generator = judgeGenerator(merger.health, new Map(agents.map((agent) => [agent.id, agent.lateMsMax])));
+  const base = summarize(scenario, merger, (endMs - startMs) / 1000, generator);
+  const sessions = scenario.protocol !== 'http' && ledger !== undefined
+    ? summarizeSessions(scenario, merger.sessions, ledger, agents, startMs, saturationLookup(merger.health))
+    : undefined;
   const summary: Summary = sessions === undefined ? base : { ...base, ...sessions };
   return {
     format: 'spear-result',
@@ -167,11 +185,11 @@ export function buildResult(
       }),
     },
     timeline,
-    agents: agents.map((agent) => agentEntry(agent, merger.byAgent.get(agent.id))),
+    agents: agents.map((agent) => agentEntry(agent, merger.byAgent.get(agent.id), merger.health.get(agent.id) ?? [])),
   };
 }
 
-function summarize(scenario: Scenario, merger: RunMerger, durationS: number): Summary {
+function summarize(scenario: Scenario, merger: RunMerger, durationS: number, generator: GeneratorVerdict): Summary {
   const totals = merger.totals;
   const errors = errorCounts(totals);
   const attempts = totals.requests + errors.total - errors.status;
@@ -192,6 +210,8 @@ function summarize(scenario: Scenario, merger: RunMerger, durationS: number): Su
     arrivals: scenario.load.model === 'open' ? { scheduled: totals.scheduled, dropped: totals.dropped } : undefined,
     maxConnections: merger.maxConnections,
     hints: hintsFor(totals),
+    generator,
+    queueMs: summarizeMs(merger.queue),
   };
 }
 
@@ -231,6 +251,7 @@ function timelineEntry(interval: MergedInterval): TimelineEntry {
     connections: counters.connections,
     latencyMs: { p50: interval.latencyMs.p50, p90: interval.latencyMs.p90, p99: interval.latencyMs.p99, max: interval.latencyMs.max },
     histogram: interval.latency,
+    health: interval.health,
     ...(interval.sessions === undefined ? {} : {
       sessions: {
         connected: interval.sessions.connected,
@@ -246,7 +267,7 @@ function timelineEntry(interval: MergedInterval): TimelineEntry {
   };
 }
 
-function agentEntry(agent: AgentOutcome, counters: IntervalCounters | undefined): AgentEntry {
+function agentEntry(agent: AgentOutcome, counters: IntervalCounters | undefined, health: readonly AgentIntervalHealth[]): AgentEntry {
   return {
     id: agent.id,
     pid: agent.pid,
@@ -257,5 +278,6 @@ function agentEntry(agent: AgentOutcome, counters: IntervalCounters | undefined)
     errors: counters === undefined ? 0 : transportErrors(counters),
     bytesRead: counters?.bytesRead ?? 0,
     clock: agent.clock === undefined ? undefined : { offsetMs: agent.clock.offsetUs / 1000, uncertaintyMs: agent.clock.uncertaintyUs / 1000 },
+    health: summarizeAgentHealth(health, agent.lateMsMax),
   };
 }

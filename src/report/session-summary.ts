@@ -1,3 +1,4 @@
+import type { SaturationLookup } from '../metrics/generator-verdict.js';
 import type { AgentOutcome } from './result.js';
 import type { BroadcastLedger, BroadcastSummary } from '../coordinator/broadcast-ledger.js';
 import { summarizeMs, type LatencySummaryMs } from '../metrics/histogram.js';
@@ -36,13 +37,14 @@ export interface SessionSummaryParts {
 /** The long-connection parts of a summary. Pure apart from reading merged histograms. */
 export function summarizeSessions(
   scenario: SessionScenario, sessions: SessionMerger, ledger: BroadcastLedger, agents: readonly AgentOutcome[], startMs: number,
+  saturated: SaturationLookup,
 ): SessionSummaryParts {
   const totals = sessions.totals;
   const running = agents.filter((agent) => agent.status === 'ok');
   const allConnected = running.length > 0 && running.every((agent) => sessions.allConnectedUs.has(agent.id));
   const lastConnectedUs = Math.max(0, ...sessions.allConnectedUs.values());
   const uncertainties = agents.map((agent) => agent.clock?.uncertaintyUs ?? 0);
-  const broadcasts = ledger.empty ? undefined : ledger.summarize();
+  const broadcasts = ledger.empty ? undefined : ledger.summarize(saturated);
   return {
     connections: {
       users: scenario.load.users,

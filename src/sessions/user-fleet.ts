@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Agent as HttpAgent } from 'undici';
 import type { TargetPolicy } from '../agents/target-policy.js';
 import type { Workload } from '../agents/workload.js';
+import type { ConnectGauges } from '../agents/health-probe.js';
 import type { Recorder } from '../metrics/recorder.js';
 import { SessionRecorder } from '../metrics/session-recorder.js';
 import { sessionProtocolNamed } from '../protocols/registry.js';
@@ -123,6 +124,10 @@ export class UserFleet implements Workload {
   takeSessionReport(): SessionReport {
     const { counters, histograms } = this.#sessionRecorder.takeInterval(this.#gauges.connected, this.#gauges.joined, this.#allConnectedUs);
     return { counters, histograms, ...this.#tracker.takeInterval() };
+  }
+
+  takeConnectGauges(): ConnectGauges {
+    return { connecting: this.#gauges.connecting, connectsStarted: 0, connectsBehind: 0 };
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@
 import type { AgentPlan } from '../scenarios/plan.js';
 
 /** Bumped on any incompatible change to a message below. */
-export const wireVersion = 1;
+export const wireVersion = 2;
 
 /** Counters for one interval of one agent (or a merge of several). */
 export interface IntervalCounters {
@@ -34,6 +34,33 @@ export interface IntervalHistograms {
   latency: string;
   /** Uncorrected service time: from the actual send. */
   serviceTime: string;
+  /**
+   * Time spent waiting inside spear before an exchange left: a flow `http`
+   * step waiting for a pooled connection, a user waiting for a handshake
+   * slot. Never part of `latency`; empty when nothing queued.
+   */
+  queue: string;
+}
+
+/**
+ * The agent's own health over one interval, measured on its load thread:
+ * the evidence for (or against) "spear itself was the bottleneck".
+ */
+export interface AgentHealth {
+  /** Event-loop delay of the load thread over the interval, ms (monitorEventLoopDelay). */
+  loopDelayMs: { p50: number; p99: number; max: number };
+  /** CPU time of the agent process over the interval divided by the interval's wall time: 1 = one core busy throughout. */
+  cpu: number;
+  /** Resident set size of the agent process at the interval's end, MB (0 when unreadable). */
+  rssMb: number;
+  /** V8 heap used by the load thread at the interval's end, MB. */
+  heapMb: number;
+  /** Long connections: handshakes in flight at the interval's end. */
+  connecting: number;
+  /** Long connections: connection attempts started in the interval. */
+  connectsStarted: number;
+  /** Long connections: users the ramp wants started by the interval's end that have not started yet (handshake cap, pacing). */
+  connectsBehind: number;
 }
 
 /** What became of broadcast copies that reached users: the same six counts per interval, per broadcast and per run. */
@@ -127,6 +154,7 @@ export interface IntervalMessage {
   histograms: IntervalHistograms;
   /** Long-connection runs only. */
   sessions?: SessionReport;
+  health: AgentHealth;
 }
 
 export interface DoneMessage {
@@ -148,7 +176,20 @@ export interface PongMessage {
   sentUs: number;
 }
 
-export type AgentMessage = ReadyMessage | PlannedMessage | IntervalMessage | DoneMessage | FailedMessage | PongMessage;
+/**
+ * Sign of life from the agent's control thread, every second from `ready`
+ * to the end, whatever its load thread is doing: an agent whose interval
+ * reports lag but whose heartbeats arrive is late (busy), not lost.
+ */
+export interface HeartbeatMessage {
+  type: 'heartbeat';
+  /** Milliseconds since the load thread last sent anything (an interval): how far behind it is. */
+  loadSilentMs: number;
+  /** Index of the last interval sent; -1 before the first. */
+  lastInterval: number;
+}
+
+export type AgentMessage = ReadyMessage | PlannedMessage | IntervalMessage | DoneMessage | FailedMessage | PongMessage | HeartbeatMessage;
 
 export interface PlanMessage {
   type: 'plan';

@@ -3,7 +3,7 @@ import { number, record, string, type Fields } from './fields.js';
 import type { AgentPlan } from '../scenarios/plan.js';
 import type { HttpRequestSpec, LoadProfile, Stage } from '../scenarios/scenario.js';
 import { sessionPlanFields, sessionReport } from './parse-session-plan.js';
-import type { AgentMessage, CoordinatorMessage, IntervalCounters, IntervalHistograms } from './messages.js';
+import type { AgentHealth, AgentMessage, CoordinatorMessage, IntervalCounters, IntervalHistograms } from './messages.js';
 
 function counts(fields: Fields, key: string, what: string): Record<string, number> {
   const map = record(fields[key], `${what}.${key}`);
@@ -31,7 +31,22 @@ function counters(value: unknown): IntervalCounters {
 function histograms(value: unknown): IntervalHistograms {
   const what = 'interval.histograms';
   const fields = record(value, what);
-  return { latency: string(fields, 'latency', what), serviceTime: string(fields, 'serviceTime', what) };
+  return { latency: string(fields, 'latency', what), serviceTime: string(fields, 'serviceTime', what), queue: string(fields, 'queue', what) };
+}
+
+function health(value: unknown): AgentHealth {
+  const what = 'interval.health';
+  const fields = record(value, what);
+  const delay = record(fields.loopDelayMs, `${what}.loopDelayMs`);
+  return {
+    loopDelayMs: { p50: number(delay, 'p50', `${what}.loopDelayMs`), p99: number(delay, 'p99', `${what}.loopDelayMs`), max: number(delay, 'max', `${what}.loopDelayMs`) },
+    cpu: number(fields, 'cpu', what),
+    rssMb: number(fields, 'rssMb', what),
+    heapMb: number(fields, 'heapMb', what),
+    connecting: number(fields, 'connecting', what),
+    connectsStarted: number(fields, 'connectsStarted', what),
+    connectsBehind: number(fields, 'connectsBehind', what),
+  };
 }
 
 /** Validates a message an agent sent; throws WireError naming the bad field. */
@@ -58,7 +73,10 @@ export function parseAgentMessage(value: unknown): AgentMessage {
         counters: counters(fields.counters),
         histograms: histograms(fields.histograms),
         ...(fields.sessions === undefined ? {} : { sessions: sessionReport(fields.sessions) }),
+        health: health(fields.health),
       };
+    case 'heartbeat':
+      return { type: 'heartbeat', loadSilentMs: number(fields, 'loadSilentMs', 'heartbeat'), lastInterval: number(fields, 'lastInterval', 'heartbeat') };
     case 'pong':
       return {
         type: 'pong',
