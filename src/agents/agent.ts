@@ -5,10 +5,15 @@ import type { Transport } from '../wire/transport.js';
 import { connectionsOf } from '../scenarios/plan.js';
 import { CoordinatorClock, testClockSkewMs } from '../sessions/clock.js';
 import { fdsNeeded, readFdLimit } from './fd-limit.js';
-import { LoadRun } from './load-run.js';
+import { LoadThread } from './load-thread.js';
+import { testIgnoresStop } from './test-hooks.js';
+import type { AgentPlan } from '../scenarios/plan.js';
 import type { TargetPolicy } from './target-policy.js';
 
 export type CoordinatorLink = Transport<AgentMessage, CoordinatorMessage>;
+
+/** How often the control thread says it is alive. */
+const heartbeatEveryMs = 1000;
 
 /**
  * Serves one coordinator over `link`: ready → plan → start → intervals →
@@ -24,20 +29,51 @@ export function serveCoordinator(link: CoordinatorLink, options: ServeOptions = 
   return new Promise((resolve) => {
     const fdLimit = readFdLimit();
     let clock = new CoordinatorClock();
-    let run: LoadRun | undefined;
+    let load: LoadThread | undefined;
+    let planning = false;
     let agentId = -1;
+    let ignoreStop = false;
 
     const fail = (error: unknown): void => {
       const code = error instanceof SpearError ? error.code : 'E_AGENT_INTERNAL';
       link.send({ type: 'failed', code, message: messageOf(error) });
     };
+    // Heartbeats come from this (control) thread whatever the load thread is doing:
+    // the coordinator tells "late" (alive, busy) from "lost" (silent) by them.
+    const heartbeat = setInterval(() => {
+      link.send({ type: 'heartbeat', loadSilentMs: load?.silentMs() ?? 0, lastInterval: load?.lastInterval ?? -1 });
+    }, heartbeatEveryMs);
+    const end = (): void => {
+      clearInterval(heartbeat);
+      const current = load;
+      load = undefined;
+      if (current === undefined) resolve();
+      else void current.terminate().then(resolve, resolve);
+    };
 
     link.onClose(() => {
-      const current = run;
-      run = undefined;
-      if (current === undefined) resolve();
-      else void current.abort().then(resolve, resolve);
+      // The dead-man switch: no coordinator, no load. (A wedged agent, simulated in tests, ignores even this.)
+      if (!ignoreStop) end();
     });
+
+    const accept = async (plan: AgentPlan): Promise<void> => {
+      await checkTarget(plan.target, options.targetPolicy);
+      agentId = plan.agentId;
+      ignoreStop = testIgnoresStop(agentId);
+      if (ignoreStop) process.on('SIGTERM', () => undefined);
+      clock = new CoordinatorClock(testClockSkewMs(agentId));
+      load = await LoadThread.start({ plan, allowTargets: options.targetPolicy?.entries }, {
+        interval: (interval) => link.send(interval),
+        finished: () => {
+          link.send({ type: 'done', agentId });
+          const current = load;
+          load = undefined;
+          void current?.terminate();
+        },
+        failed: (code, message) => link.send({ type: 'failed', code, message }),
+      });
+      link.send({ type: 'planned', agentId });
+    };
 
     link.onMessage((message) => {
       try {
@@ -46,28 +82,23 @@ export function serveCoordinator(link: CoordinatorLink, options: ServeOptions = 
             if (message.wireVersion !== wireVersion) {
               throw new SpearError('E_WIRE_VERSION', `coordinator speaks wire version ${message.wireVersion}, this agent ${wireVersion} (spear ${spearVersion}): run the same spear version on both`, ExitCode.agent);
             }
+            if (load !== undefined || planning) throw new SpearError('E_WIRE_ORDER', 'a second plan while a run is in progress: one run per agent at a time', ExitCode.agent);
             const needed = fdsNeeded(connectionsOf(message.plan));
             if (fdLimit !== null && needed > fdLimit) {
               throw new PreflightError(`agent ${message.plan.agentId} needs ${needed} open files for ${connectionsOf(message.plan)} connections but its limit is ${fdLimit}: spread the load over more agent processes (--agents N locally, more spear agent processes and --agent flags remotely) or raise the hard limit (ulimit -Hn)`);
             }
-            const plan = message.plan;
-            void checkTarget(plan.target, options.targetPolicy).then(() => {
-              agentId = plan.agentId;
-              clock = new CoordinatorClock(testClockSkewMs(agentId));
-              run = new LoadRun(plan, {
-                interval: (interval) => link.send(interval),
-                finished: () => link.send({ type: 'done', agentId }),
-              }, clock, options.targetPolicy);
-              link.send({ type: 'planned', agentId });
-            }, fail);
+            planning = true;
+            void accept(message.plan).catch(fail).finally(() => {
+              planning = false;
+            });
             return;
           }
           case 'start':
-            if (run === undefined) throw new SpearError('E_WIRE_ORDER', 'start before plan', ExitCode.agent);
-            run.startAt(message.atMs);
+            if (load === undefined) throw new SpearError('E_WIRE_ORDER', 'start before plan', ExitCode.agent);
+            load.startAt(message.atMs);
             return;
           case 'stop':
-            run?.stop();
+            load?.stop();
             return;
           case 'ping': {
             const nowUs = clock.localUs();
@@ -76,6 +107,7 @@ export function serveCoordinator(link: CoordinatorLink, options: ServeOptions = 
           }
           case 'clock':
             clock.correct(message.offsetUs, message.uncertaintyUs);
+            load?.correctClock(message.offsetUs, message.uncertaintyUs);
             return;
         }
       } catch (error) {

@@ -37,7 +37,7 @@ export class HealthProbe {
     const delay = this.#delay;
     const empty = delay.count === 0;
     // The sampler's own resolution is included in every reading: subtract it so an idle loop reads ~0.
-    const ms = (ns: number): number => (empty ? 0 : Math.max(0, Math.round(ns / 1e4) / 100 - resolutionMs));
+    const ms = (ns: number): number => (empty ? 0 : Math.max(0, Math.round((ns / 1e6 - resolutionMs) * 100) / 100));
     const health: AgentHealth = {
       loopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
       cpu: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 1000,

@@ -34,8 +34,12 @@ export class LoadRun {
   #stopping = false;
   #finished = false;
 
-  constructor(plan: AgentPlan, events: LoadRunEvents, clock: CoordinatorClock, targetPolicy?: TargetPolicy) {
+  readonly #ignoreStop: boolean;
+
+  /** `ignoreStop` is a test-only setting (SPEAR_TEST_IGNORE_STOP): the run never stops by itself or when told. */
+  constructor(plan: AgentPlan, events: LoadRunEvents, clock: CoordinatorClock, targetPolicy?: TargetPolicy, ignoreStop = false) {
     this.#plan = plan;
+    this.#ignoreStop = ignoreStop;
     this.#events = events;
     this.#workload = plan.protocol === 'http' ? new RequestWorkload(plan, this.#recorder) : new UserFleet(plan, this.#recorder, clock, targetPolicy);
   }
@@ -49,7 +53,7 @@ export class LoadRun {
 
   /** Stops early: no new exchange starts; in-flight ones drain, then the last interval is sent. */
   stop(): void {
-    if (this.#stopping) return;
+    if (this.#stopping || this.#ignoreStop) return;
     this.#stopping = true;
     this.#workload.stop();
     this.#timers.push(setTimeout(() => void this.#finish(), this.#workload.drainBoundMs));

@@ -27,6 +27,11 @@ export class TargetPolicy {
     return policy;
   }
 
+  /** The entries as given (to rebuild the policy on another thread). */
+  get entries(): readonly string[] {
+    return this.#entries;
+  }
+
   /** What the agent allows, for messages. */
   describe(): string {
     return this.#entries.join(', ');

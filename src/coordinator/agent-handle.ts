@@ -144,13 +144,22 @@ export class AgentHandle {
   /** Marks the agent lost (silent too long) and lets go of it. */
   lose(reason: string): void {
     this.#end('lost', reason);
-    this.#link.close();
+    void this.release();
   }
 
-  /** Lets go of the agent after the run. */
-  release(): void {
-    this.#link.close();
+  /** Set by whoever started the agent process: makes sure it is gone after `release` (local agents). */
+  afterRelease: (() => Promise<void>) | undefined;
+
+  /** Lets go of the agent after the run; resolves once a local agent process has exited (bounded). */
+  release(): Promise<void> {
+    if (this.#released === undefined) {
+      this.#link.close();
+      this.#released = this.afterRelease?.() ?? Promise.resolve();
+    }
+    return this.#released;
   }
+
+  #released: Promise<void> | undefined;
 
   #receive(message: AgentMessage): void {
     this.lastHeardMs = Date.now();

@@ -109,17 +109,20 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     for (const handle of handles) handle.stop();
   };
   options.stop?.addEventListener('abort', onStop, { once: true });
-  const watchdog = setInterval(() => loseSilentAgents(handles, scenario), watchdogPeriodMs);
+  const watchdog = new Watchdog(handles, scenario, startAtMs);
+  const watching = setInterval(() => watchdog.check(), watchdogPeriodMs);
   const resync = setInterval(() => {
     for (const handle of handles) if (handle.running) void handle.syncClock(clockSamplesLater);
   }, clockResyncMs);
   try {
     await allEnded;
   } finally {
-    clearInterval(watchdog);
+    clearInterval(watching);
     clearInterval(resync);
     options.stop?.removeEventListener('abort', onStop);
-    for (const handle of handles) handle.release();
+    // Not awaited: the result is built and written at once; the coordinator process
+    // stays until its local agents have exited (each gets SIGTERM, then SIGKILL, if it must).
+    for (const handle of handles) void handle.release();
   }
   if (merger.endMs === 0 && handles.every((handle) => handle.status !== 'ok')) {
     throw new AgentError(`every agent failed before reporting anything: ${handles.map((handle) => handle.reason).join('; ')}`);
@@ -133,13 +136,52 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   );
 }
 
-/** An agent that reports nothing for several intervals is lost; the run goes on without it. */
-function loseSilentAgents(handles: readonly AgentHandle[], scenario: Scenario): void {
-  const silenceMs = Math.max(5000, 3 * scenario.intervalMs);
-  const now = Date.now();
-  for (const handle of handles) {
-    if (handle.running && now - handle.lastHeardMs > silenceMs) {
-      handle.lose(`${handle.label}: silent for ${Math.round((now - handle.lastHeardMs) / 1000)}s (no interval report)`);
+/** Slack beyond the plan's own drain bound before an agent that has not finished is given up on. */
+const finishSlackMs = 5000;
+
+/**
+ * Judges agents by their signs of life. Heartbeats come from an agent's
+ * control thread, so an agent whose load thread is saturated still shows
+ * life: it is late (its reports are merged when they arrive), not lost.
+ * Lost means total silence for the silence window, or still running well
+ * past the run's end (a wedged agent: its numbers so far are kept).
+ */
+class Watchdog {
+  readonly #handles: readonly AgentHandle[];
+  readonly #silenceMs: number;
+  readonly #deadlineMs: number;
+  #lastCheckMs = Date.now();
+
+  constructor(handles: readonly AgentHandle[], scenario: Scenario, startAtMs: number) {
+    this.#handles = handles;
+    this.#silenceMs = Math.max(5000, 3 * scenario.intervalMs);
+    this.#deadlineMs = startAtMs + scenario.load.durationMs + drainAllowanceMs(scenario) + finishSlackMs;
+  }
+
+  check(): void {
+    const now = Date.now();
+    const stalledMs = now - this.#lastCheckMs - watchdogPeriodMs;
+    this.#lastCheckMs = now;
+    if (stalledMs > watchdogPeriodMs) {
+      // This coordinator itself was frozen (SIGSTOP, a swapped-out host): what the agents sent
+      // meanwhile is still queued unread. Judge nobody on the coordinator's own stall.
+      for (const handle of this.#handles) handle.lastHeardMs = Math.max(handle.lastHeardMs, now);
+      return;
+    }
+    for (const handle of this.#handles) {
+      if (!handle.running) continue;
+      if (now - handle.lastHeardMs > this.#silenceMs) {
+        handle.lose(`${handle.label}: silent for ${Math.round((now - handle.lastHeardMs) / 1000)}s (no heartbeat, no interval report)`);
+      } else if (now > this.#deadlineMs) {
+        handle.lose(`${handle.label}: still running ${Math.round((now - this.#deadlineMs + finishSlackMs) / 1000)}s after the run's end and drain (it ignored stop); its numbers until then are kept and it was shut down`);
+      }
     }
   }
+}
+
+/** How long agents may drain after the run's end before the coordinator stops waiting (in-flight requests, broadcasts in flight, unread data). */
+function drainAllowanceMs(scenario: Scenario): number {
+  const drainGraceMs = 1000;
+  if (scenario.protocol === 'http') return scenario.timeouts.requestMs + drainGraceMs;
+  return Math.max(scenario.broadcast.timeoutMs, scenario.timeouts.requestMs) + 2 * drainGraceMs + 5000;
 }
