@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readResult } from '../src/report/result-file.js';
+import { wireVersion } from '../src/wire/messages.js';
 import { startHttpServer, type CountingServer } from './servers/http-server.js';
 import { runSpear, spearBin, tempDir } from './support/spear.js';
 
@@ -88,7 +89,8 @@ test('an agent of another wire version is refused before any load', async () => 
     const before = server.received();
     const run = await runSpear(['run', '--target', server.url, '-c', '2', '-d', '1s', '--agent', other.address, '--token', token, '--quiet']);
     assert.equal(run.code, 5);
-    assert.match(run.stderr, /^spear: agent 0 \(127\.0\.0\.4:\d+\): refused \(HTTP 409\): wire version mismatch: the coordinator speaks 1 \(spear [\d.]+\), this agent 999 \(spear [\d.]+\): run the same spear version on both\n$/);
+    assert.match(run.stderr, new RegExp(String.raw`^spear: agent 0 \(127\.0\.0\.4:\d+\): refused \(HTTP 409\): wire version mismatch: the coordinator speaks ${wireVersion} \(spear [\d.]+\), this agent 999 \(spear [\d.]+\): run the same spear version on both
+$`));
     assert.equal(server.received(), before);
   } finally {
     await other.stop();

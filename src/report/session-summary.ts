@@ -34,7 +34,12 @@ export interface SessionSummaryParts {
   readonly broadcast: BroadcastResult | undefined;
 }
 
-/** The long-connection parts of a summary. Pure apart from reading merged histograms. */
+/**
+ * The long-connection parts of a summary. Pure apart from reading merged
+ * histograms. `saturated` tells, per receiving agent, whether a broadcast
+ * copy it never read within broadcast.timeout of the send is `unverified`
+ * (the agent was saturated or silent then) rather than `lost`.
+ */
 export function summarizeSessions(
   scenario: SessionScenario, sessions: SessionMerger, ledger: BroadcastLedger, agents: readonly AgentOutcome[], startMs: number,
   saturated: SaturationLookup,
@@ -44,7 +49,7 @@ export function summarizeSessions(
   const allConnected = running.length > 0 && running.every((agent) => sessions.allConnectedUs.has(agent.id));
   const lastConnectedUs = Math.max(0, ...sessions.allConnectedUs.values());
   const uncertainties = agents.map((agent) => agent.clock?.uncertaintyUs ?? 0);
-  const broadcasts = ledger.empty ? undefined : ledger.summarize(saturated);
+  const broadcasts = ledger.empty ? undefined : ledger.summarize({ saturated, timeoutMs: scenario.broadcast.timeoutMs });
   return {
     connections: {
       users: scenario.load.users,
