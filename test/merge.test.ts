@@ -19,7 +19,7 @@ function dataset(size: number): number[] {
 
 const percentiles = [0, 1, 10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100];
 
-const calmHealth: AgentHealth = { loopDelayMs: { p50: 0, p99: 1, max: 2 }, cpu: 0.1, rssMb: 60, heapMb: 10, connecting: 0, connectsStarted: 0, connectsBehind: 0 };
+const calmHealth: AgentHealth = { loopDelayMs: { p50: 0, p99: 1, max: 2 }, elu: 0.1, cpu: 0.1, rssMb: 60, heapMb: 10, connecting: 0, connectsStarted: 0, connectsBehind: 0 };
 
 test('a dataset split over 7 agents and 3 intervals merges into exactly the single control histogram', () => {
   const values = dataset(70_001);

@@ -20,6 +20,7 @@ export interface ConnectGauges {
  */
 export class HealthProbe {
   readonly #delay: IntervalHistogram = monitorEventLoopDelay({ resolution: resolutionMs });
+  #elu = performance.eventLoopUtilization();
   #cpu = process.cpuUsage();
   #wallMs = performance.now();
 
@@ -27,9 +28,15 @@ export class HealthProbe {
     this.#delay.enable();
   }
 
-  /** The interval's health; starts the next interval. */
-  take(gauges: ConnectGauges): AgentHealth {
+  /**
+   * The interval's health; starts the next interval. `lateMs` is how late
+   * the interval is being taken (its timer could not fire on time): a
+   * stall the delay sampler may not have seen yet, so it counts as one.
+   */
+  take(gauges: ConnectGauges, lateMs: number): AgentHealth {
     const now = performance.now();
+    const elu = performance.eventLoopUtilization(this.#elu);
+    this.#elu = performance.eventLoopUtilization();
     const cpu = process.cpuUsage(this.#cpu);
     const wallMs = Math.max(1, now - this.#wallMs);
     this.#cpu = process.cpuUsage();
@@ -38,8 +45,15 @@ export class HealthProbe {
     const empty = delay.count === 0;
     // The sampler's own resolution is included in every reading: subtract it so an idle loop reads ~0.
     const ms = (ns: number): number => (empty ? 0 : Math.max(0, Math.round((ns / 1e6 - resolutionMs) * 100) / 100));
+    const stallMs = Math.round(Math.max(0, lateMs));
     const health: AgentHealth = {
-      loopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
+      loopDelayMs: {
+        // A loop stalled through the whole interval took no sample at all: its stall is its delay.
+        p50: empty ? stallMs : ms(delay.percentile(50)),
+        p99: empty ? stallMs : ms(delay.percentile(99)),
+        max: Math.max(stallMs, ms(delay.max)),
+      },
+      elu: Math.round(elu.utilization * 1000) / 1000,
       cpu: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 1000,
       rssMb: rssMb(),
       heapMb: Math.round(getHeapStatistics().used_heap_size / 1048576),

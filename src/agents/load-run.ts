@@ -100,7 +100,7 @@ export class LoadRun {
       counters,
       histograms,
       ...(sessions === undefined ? {} : { sessions }),
-      health: this.#health.take(this.#workload.takeConnectGauges()),
+      health: this.#health.take(this.#workload.takeConnectGauges(), Date.now() - endMs),
     });
     this.#index += 1;
     this.#intervalStartMs = endMs;

@@ -10,8 +10,14 @@ import type { AgentHealth } from '../wire/messages.js';
 export const saturationThresholds = {
   /** An interval whose load-loop delay p99 exceeds this is saturated. */
   loopDelayP99Ms: 50,
+  /** An interval in which the load loop stalled this long at once is saturated (a late timer, a burst of connects). */
+  loopStallMs: 1000,
+  /** An interval whose load-loop utilization (share of time not waiting for I/O) reaches this is saturated. */
+  elu: 0.95,
   /** An interval whose CPU share (1 = one core) reaches this is saturated. */
   cpu: 0.95,
+  /** Intervals shorter than this (the run's last, partial one) are too short to judge. */
+  minIntervalMs: 200,
   /** A run is saturated when any agent was saturated in at least this share of its intervals. */
   runShare: 0.1,
   /** A heartbeat-observed stall of the load thread this long marks the agent late, and its intervals then saturated. */
@@ -26,13 +32,24 @@ export interface AgentIntervalHealth extends AgentHealth {
   readonly endMs: number;
 }
 
-/** Why one interval of one agent is saturated, or undefined when it is not. */
-export function saturationOf(health: AgentHealth): string | undefined {
-  if (health.loopDelayMs.p99 > saturationThresholds.loopDelayP99Ms) {
-    return `load-loop delay p99 ${health.loopDelayMs.p99.toFixed(0)} ms > ${saturationThresholds.loopDelayP99Ms} ms`;
-  }
-  if (health.cpu >= saturationThresholds.cpu) return `CPU ${(health.cpu * 100).toFixed(0)}% of a core ≥ ${saturationThresholds.cpu * 100}%`;
+/**
+ * Why one interval of one agent is saturated, or undefined when it is not.
+ * `durationMs` (when known) lets a too-short interval pass unjudged: a few
+ * milliseconds of work make any utilization look full.
+ */
+export function saturationOf(health: AgentHealth, durationMs = Number.POSITIVE_INFINITY): string | undefined {
+  const limits = saturationThresholds;
+  if (health.loopDelayMs.max >= limits.loopStallMs) return `load loop stalled ${(health.loopDelayMs.max / 1000).toFixed(1)} s at once (≥ ${limits.loopStallMs / 1000} s)`;
+  if (durationMs < limits.minIntervalMs) return undefined;
+  if (health.loopDelayMs.p99 > limits.loopDelayP99Ms) return `load-loop delay p99 ${health.loopDelayMs.p99.toFixed(0)} ms > ${limits.loopDelayP99Ms} ms`;
+  if (health.elu >= limits.elu) return `load loop busy ${(health.elu * 100).toFixed(0)}% of the time (≥ ${limits.elu * 100}%)`;
+  if (health.cpu >= limits.cpu) return `CPU ${(health.cpu * 100).toFixed(0)}% of a core (≥ ${limits.cpu * 100}%)`;
   return undefined;
+}
+
+/** `saturationOf` for an interval that knows its own span. */
+export function intervalSaturation(health: AgentIntervalHealth): string | undefined {
+  return saturationOf(health, health.endMs - health.startMs);
 }
 
 /** spear's verdict on itself: was any agent the bottleneck? Always present in a result. */
@@ -61,7 +78,7 @@ export interface AgentHealthSummary {
 }
 
 /** Summarizes one agent's intervals; `lateMsMax` from the coordinator's heartbeat watch. */
-export function summarizeAgentHealth(intervals: readonly AgentHealth[], lateMsMax: number): AgentHealthSummary {
+export function summarizeAgentHealth(intervals: readonly AgentIntervalHealth[], lateMsMax: number): AgentHealthSummary {
   let p99Max = 0;
   let max = 0;
   let cpuSum = 0;
@@ -76,7 +93,7 @@ export function summarizeAgentHealth(intervals: readonly AgentHealth[], lateMsMa
     cpuMax = Math.max(cpuMax, health.cpu);
     rss = Math.max(rss, health.rssMb);
     heap = Math.max(heap, health.heapMb);
-    if (saturationOf(health) !== undefined) saturated += 1;
+    if (intervalSaturation(health) !== undefined) saturated += 1;
   }
   return {
     intervals: intervals.length,
@@ -104,7 +121,7 @@ export function judgeGenerator(health: ReadonlyMap<number, readonly AgentInterva
     let saturated = 0;
     let worst: string | undefined;
     for (const interval of list) {
-      const why = saturationOf(interval);
+      const why = intervalSaturation(interval);
       if (why === undefined) continue;
       saturated += 1;
       intervals.add(interval.index);
@@ -123,7 +140,7 @@ export function judgeGenerator(health: ReadonlyMap<number, readonly AgentInterva
   const saturated = agents.length > 0;
   const reason = saturated
     ? `spear was a bottleneck: ${reasons.join('; ') || `agents ${agents.join(', ')} ran late`}. Latency and errors in those intervals include spear's own queueing; use more agents (--agents N, more hosts), fewer users or connections per agent, or a lower rate`
-    : `no agent crossed its limits (load-loop delay p99 ≤ ${saturationThresholds.loopDelayP99Ms} ms and CPU < ${saturationThresholds.cpu * 100}% of a core in more than ${100 - saturationThresholds.runShare * 100}% of intervals)`;
+    : `no agent crossed its limits (load-loop delay p99 ≤ ${saturationThresholds.loopDelayP99Ms} ms, no stall ≥ ${saturationThresholds.loopStallMs / 1000} s, load loop busy < ${saturationThresholds.elu * 100}% and CPU < ${saturationThresholds.cpu * 100}% of a core in more than ${100 - saturationThresholds.runShare * 100}% of intervals)`;
   return { saturated, agents, intervals: [...intervals].sort((a, b) => a - b), reason, thresholds: saturationThresholds };
 }
 
@@ -135,20 +152,40 @@ export function judgeGenerator(health: ReadonlyMap<number, readonly AgentInterva
  */
 export type SaturationLookup = (agent: number, fromMs: number, toMs: number) => boolean;
 
-/** Builds the lookup from per-agent interval health. */
-export function saturationLookup(health: ReadonlyMap<number, readonly AgentIntervalHealth[]>): SaturationLookup {
-  return (agent, fromMs, toMs) => {
+/**
+ * Builds the lookup from per-agent interval health. Interval spans are in
+ * each agent's own clock, spans asked about in the coordinator's: `offsetsMs`
+ * (agent minus coordinator, ms) moves one onto the other.
+ */
+export function saturationLookup(health: ReadonlyMap<number, readonly AgentIntervalHealth[]>, offsetsMs: ReadonlyMap<number, number> = new Map()): SaturationLookup {
+  return (agent, coordinatorFromMs, coordinatorToMs) => {
+    const offset = offsetsMs.get(agent) ?? 0;
+    const fromMs = coordinatorFromMs + offset;
+    const toMs = coordinatorToMs + offset;
     const list = health.get(agent);
     if (list === undefined || list.length === 0) return true;
     let coveredUntil = fromMs;
-    for (const interval of list) {
-      if (interval.endMs <= fromMs || interval.startMs > toMs) continue;
-      if (saturationOf(interval) !== undefined) return true;
+    for (let index = firstEndingAfter(list, fromMs); index < list.length; index += 1) {
+      const interval = list[index]!;
+      if (interval.startMs > toMs) break;
+      if (intervalSaturation(interval) !== undefined) return true;
       if (interval.startMs > coveredUntil + 1) return true;
       coveredUntil = Math.max(coveredUntil, interval.endMs);
     }
     return coveredUntil < toMs;
   };
+}
+
+/** Index of the first interval (in time order) that ends after `atMs`. */
+function firstEndingAfter(list: readonly AgentIntervalHealth[], atMs: number): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (list[middle]!.endMs <= atMs) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 function round3(value: number): number {

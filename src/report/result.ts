@@ -159,7 +159,7 @@ export function buildResult(
   const generator = judgeGenerator(merger.health, new Map(agents.map((agent) => [agent.id, agent.lateMsMax])));
   const base = summarize(scenario, merger, (endMs - startMs) / 1000, generator);
   const sessions = scenario.protocol !== 'http' && ledger !== undefined
-    ? summarizeSessions(scenario, merger.sessions, ledger, agents, startMs, saturationLookup(merger.health))
+    ? summarizeSessions(scenario, merger.sessions, ledger, agents, startMs, saturationLookup(merger.health, new Map(agents.map((agent) => [agent.id, (agent.clock?.offsetUs ?? 0) / 1000]))))
     : undefined;
   const summary: Summary = sessions === undefined ? base : { ...base, ...sessions };
   return {

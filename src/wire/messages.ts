@@ -49,6 +49,13 @@ export interface IntervalHistograms {
 export interface AgentHealth {
   /** Event-loop delay of the load thread over the interval, ms (monitorEventLoopDelay). */
   loopDelayMs: { p50: number; p99: number; max: number };
+  /**
+   * Event-loop utilization of the load thread over the interval, 0..1: the
+   * share of time it was running code rather than waiting for I/O. Near 1 the
+   * load loop never waits: it is the bottleneck, even when it gets less than
+   * a core (a host whose cores are shared with the target).
+   */
+  elu: number;
   /** CPU time of the agent process over the interval divided by the interval's wall time: 1 = one core busy throughout. */
   cpu: number;
   /** Resident set size of the agent process at the interval's end, MB (0 when unreadable). */

@@ -40,6 +40,7 @@ function health(value: unknown): AgentHealth {
   const delay = record(fields.loopDelayMs, `${what}.loopDelayMs`);
   return {
     loopDelayMs: { p50: number(delay, 'p50', `${what}.loopDelayMs`), p99: number(delay, 'p99', `${what}.loopDelayMs`), max: number(delay, 'max', `${what}.loopDelayMs`) },
+    elu: number(fields, 'elu', what),
     cpu: number(fields, 'cpu', what),
     rssMb: number(fields, 'rssMb', what),
     heapMb: number(fields, 'heapMb', what),
