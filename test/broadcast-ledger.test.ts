@@ -12,7 +12,7 @@ const T0 = 1_700_000_000_000;
 const us = (ms: number): number => (T0 + ms) * 1000;
 const timeoutMs = 2000;
 
-const calm: AgentHealth = { loopDelayMs: { p50: 0, p99: 1, max: 2 }, cpu: 0.2, rssMb: 60, heapMb: 10, connecting: 0, connectsStarted: 0, connectsBehind: 0 };
+const calm: AgentHealth = { loopDelayMs: { p50: 0, p99: 1, max: 2 }, elu: 0.2, cpu: 0.2, rssMb: 60, heapMb: 10, connecting: 0, connectsStarted: 0, connectsBehind: 0 };
 const busy: AgentHealth = { ...calm, loopDelayMs: { p50: 40, p99: 400, max: 900 }, cpu: 1 };
 
 interface Parts {
