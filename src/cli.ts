@@ -73,6 +73,9 @@ function agentCountOf(scenario: Scenario): number {
   return scenario.agents ?? availableParallelism();
 }
 
+/** Longest `spear run` lingers after its result (agents shutting down). */
+const exitGuardMs = 8000;
+
 async function run(file: string | undefined, flags: RunFlags): Promise<ExitCodeValue> {
   if (flags.report !== undefined && flags.out === undefined) throw new UsageError('--report html writes beside the result file: add --out result.json');
   const scenario = await scenarioOf(file, flags);
@@ -186,6 +189,9 @@ function program(): Command {
     .addOption(new Option('--progress <mode>', 'live progress style').choices(['tty', 'lines', 'quiet']))
     .action(async (file: string | undefined, flags: RunFlags) => {
       process.exitCode = await run(file, flags);
+      // The result is out. Local agents get SIGTERM then SIGKILL within ~4.5 s if they linger;
+      // past this, nothing (a socket, a stuck agent) may keep `spear run` from exiting.
+      setTimeout(() => process.exit(), exitGuardMs).unref();
     });
   root.command('report')
     .argument('<result>', 'result JSON written by spear run --out')

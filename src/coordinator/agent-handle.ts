@@ -10,6 +10,8 @@ export type AgentLink = Transport<CoordinatorMessage, AgentMessage>;
 /** What a handle reports to the coordinator while the run goes on. */
 export interface AgentHandleEvents {
   interval(message: IntervalMessage): void;
+  /** A heartbeat arrived while running (`lateMs` is up to date). */
+  heartbeat?(handle: AgentHandle): void;
   /** The agent finished (done), or was lost or failed; called once. */
   ended(handle: AgentHandle): void;
 }
@@ -189,6 +191,7 @@ export class AgentHandle {
           // One interval of silence is normal (the next report is due at its end); beyond it the load thread is behind.
           this.lateMs = Math.max(0, message.loadSilentMs - this.#intervalMs);
           this.lateMsMax = Math.max(this.lateMsMax, this.lateMs);
+          this.#events.heartbeat?.(this);
         }
         return;
       case 'pong': {

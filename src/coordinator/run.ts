@@ -18,6 +18,12 @@ export interface RunEvents {
   /** One agent's raw interval, as it arrives. */
   agentInterval(message: IntervalMessage): void;
   agentEnded(agent: { readonly id: number; readonly status: string; readonly reason: string | undefined }): void;
+  /**
+   * An agent's heartbeats arrive but its interval reports lag by `lateMs`
+   * (its load thread is busy: late, not lost); called on every heartbeat
+   * of a running agent, with 0 once it caught up.
+   */
+  agentLate(agent: { readonly id: number; readonly lateMs: number }): void;
 }
 
 export interface RunOptions {
@@ -79,6 +85,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       if (message.sessions !== undefined) ledger.add(message.agentId, message.sessions);
       emitClosed(merger.add(message));
     },
+    heartbeat: (handle) => options.events?.agentLate?.({ id: handle.id, lateMs: handle.lateMs }),
     ended: (handle) => {
       emitClosed(merger.finishAgent(handle.id));
       options.events?.agentEnded?.({ id: handle.id, status: handle.status, reason: handle.reason });
