@@ -58,12 +58,14 @@ test('the HTML report opens offline in a real browser and every chart draws', { 
         for (let at = 3; at < pixels.length; at += 4) if (pixels[at] > 0) painted += 1;
         return { id: chart.id, painted };
       })`) as { id: string; painted: number }[];
-      assert.deepEqual(charts.map((chart) => chart.id), ['chart-throughput', 'chart-latency-over-time', 'chart-users', 'chart-messages', 'chart-distribution']);
+      assert.deepEqual(charts.map((chart) => chart.id), ['chart-throughput', 'chart-latency-over-time', 'chart-users', 'chart-messages', 'chart-distribution', 'chart-self-loop', 'chart-self-cpu']);
       for (const chart of charts) assert.ok(chart.painted > 500, `${chart.id} drew only ${chart.painted} pixels`);
       assert.deepEqual(problems, []);
       assert.deepEqual(requests, [], 'the report fetched nothing from the network');
       const text = await page.textContent('body');
       assert.match(text ?? '', /Broadcasts/);
+      assert.match(text ?? '', /spear self-health/);
+      assert.match(text ?? '', /Generator: ok|WARNING: spear was the bottleneck/);
       await mkdir(outputDir, { recursive: true });
       await page.screenshot({ path: join(outputDir, 'report.png'), fullPage: true });
     } finally {

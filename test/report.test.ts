@@ -2,9 +2,17 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { PassThrough } from 'node:stream';
+import { judgeGenerator, summarizeAgentHealth, type AgentIntervalHealth } from '../src/metrics/generator-verdict.js';
 import { decodeHistogram } from '../src/metrics/histogram.js';
+import { compareResults } from '../src/report/compare.js';
+import { renderHtml } from '../src/report/html.js';
+import { createProgress } from '../src/report/progress.js';
 import { readResult } from '../src/report/result-file.js';
 import type { RunResult } from '../src/report/result.js';
+import { renderTextSummary } from '../src/report/text-summary.js';
+import { evaluateThresholds } from '../src/report/thresholds.js';
+import { parseThreshold } from '../src/scenarios/threshold.js';
 import { startHttpServer, type CountingServer } from './servers/http-server.js';
 import { readJson, runSpear, tempDir } from './support/spear.js';
 
@@ -17,7 +25,10 @@ before(async () => {
   server = await startHttpServer();
   dir = await tempDir();
   resultFile = join(dir.path, 'run.json');
-  const run = await runSpear(['run', '--target', server.url, '-c', '10', '-d', '1s', '--agents', '2', '--quiet', '--out', resultFile]);
+  const scenario = join(dir.path, 'run.yaml');
+  // Two agents can never make three saturated: the threshold holds whatever this machine's load, and shows it is parsed and judged.
+  await writeFile(scenario, `target: ${server.url}\nthresholds: [saturated <= 2]\n`);
+  const run = await runSpear(['run', scenario, '-c', '10', '-d', '1s', '--agents', '2', '--quiet', '--out', resultFile]);
   assert.equal(run.code, 0, run.stderr);
   result = await readResult(resultFile);
 });
@@ -74,4 +85,132 @@ test('report --compare marks regressions and --fail-if gates on them', async () 
   const unknown = await runSpear(['report', resultFile, '--compare', baselineFile, '--fail-if', 'p42 > +1%']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /^spear: --fail-if: no metric "p42" in both results/);
+});
+
+/** One agent's health in one interval, as an agent reports it. */
+function intervalHealth(agent: number, index: number, loopP99Ms: number, cpu: number): AgentIntervalHealth {
+  return {
+    agent, index, startMs: 1000 * index, endMs: 1000 * (index + 1),
+    loopDelayMs: { p50: loopP99Ms / 4, p99: loopP99Ms, max: loopP99Ms * 2 }, elu: cpu, cpu, rssMb: 120, heapMb: 40, connecting: 0, connectsStarted: 0, connectsBehind: 0,
+  };
+}
+
+/**
+ * The real run's result with its self-health replaced by the given one
+ * (agent id → one loop p99 and CPU per interval), judged by the real verdict.
+ */
+function withHealth(base: RunResult, intervals: ReadonlyMap<number, readonly [number, number][]>, lateMs: ReadonlyMap<number, number> = new Map()): RunResult {
+  const health = new Map([...intervals].map(([agent, list]) => [agent, list.map(([p99, cpu], index) => intervalHealth(agent, index, p99, cpu))]));
+  return {
+    ...base,
+    summary: { ...base.summary, generator: judgeGenerator(health, lateMs) },
+    agents: base.agents.map((agent) => ({ ...agent, health: summarizeAgentHealth(health.get(agent.id) ?? [], lateMs.get(agent.id) ?? 0) })),
+    timeline: base.timeline.map((entry, index) => ({ ...entry, health: [...health.values()].flatMap((list) => list.filter((each) => each.index === index)) })),
+  };
+}
+
+const calmIntervals: [number, number][] = Array.from({ length: 10 }, (_, index) => [index === 3 ? 3.1 : 2, 0.41]);
+/** Agent 1 of 2 past the loop-delay limit in 7 of 10 intervals. */
+const calm = (): RunResult => withHealth(result, new Map([[0, calmIntervals], [1, calmIntervals]]));
+const saturated = (): RunResult => withHealth(result, new Map([[0, calmIntervals], [1, calmIntervals.map(([p99, cpu], index) => (index < 7 ? [120, 0.9] : [p99, cpu]))]]));
+
+test('every result carries spear\'s verdict on itself, and the text summary states it', async () => {
+  assert.equal(typeof result.summary.generator.saturated, 'boolean');
+  assert.equal(result.agents.length, 2);
+  for (const agent of result.agents) assert.ok(agent.health.intervals > 0, `agent ${agent.id} reported its health`);
+  assert.ok(result.timeline.some((entry) => entry.health.length > 0));
+  assert.deepEqual(result.thresholds, [{ threshold: 'saturated <= 2', ok: true, actual: result.summary.generator.agents.length, unit: 'count' }]);
+  const report = await runSpear(['report', resultFile]);
+  assert.match(report.stdout, result.summary.generator.saturated ? /^WARNING: spear was the bottleneck/m : /^ {2}Generator: ok, max load-loop delay p99 /m);
+});
+
+test('a saturated run says spear was the bottleneck, who, why and the fix; a calm one says ok in one line', async () => {
+  const file = join(dir.path, 'saturated.json');
+  await writeFile(file, JSON.stringify(saturated()));
+  const report = await runSpear(['report', file]);
+  assert.equal(report.code, 0, report.stderr);
+  const lines = report.stdout.split('\n');
+  assert.equal(lines[1], 'WARNING: spear was the bottleneck, not (only) the server: agent 1 (of 2) could not keep up.');
+  assert.match(lines[2] ?? '', /^ {2}agent 1: 7 of 10 intervals saturated \(first: load-loop delay p99 120 ms > 50 ms, in interval 0\); load-loop delay p99 up to 120 ms, CPU mean \d+% max 90%/);
+  assert.match(report.stdout, /in intervals 0–6 include spear's own queueing/);
+  assert.match(report.stdout, /Fix: use more agents \(--agents N, or agents on more hosts\), fewer users or connections per agent, or a lower rate\./);
+  assert.doesNotMatch(report.stdout, /Generator: ok/);
+
+  const text = renderTextSummary(calm());
+  assert.match(text, /^ {2}Generator: ok, max load-loop delay p99 3\.1 ms, CPU max 41%$/m);
+  assert.doesNotMatch(text, /WARNING/);
+});
+
+test('the JSON summary carries the verdict and each agent\'s health', async () => {
+  const file = join(dir.path, 'saturated-for-json.json');
+  await writeFile(file, JSON.stringify(saturated()));
+  const report = await runSpear(['report', file, '--format', 'json']);
+  assert.equal(report.code, 0, report.stderr);
+  const summary = JSON.parse(report.stdout) as { summary: RunResult['summary']; agents: RunResult['agents'] };
+  assert.equal(summary.summary.generator.saturated, true);
+  assert.deepEqual(summary.summary.generator.agents, [1]);
+  assert.equal(summary.agents[1]?.health.saturatedIntervals, 7);
+  assert.equal(summary.agents[0]?.health.saturatedIntervals, 0);
+});
+
+test('"saturated < 1" fails a run in which spear was the bottleneck and holds otherwise', () => {
+  const threshold = parseThreshold('saturated < 1');
+  assert.ok(typeof threshold !== 'string', String(threshold));
+  assert.deepEqual(evaluateThresholds([threshold], saturated().summary), [{ threshold: 'saturated < 1', ok: false, actual: 1, unit: 'count' }]);
+  assert.deepEqual(evaluateThresholds([threshold], calm().summary), [{ threshold: 'saturated < 1', ok: true, actual: 0, unit: 'count' }]);
+  assert.equal(parseThreshold('saturated < 1%'), 'saturated cannot be a percentage, got "1%"');
+  // A late agent (heartbeats, no reports for 2 s or more) is saturated too.
+  const late = withHealth(result, new Map([[0, calmIntervals], [1, calmIntervals]]), new Map([[1, 4200]]));
+  assert.equal(evaluateThresholds([threshold], late.summary)[0]?.ok, false);
+  assert.match(renderTextSummary(late), /agent 1: .*interval reports up to 4\.2 s late \(heartbeats arrived: busy, not lost\)/);
+});
+
+test('--compare warns when either run was saturated, and --fail-if can gate on it', async () => {
+  const baselineFile = join(dir.path, 'saturated-baseline.json');
+  const calmFile = join(dir.path, 'calm.json');
+  await writeFile(baselineFile, JSON.stringify(saturated()));
+  await writeFile(calmFile, JSON.stringify(calm()));
+  const report = await runSpear(['report', calmFile, '--compare', baselineFile]);
+  assert.equal(report.code, 0, report.stderr);
+  assert.match(report.stdout, /WARNING: the baseline saturated-baseline\.json was saturated \(spear was the bottleneck on agent 1\): this comparison is suspect/);
+  assert.doesNotMatch(report.stdout, /the current run calm\.json was saturated/);
+  assert.match(report.stdout, /^ {2}saturated\s+1\s+0\s+-100\.0%$/m);
+  const gated = await runSpear(['report', baselineFile, '--compare', calmFile, '--fail-if', 'saturated > 0']);
+  assert.equal(gated.code, 99, gated.stderr);
+  assert.equal(compareResults(calm(), calm()).find((metric) => metric.name === 'saturated')?.regression, false);
+});
+
+test('the HTML report shows the verdict banner, the self-health charts and the agents\' health', () => {
+  const html = renderHtml(saturated());
+  assert.match(html, /<div class="verdict warn"><strong>WARNING: spear was the bottleneck/);
+  assert.match(html, /id="chart-self-loop"/);
+  assert.match(html, /id="chart-self-cpu"/);
+  assert.match(html, /<th>loop delay p99 max<\/th>/);
+  assert.match(html, /<td>7 \/ 10<\/td><td>120 ms<\/td>/);
+  assert.match(renderHtml(calm()), /<div class="verdict ok">Generator: ok/);
+});
+
+test('live lines show an agent saturated in an interval, and a late agent until it catches up', () => {
+  const stream = new PassThrough();
+  let written = '';
+  stream.on('data', (chunk: Buffer) => {
+    written += chunk.toString();
+  });
+  const progress = createProgress('lines', stream as unknown as NodeJS.WriteStream);
+  const entry = result.timeline[0]!;
+  const counters = { requests: entry.requests, bytesRead: 0, statuses: {}, errors: {}, scheduled: 0, dropped: 0, inFlight: 0, connections: entry.connections };
+  progress.started?.({ agents: 2, startAtMs: entry.startMs, durationMs: 1000 });
+  progress.interval?.({
+    index: 0, startMs: entry.startMs, endMs: entry.endMs, agents: 2, counters, latencyMs: result.summary.latencyMs, latency: entry.histogram, sessions: undefined,
+    health: [intervalHealth(0, 0, 2, 0.3), intervalHealth(1, 0, 120, 0.5), intervalHealth(2, 0, 3, 0.97)],
+  });
+  progress.agentLate?.({ id: 1, lateMs: 4200 });
+  progress.agentLate?.({ id: 1, lateMs: 4900 });
+  progress.agentLate?.({ id: 1, lateMs: 0 });
+  progress.close();
+  const lines = written.trim().split('\n');
+  assert.match(lines[1] ?? '', /SPEAR BUSY: agent 1 load-loop delay p99 120 ms > 50 ms; agent 2 load loop busy 97% of the time \(≥ 95%\)$/);
+  assert.match(lines[2] ?? '', /^spear: agent 1 late 4s \(busy\): its heartbeats arrive but its interval reports do not; not lost/);
+  assert.equal(lines[3], 'spear: agent 1 caught up (its reports ran up to 4.9s late)');
+  assert.equal(lines.length, 4);
 });

@@ -344,7 +344,7 @@ broadcast: { timeout: 2s, includeSender: false }
 connection: { perMessageDeflate: true, sourceAddresses: [127.0.0.1, 127.0.0.2, "::1", "fe80::1%eth0"] }
 socketio:
 timeouts: { connect: 5s, request: 1s }
-thresholds: [errors < 1%]
+thresholds: [errors < 1%, saturated < 1]
 agents: 4
 interval: 5s
 flow:
@@ -667,6 +667,8 @@ flow:
         'p99 < 50', 'p99 < 50 ms', 'P99 < 50ms', 'p98 < 5ms', 'p99 = 5ms', 'p99 == 5ms', 'p99 =< 5ms', 'p99 < 5msec', 'errors < 1 %',
         'rps > 5%', 'requests > 5%', 'errors < 1%%', 'errors < abc', 'rps > -5', 'rps', '', 'p99 < 5ms and p90 < 2ms', 'p99. < 5ms',
         'p99.99 < 5ms', 'errors < 5ms',
+        'saturated < 1', 'saturated <= 0', 'saturated<1', 'saturated < 1%', 'saturated < 1ms', 'saturated == 0', 'generator.saturated < 1',
+        'delivery.saturated < 1', 'Saturated < 1', 'saturated < -1',
       ];
       for (const sample of samples) {
         const parsed = parseThreshold(sample);

@@ -1,6 +1,7 @@
 import { parseDurationMs } from '../scenarios/units.js';
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { RunResult } from './result.js';
+import { comparisonWarnings, verdictOf } from './self-health.js';
 import { formatMs } from './text-summary.js';
 
 export type MetricUnit = 'ms' | 'req/s' | 'count' | '%';
@@ -47,6 +48,10 @@ export function compareResults(baseline: RunResult, current: RunResult): Compare
     add('lost', 'count', b.broadcast.lost, c.broadcast.lost, true);
     add('duplicated', 'count', b.broadcast.duplicated, c.broadcast.duplicated, true);
   }
+  // Agents spear found saturated: not the server's number, but what makes every other row suspect.
+  const before = verdictOf(baseline);
+  const after = verdictOf(current);
+  if (before !== undefined && after !== undefined) add('saturated', 'count', before.agents.length, after.agents.length, true);
   return metrics;
 }
 
@@ -118,6 +123,7 @@ function holds(actual: number, operator: FailCondition['operator'], bound: numbe
 /** The comparison as a text table; regressions are marked. Pure. */
 export function renderComparison(baselineFile: string, baseline: RunResult, currentFile: string, current: RunResult, metrics: readonly ComparedMetric[]): string {
   const lines = [`spear compare: ${currentFile} (${current.startedAt}) against baseline ${baselineFile} (${baseline.startedAt})`];
+  lines.push(...comparisonWarnings(baselineFile, baseline, currentFile, current).map((line) => `  ${line}`));
   lines.push(`  ${'metric'.padEnd(16)}${'baseline'.padStart(14)}${'current'.padStart(14)}${'change'.padStart(12)}`);
   for (const metric of metrics) {
     const change = metric.deltaPercent === null ? (metric.delta === 0 ? '0' : `${metric.delta > 0 ? '+' : ''}${formatValue(metric.delta, metric.unit)}`) : `${metric.deltaPercent > 0 ? '+' : ''}${metric.deltaPercent.toFixed(1)}%`;

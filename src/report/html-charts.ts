@@ -1,3 +1,4 @@
+import { saturationThresholds, type AgentIntervalHealth } from '../metrics/generator-verdict.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import type { RunResult, TimelineEntry } from './result.js';
 
@@ -9,9 +10,19 @@ export interface ChartSpec {
   readonly yLabel: string;
   /** x axis: seconds since the start, or 1/(1−percentile) on a log axis for distributions. */
   readonly x: readonly number[];
-  readonly series: readonly { readonly label: string; readonly values: readonly (number | null)[] }[];
+  readonly series: readonly ChartSeries[];
   readonly distribution: boolean;
 }
+
+export interface ChartSeries {
+  readonly label: string;
+  readonly values: readonly (number | null)[];
+  /** A reference line (a limit), drawn dashed and grey. */
+  readonly limit?: boolean;
+}
+
+/** Above this many agents the self-health charts draw the worst and the mean agent instead of one line each. */
+const agentsDrawnApart = 8;
 
 /** Percentiles sampled for distribution plots: 0, 90, 99, … up to 99.9999, ten per decade. */
 const distributionSteps = 61;
@@ -55,11 +66,52 @@ export function chartsFor(result: RunResult): ChartSpec[] {
   ];
   const present = distributions.filter((entry): entry is [string, string] => entry[1] !== undefined && decodeHistogram(entry[1]).totalCount > 0);
   if (present.length > 0) charts.push(distribution(present));
+  charts.push(...healthCharts(timeline, x));
   return charts;
 }
 
 function overTime(id: string, title: string, x: number[], yLabel: string, series: [string, (number | null)[]][]): ChartSpec {
   return { id, title, xLabel: 'seconds', yLabel, x, series: series.map(([label, values]) => ({ label, values })), distribution: false };
+}
+
+/**
+ * spear's self-health over time: each agent's load-loop delay p99, and its
+ * CPU and load-loop utilization, with the saturation limits as dashed lines.
+ * None for results written before agents reported their health.
+ */
+function healthCharts(timeline: readonly TimelineEntry[], x: number[]): ChartSpec[] {
+  const healths = timeline.map((entry) => (entry as Partial<TimelineEntry>).health ?? []);
+  const agents = [...new Set(healths.flat().map((health) => health.agent))].sort((a, b) => a - b);
+  if (agents.length === 0) return [];
+  const limit = (label: string, value: number): ChartSeries => ({ label, values: x.map(() => value), limit: true });
+  const percent = (value: number | undefined): number | null => (value === undefined ? null : round(value * 100));
+  const loop = overTime('self-loop', 'spear self-health: load-loop delay p99 per agent', x, 'ms', perAgent(healths, agents, '', (health) => health.loopDelayMs.p99));
+  const busy = overTime('self-cpu', 'spear self-health: CPU (% of one core) and load loop busy (% of the time) per agent', x, '%', [
+    ...perAgent(healths, agents, ' CPU', (health) => percent(health.cpu)),
+    // Results written before agents measured utilization have no `elu`.
+    ...perAgent(healths, agents, ' loop busy', (health) => percent((health as Partial<AgentIntervalHealth>).elu)),
+  ]);
+  return [
+    { ...loop, series: [...loop.series, limit(`saturated above ${saturationThresholds.loopDelayP99Ms} ms`, saturationThresholds.loopDelayP99Ms)] },
+    { ...busy, series: [...busy.series, limit(`saturated from ${saturationThresholds.cpu * 100}%`, saturationThresholds.cpu * 100)] },
+  ];
+}
+
+/** One series per agent ("agent 1" + suffix), or with many agents the worst and the mean of those reporting. */
+function perAgent(
+  healths: readonly (readonly AgentIntervalHealth[])[], agents: readonly number[], suffix: string, read: (health: AgentIntervalHealth) => number | null,
+): [string, (number | null)[]][] {
+  if (agents.length <= agentsDrawnApart) {
+    return agents.map((agent) => [`agent ${agent}${suffix}`, healths.map((list) => {
+      const health = list.find((each) => each.agent === agent);
+      return health === undefined ? null : read(health);
+    })]);
+  }
+  const values = healths.map((list) => list.map(read).filter((value): value is number => value !== null));
+  return [
+    [`worst agent${suffix}`, values.map((list) => (list.length === 0 ? null : Math.max(...list)))],
+    [`mean agent${suffix}`, values.map((list) => (list.length === 0 ? null : round(list.reduce((sum, value) => sum + value, 0) / list.length)))],
+  ];
 }
 
 /** The HdrHistogram plot: latency by percentile, x = 1/(1−percentile) on a log axis. */

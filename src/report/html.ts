@@ -3,7 +3,10 @@ import { createRequire } from 'node:module';
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { ComparedMetric } from './compare.js';
 import { chartsFor } from './html-charts.js';
+import { comparisonWarning, selfHealthSection, verdictBanner } from './html-health.js';
+import { escapeHtml as escape, table } from './html-table.js';
 import type { RunResult } from './result.js';
+import { queueOf, verdictOf } from './self-health.js';
 import { formatBytes, formatMs } from './text-summary.js';
 
 const require = createRequire(import.meta.url);
@@ -16,19 +19,9 @@ function uplotAssets(): { script: string; style: string } {
   };
 }
 
-function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
 /** JSON safe inside a <script> element. */
 function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c');
-}
-
-function table(head: readonly string[], rows: readonly (readonly string[])[], className = ''): string {
-  const header = head.map((cell) => `<th>${escape(cell)}</th>`).join('');
-  const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${escape(cell)}</td>`).join('')}</tr>`).join('');
-  return `<table class="${className}"><thead><tr>${header}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 function latencyRow(label: string, latency: LatencySummaryMs): string[] {
@@ -50,6 +43,8 @@ function summaryTables(result: RunResult): string {
   const latency: string[][] = [];
   if (s.requests > 0) latency.push(latencyRow(s.model === 'users' ? 'HTTP steps' : 'request latency', s.latencyMs));
   if (s.model === 'open') latency.push(latencyRow('service time', s.serviceTimeMs));
+  const queue = queueOf(result);
+  if (queue !== undefined) latency.push(latencyRow('waited inside spear (not in latency)', queue));
   if (s.connectMs !== undefined && s.connectMs.count > 0) latency.push(latencyRow('connect', s.connectMs));
   if (s.replyMs !== undefined && s.replyMs.count > 0) latency.push(latencyRow('reply', s.replyMs));
   if (s.broadcast !== undefined) latency.push(latencyRow('delivery', s.broadcast.latencyMs), latencyRow('to first member', s.broadcast.firstMemberMs), latencyRow('to last member', s.broadcast.lastMemberMs));
@@ -63,10 +58,15 @@ function summaryTables(result: RunResult): string {
 function broadcastTables(result: RunResult): string {
   const b = result.summary.broadcast;
   if (b === undefined) return '';
-  const totals = table(['sent', 'expected', 'delivered', 'lost', 'late', 'duplicated', 'out of order', 'non-member', 'clock ±'],
-    [[b.sent, b.expected, b.delivered, b.lost, b.late, b.duplicated, b.outOfOrder, b.nonMember].map(String).concat(formatMs(b.clockUncertaintyMs))]);
-  const groups = table(['group', 'sent', 'expected', 'delivered', 'lost', 'late', 'duplicated', 'reach'],
-    b.groups.map((group) => [group.group, group.sent, group.expected, group.delivered, group.lost, group.late, group.duplicated].map(String)
+  // `unverified`: copies missing at an agent saturated during the window, not blamed on the server. Results written before it lack it.
+  const unverified = (b as { readonly unverified?: number }).unverified;
+  const extra = unverified === undefined ? [] : ['unverified (spear saturated)'];
+  const verified = (count: number | undefined): string[] => (unverified === undefined ? [] : [String(count ?? 0)]);
+  const totals = table(['sent', 'expected', 'delivered', 'lost', ...extra, 'late', 'duplicated', 'out of order', 'non-member', 'clock ±'],
+    [[b.sent, b.expected, b.delivered, b.lost].map(String).concat(verified(unverified), [b.late, b.duplicated, b.outOfOrder, b.nonMember].map(String), formatMs(b.clockUncertaintyMs))]);
+  const groups = table(['group', 'sent', 'expected', 'delivered', 'lost', ...extra, 'late', 'duplicated', 'reach'],
+    b.groups.map((group) => [group.group, group.sent, group.expected, group.delivered, group.lost].map(String)
+      .concat(verified((group as { readonly unverified?: number }).unverified), [group.late, group.duplicated].map(String))
       .concat(group.expected > 0 ? `${((100 * (group.delivered + group.late)) / group.expected).toFixed(2)}%` : '–')));
   return `<h2>Broadcasts</h2>${totals}<h3>Per group</h3>${groups}`;
 }
@@ -78,7 +78,7 @@ function comparisonTable(metrics: readonly ComparedMetric[] | undefined, baselin
     metric.deltaPercent === null ? String(round(metric.delta)) : `${metric.deltaPercent > 0 ? '+' : ''}${metric.deltaPercent.toFixed(1)}%`,
     metric.regression ? 'REGRESSION' : '',
   ]);
-  return `<h2>Compared with ${escape(baseline ?? 'the baseline')}</h2>${table(['metric', 'baseline', 'this run', 'change', ''], rows, 'compare')}`;
+  return `<h2>Compared with ${escape(baseline ?? 'the baseline')}</h2>${comparisonWarning(metrics)}${table(['metric', 'baseline', 'this run', 'change', ''], rows, 'compare')}`;
 }
 
 function round(value: number): number {
@@ -101,23 +101,26 @@ for (const chart of data.charts) {
       { label: chart.yLabel },
     ],
     series: [{ label: chart.xLabel, value: chart.distribution ? (u, v) => v == null ? '' : percent(v) : undefined }]
-      .concat(chart.series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2, spanGaps: true }))),
+      .concat(chart.series.map((s, i) => s.limit
+        ? { label: s.label, stroke: '#888', width: 1, dash: [6, 4], points: { show: false } }
+        : { label: s.label, stroke: colors[i % colors.length], width: 2, spanGaps: true })),
   };
   new uPlot(options, [chart.x].concat(chart.series.map((s) => s.values)), host);
 }
 `;
+
+/** The self-health charts live in their own section, beside the agent table. */
+function selfHealth(chartId: string): boolean {
+  return chartId.startsWith('self-');
+}
 
 /** The self-contained HTML report (no network needed to open it). */
 export function renderHtml(result: RunResult, comparison?: { baseline: string; metrics: readonly ComparedMetric[] }): string {
   const { script, style } = uplotAssets();
   const charts = chartsFor(result);
   const title = `spear: ${result.name ?? result.scenario.target}`;
-  const badges = [result.partial ? 'partial: an agent was lost' : '', result.interrupted ? 'interrupted' : ''].filter((text) => text !== '');
+  const badges = [result.partial ? 'partial: an agent was lost' : '', result.interrupted ? 'interrupted' : '', verdictOf(result)?.saturated === true ? 'spear was the bottleneck' : ''].filter((text) => text !== '');
   const thresholds = result.thresholds.length === 0 ? '' : `<h2>Thresholds</h2>${table(['threshold', 'actual', 'result'], result.thresholds.map((threshold) => [threshold.threshold, `${round(threshold.actual)} ${threshold.unit}`, threshold.ok ? 'pass' : 'FAIL']), 'thresholds')}`;
-  const agents = table(['agent', 'status', 'connections', 'requests', 'errors', 'clock offset', 'reason'], result.agents.map((agent) => [
-    String(agent.id), agent.status, String(agent.connections), String(agent.requests), String(agent.errors),
-    agent.clock === undefined ? '–' : `${agent.clock.offsetMs.toFixed(3)} ms ± ${agent.clock.uncertaintyMs.toFixed(3)}`, agent.reason ?? '',
-  ]));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
 <style>${style}
@@ -125,18 +128,20 @@ body { font: 14px/1.4 system-ui, sans-serif; margin: 20px; color: #222; }
 table { border-collapse: collapse; margin: 8px 0 16px; } th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
 th:first-child, td:first-child { text-align: left; } .badge { background: #fdd; padding: 2px 8px; margin-left: 8px; border-radius: 4px; }
 .thresholds td:last-child, .compare td:last-child { font-weight: bold; } .chart { margin: 12px 0; }
+.verdict { padding: 6px 12px; margin: 8px 0 16px; border-left: 4px solid; } .verdict.ok { background: #eef7ee; border-color: #2ca02c; }
+.verdict.warn { background: #fdd; border-color: #d62728; } .verdict ul { margin: 4px 0 0; padding-left: 20px; }
 </style></head><body>
 <h1>${escape(title)}${badges.map((badge) => `<span class="badge">${escape(badge)}</span>`).join('')}</h1>
 <p>${escape(`${result.scenario.protocol} · ${result.summary.model} model · ${result.agents.length} agent(s) · ${result.startedAt} → ${result.endedAt} · spear ${result.spearVersion}`)}</p>
+${verdictBanner(result)}
 <h2>Summary</h2>
 ${summaryTables(result)}
 ${thresholds}
 ${comparisonTable(comparison?.metrics, comparison?.baseline)}
 <h2>Charts</h2>
-${charts.map((chart) => `<div class="chart" id="chart-${chart.id}"></div>`).join('\n')}
+${charts.filter((chart) => !selfHealth(chart.id)).map((chart) => `<div class="chart" id="chart-${chart.id}"></div>`).join('\n')}
 ${broadcastTables(result)}
-<h2>Agents</h2>
-${agents}
+${selfHealthSection(result, charts.filter((chart) => selfHealth(chart.id)))}
 <script type="application/json" id="spear-data">${scriptJson({ charts })}</script>
 <script>${script}</script>
 <script>${pageScript}</script>

@@ -1,6 +1,7 @@
 import { errorKinds } from '../metrics/error-kind.js';
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { RunResult } from './result.js';
+import { generatorOkLine, generatorWarning, queueOf } from './self-health.js';
 
 /** Renders milliseconds as wrk does: µs, ms or s with 2 decimals. */
 export function formatMs(ms: number): string {
@@ -41,6 +42,8 @@ export function renderTextSummary(result: RunResult): string {
       : `${scenario.protocol} users, ${load.users} held ${formatMs(load.holdMs)}`;
   const lines: string[] = [];
   lines.push(`spear ${result.spearVersion}: ${shape}, ${result.agents.length} agent${result.agents.length === 1 ? '' : 's'}, ${scenario.target}${result.interrupted ? ' (interrupted)' : ''}`);
+  // Before any number: a reader must not take spear's own limits for the server's.
+  lines.push(...generatorWarning(result));
   if (load.model === 'users') {
     lines.push(...sessionLines(result));
     if (summary.requests > 0) {
@@ -54,6 +57,8 @@ export function renderTextSummary(result: RunResult): string {
     lines.push(`Requests/sec: ${summary.rps.toFixed(2)}`);
     lines.push(`Transfer/sec: ${formatBytes(summary.transferPerS)}`);
   }
+  const queue = queueOf(result);
+  if (queue !== undefined) lines.push(`  Waited inside spear: p50 ${formatMs(queue.p50)}, p99 ${formatMs(queue.p99)}, max ${formatMs(queue.max)} (${queue.count} waits for a pooled connection or a handshake slot; not part of latency)`);
   const errors = summary.errors;
   if (errors.total > 0) {
     const kinds = errorKinds.filter((kind) => errors[kind] > 0 || ['connect', 'read', 'write', 'timeout'].includes(kind));
@@ -69,6 +74,8 @@ export function renderTextSummary(result: RunResult): string {
   for (const agent of result.agents.filter((entry) => entry.status !== 'ok')) {
     lines.push(`  Agent ${agent.id} ${agent.status}: ${agent.reason ?? 'no reason given'} (its ${agent.requests} reported requests are counted)`);
   }
+  const ok = generatorOkLine(result);
+  if (ok !== undefined) lines.push(`  ${ok}`);
   if (result.thresholds.length > 0) {
     lines.push('  Thresholds:');
     for (const threshold of result.thresholds) {
@@ -93,7 +100,10 @@ function sessionLines(result: RunResult): string[] {
   const broadcast = summary.broadcast;
   if (broadcast !== undefined) {
     lines.push(...latencyRows('Delivery', broadcast.latencyMs));
-    lines.push(`  Broadcasts: ${broadcast.sent} sent, ${broadcast.expected} deliveries expected, ${broadcast.delivered} delivered, ${broadcast.lost} lost, ${broadcast.late} late, ${broadcast.duplicated} duplicated, ${broadcast.outOfOrder} out of order, ${broadcast.nonMember} to non-members`);
+    // `unverified`: copies missing at an agent saturated during the window, not blamed on the server. Results written before it lack it.
+    const unverified = (broadcast as { readonly unverified?: number }).unverified;
+    const unread = unverified === undefined || unverified === 0 ? '' : `, ${unverified} unverified (never read by a saturated agent: not blamed on the server)`;
+    lines.push(`  Broadcasts: ${broadcast.sent} sent, ${broadcast.expected} deliveries expected, ${broadcast.delivered} delivered, ${broadcast.lost} lost${unread}, ${broadcast.late} late, ${broadcast.duplicated} duplicated, ${broadcast.outOfOrder} out of order, ${broadcast.nonMember} to non-members`);
     lines.push(`  Time to first member p99 ${formatMs(broadcast.firstMemberMs.p99)}, to last member p99 ${formatMs(broadcast.lastMemberMs.p99)}; clock uncertainty ±${formatMs(broadcast.clockUncertaintyMs)}`);
   }
   return lines;

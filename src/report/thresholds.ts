@@ -33,6 +33,8 @@ function latencyOf(threshold: Threshold, summary: Summary): LatencySummaryMs | u
 }
 
 function measure(threshold: Threshold, summary: Summary): { actual: number; unit: ThresholdResult['unit'] } {
+  // A string comparison until scenario.ts lists 'saturated' in thresholdMetrics (then: a case below).
+  if ((threshold.metric as string) === 'saturated') return { actual: saturatedAgents(summary), unit: 'count' };
   switch (threshold.metric) {
     case 'rps':
       return { actual: summary.rps, unit: 'req/s' };
@@ -66,4 +68,13 @@ function measure(threshold: Threshold, summary: Summary): { actual: number; unit
     default:
       return { actual: latencyOf(threshold, summary)?.[threshold.metric] ?? 0, unit: 'ms' };
   }
+}
+
+/**
+ * Agents spear's own verdict found saturated. A result written before spear
+ * judged itself has no verdict: 0, as for other metrics a run lacks.
+ */
+function saturatedAgents(summary: Summary): number {
+  const verdict = (summary as Partial<Summary>).generator;
+  return verdict === undefined ? 0 : verdict.agents.length;
 }

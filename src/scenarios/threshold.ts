@@ -3,12 +3,18 @@ import { latencyScopes, thresholdMetrics, type LatencyScope, type Threshold, typ
 
 const latencyMetrics: ReadonlySet<ThresholdMetric> = new Set(['p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'min', 'mean', 'max']);
 const shareMetrics: ReadonlySet<ThresholdMetric> = new Set(['errors', 'dropped', 'lost', 'disconnects']);
+/**
+ * Every metric a threshold may name. `saturated` (agents spear's own verdict
+ * found saturated: `summary.generator.agents`) is listed here until
+ * `thresholdMetrics` in scenario.ts carries it; the Set then drops the repeat.
+ */
+const knownMetrics: readonly string[] = [...new Set<string>([...thresholdMetrics, 'saturated'])];
 const expression = /^\s*([a-z0-9.]+)\s*(<=|>=|<|>)\s*(\S+)\s*$/;
 
 /** Accepts "p99.9" as an alias of "p999". */
 function metricOf(name: string): ThresholdMetric | undefined {
   const normalized = name === 'p99.9' ? 'p999' : name;
-  return (thresholdMetrics as readonly string[]).includes(normalized) ? (normalized as ThresholdMetric) : undefined;
+  return knownMetrics.includes(normalized) ? (normalized as ThresholdMetric) : undefined;
 }
 
 /** "delivery.p99" → scope delivery, metric p99; "p99" → scope latency. */
@@ -21,7 +27,8 @@ function scoped(name: string): { scope: LatencyScope; name: string } | string {
 
 /**
  * Parses "p99 < 50ms", "errors < 1%", "rps >= 1000", "delivery.p99 < 100ms",
- * "lost < 0.1%". Returns the parsed threshold or a one-line problem for the
+ * "lost < 0.1%", "saturated < 1" (fail a run in which spear itself was the
+ * bottleneck). Returns the parsed threshold or a one-line problem for the
  * caller to place in the file.
  */
 export function parseThreshold(source: string): Threshold | string {
@@ -31,7 +38,7 @@ export function parseThreshold(source: string): Threshold | string {
   if (typeof named === 'string') return named;
   const { scope } = named;
   const metric = metricOf(named.name);
-  if (metric === undefined) return `unknown metric ${JSON.stringify(match[1])} (expected one of: ${thresholdMetrics.join(', ')})`;
+  if (metric === undefined) return `unknown metric ${JSON.stringify(match[1])} (expected one of: ${knownMetrics.join(', ')})`;
   const operator = match[2] as ThresholdOperator;
   const text = match[3] ?? '';
   if (latencyMetrics.has(metric)) {
