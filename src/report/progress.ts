@@ -8,21 +8,8 @@ import { formatMs } from './text-summary.js';
 
 export type ProgressMode = 'tty' | 'lines' | 'quiet';
 
-/**
- * Lateness as the coordinator's heartbeat watch sees it. Not (yet) part of
- * RunEvents: run.ts calls it when it does, and the views show it then.
- */
-export interface AgentLateEvents {
-  /**
-   * An agent's heartbeats arrive but its interval reports lag by `lateMs`
-   * (its load thread is busy: late, not lost); 0 once it caught up. May be
-   * called on every heartbeat; must not block.
-   */
-  agentLate(agent: { readonly id: number; readonly lateMs: number }): void;
-}
-
 /** A live view of a run. It only listens to run events; it never drives the run. */
-export interface Progress extends Partial<RunEvents>, Partial<AgentLateEvents> {
+export interface Progress extends Partial<RunEvents> {
   close(): void;
 }
 

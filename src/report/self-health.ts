@@ -43,7 +43,7 @@ export const saturationFix = 'use more agents (--agents N, or agents on more hos
 export const saturationRule = `load-loop delay p99 > ${saturationThresholds.loopDelayP99Ms} ms, a stall ≥ ${saturationThresholds.loopStallMs / 1000} s, load loop busy ≥ ${saturationThresholds.elu * 100}% or CPU ≥ ${saturationThresholds.cpu * 100}% of a core`;
 
 /** What makes a run saturated, for people. */
-export const saturationRunRule = `an agent was saturated in at least ${saturationThresholds.runShare * 100}% of its intervals, or its interval reports ran ${saturationThresholds.lateMs / 1000} s or more late`;
+export const saturationRunRule = `an agent was saturated in at least ${saturationThresholds.runShare * 100}% (and ${saturationThresholds.runIntervals}) of its intervals, or its interval reports ran ${saturationThresholds.lateMs / 1000} s or more late`;
 
 /**
  * "agent 1: 7 of 10 intervals saturated (first: load-loop delay p99 120 ms >
@@ -95,7 +95,7 @@ export function generatorOkLine(result: RunResult): string | undefined {
   const p99 = Math.max(0, ...healths.map((health) => health.loopDelayMs.p99Max));
   const cpu = Math.max(0, ...healths.map((health) => health.cpu.max));
   const saturated = healths.reduce((sum, health) => sum + health.saturatedIntervals, 0);
-  const blips = saturated === 0 ? '' : `; ${saturated} saturated interval${saturated === 1 ? '' : 's'}, under the ${saturationThresholds.runShare * 100}% rule`;
+  const blips = saturated === 0 ? '' : `; ${saturated} saturated interval${saturated === 1 ? '' : 's'}, under the run rule`;
   return `Generator: ok, max load-loop delay p99 ${formatDelay(p99)}, CPU max ${formatCpu(cpu)}${blips}`;
 }
 

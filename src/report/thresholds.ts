@@ -33,9 +33,9 @@ function latencyOf(threshold: Threshold, summary: Summary): LatencySummaryMs | u
 }
 
 function measure(threshold: Threshold, summary: Summary): { actual: number; unit: ThresholdResult['unit'] } {
-  // A string comparison until scenario.ts lists 'saturated' in thresholdMetrics (then: a case below).
-  if ((threshold.metric as string) === 'saturated') return { actual: saturatedAgents(summary), unit: 'count' };
   switch (threshold.metric) {
+    case 'saturated':
+      return { actual: saturatedAgents(summary), unit: 'count' };
     case 'rps':
       return { actual: summary.rps, unit: 'req/s' };
     case 'requests':

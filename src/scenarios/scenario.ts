@@ -50,6 +50,8 @@ export type LoadProfile = ClosedLoad | OpenLoad;
 export const thresholdMetrics = [
   'p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'min', 'mean', 'max',
   'rps', 'errors', 'dropped', 'requests', 'lost', 'disconnects',
+  /** Agents spear's own verdict found saturated (summary.generator.agents). */
+  'saturated',
 ] as const;
 /** Which latency a percentile threshold reads: requests (default), or a long-connection histogram ("delivery.p99"). */
 export const latencyScopes = ['latency', 'delivery', 'connect', 'reply'] as const;

@@ -3,12 +3,8 @@ import { latencyScopes, thresholdMetrics, type LatencyScope, type Threshold, typ
 
 const latencyMetrics: ReadonlySet<ThresholdMetric> = new Set(['p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'min', 'mean', 'max']);
 const shareMetrics: ReadonlySet<ThresholdMetric> = new Set(['errors', 'dropped', 'lost', 'disconnects']);
-/**
- * Every metric a threshold may name. `saturated` (agents spear's own verdict
- * found saturated: `summary.generator.agents`) is listed here until
- * `thresholdMetrics` in scenario.ts carries it; the Set then drops the repeat.
- */
-const knownMetrics: readonly string[] = [...new Set<string>([...thresholdMetrics, 'saturated'])];
+/** Every metric a threshold may name. */
+const knownMetrics: readonly string[] = thresholdMetrics;
 const expression = /^\s*([a-z0-9.]+)\s*(<=|>=|<|>)\s*(\S+)\s*$/;
 
 /** Accepts "p99.9" as an alias of "p999". */
