@@ -50,7 +50,11 @@ export interface Session {
   emit(event: string, dataJson: string | undefined, ackId: number): void;
   /** Sends one message as is (plain WebSocket). */
   send(data: string | Buffer): void;
-  /** Closes; `closed` is not called for a close this side asked for. */
+  /**
+   * Closes at once: whatever the kernel still holds unread is discarded
+   * (callers drain first), and neither `message` nor `closed` is called
+   * after a close this side asked for.
+   */
   close(): void;
   readonly isOpen: boolean;
 }

@@ -60,6 +60,15 @@ function compileStep(step: Step): CompiledStep {
   }
 }
 
+/**
+ * Whether the flow's first step other than `http` is a connect: users of
+ * such a flow are counted as connecting from the moment they start (ticket
+ * requests included), so the handshake cap holds before any `await`.
+ */
+export function connectsFirst(steps: readonly CompiledStep[]): boolean {
+  return steps.find((step) => step.kind !== 'http')?.kind === 'connect';
+}
+
 function isJsonText(text: string): boolean {
   const first = text.trimStart()[0];
   return first === '{' || first === '[';

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Agent as HttpAgent } from 'undici';
+import { fdReserve, readFdLimit } from '../agents/fd-limit.js';
 import type { TargetPolicy } from '../agents/target-policy.js';
 import type { Workload } from '../agents/workload.js';
 import type { ConnectGauges } from '../agents/health-probe.js';
@@ -12,52 +13,105 @@ import { usersOfAgent, type SessionPlan } from '../scenarios/plan.js';
 import type { SessionReport } from '../wire/messages.js';
 import { BroadcastTracker } from './broadcast-tracker.js';
 import type { CoordinatorClock } from './clock.js';
-import { compileFlow } from './compiled-flow.js';
-import { targetUsersAt } from './user-ramp.js';
+import { compileFlow, connectsFirst } from './compiled-flow.js';
+import { ConnectGate } from './connect-gate.js';
+import { SocketDrain, socketDrainMaxMs } from './socket-drain.js';
+import { dueSlice, localTarget, targetUsersAt } from './user-ramp.js';
 import { VirtualUser, type FleetContext } from './virtual-user.js';
 
 /** How often the ramp starts the users that came due. */
 const rampTickMs = 5;
-/** HTTP connections per origin for flow `http` steps (ticket APIs and the like); they come out of the agent's descriptor reserve. */
-const httpConnectionsPerOrigin = 16;
+/** Time for closing after the drain, within the drain bound. */
 const drainGraceMs = 1000;
+
+/** How one agent paces its users; `fleetPacing` is what runs use, tests shrink it. */
+export interface FleetPacing {
+  /**
+   * Handshakes in flight per agent at most: past it the ramp waits. A server
+   * slower than the connect rate then sees back-pressure instead of a SYN
+   * flood, and the agent does not hold thousands of half-open sockets
+   * (measured: 19,900 users at 100,000/s peaked at 433 MB RSS, at 4,000/s 289 MB).
+   */
+  readonly maxConnecting: number;
+  /**
+   * Users started, and connection attempts admitted, per event-loop turn at
+   * most. Past ~14k open sockets a kernel connect() costs ~0.85 ms, so 64
+   * bound a turn to ~55 ms (a fraction of a 1 s interval) while the loop
+   * still starts thousands per second; a slice more costs only a setImmediate.
+   */
+  readonly slice: number;
+  /** Pooled HTTP connections per origin for flow `http` steps; undefined: `httpPoolSize`. */
+  readonly httpConnections?: number | undefined;
+}
+
+export const fleetPacing: FleetPacing = { maxConnecting: 2000, slice: 64 };
+
+/** Most pooled HTTP connections per origin: a ticket API at 50 ms then serves ~5,000 users/s. */
+const maxHttpConnections = 256;
+/** What the pool may always use: the agent's descriptor reserve covers this many. */
+const reserveHttpConnections = 16;
+
 /**
- * Handshakes in flight per agent at most: past it the ramp waits. A server
- * slower than the connect rate then sees back-pressure instead of a SYN
- * flood, and the agent does not hold thousands of half-open sockets
- * (measured: 19,900 users at 100,000/s peaked at 433 MB RSS, at 4,000/s 289 MB).
+ * Pooled HTTP connections per origin for flow `http` steps (ticket APIs and
+ * the like). A user makes one request at a time, so more connections than
+ * users never help; undici opens them only when every open one is busy, so
+ * the size is a cap, not an allocation. Descriptors: each user holds one
+ * long connection, so the pool gets what the open-file limit leaves beyond
+ * the users and the agent's reserve (at least 16, which the reserve covers),
+ * at most 256. A request that still waits for a connection is measured as
+ * queue time, never as latency. Pure.
  */
-const maxConnecting = 2000;
+export function httpPoolSize(localUsers: number, fdLimit: number | null): number {
+  const wanted = Math.max(1, Math.min(maxHttpConnections, localUsers));
+  if (fdLimit === null) return wanted;
+  const spare = fdLimit - fdReserve - localUsers;
+  return Math.min(wanted, Math.max(reserveHttpConnections, spare));
+}
+
+/** A pool size a test asked for (SPEAR_TEST_HTTP_CONNECTIONS, to force queueing); undefined normally. */
+function testHttpConnections(environment: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = Number(environment.SPEAR_TEST_HTTP_CONNECTIONS ?? '');
+  return Number.isInteger(value) && value > 0 ? value : undefined;
+}
 
 /**
  * All virtual users of one agent: starts them along the ramp (this agent's
- * share of the global user indices: i mod agentCount = agentId), stops them
- * at the end, keeps their connections open for one broadcast window so
- * deliveries in flight are counted, then closes them.
+ * share of the global user indices: i mod agentCount = agentId), a slice
+ * per loop turn and never past the handshake cap; stops them at the end,
+ * keeps their connections open for one broadcast window so deliveries in
+ * flight are counted, drains what the kernel still holds, then closes them.
  */
 export class UserFleet implements Workload {
   readonly #plan: SessionPlan;
+  readonly #pacing: FleetPacing;
   readonly #context: FleetContext;
   readonly #sessionRecorder = new SessionRecorder();
   readonly #tracker: BroadcastTracker;
   readonly #sessions: SessionFactory;
   readonly #http: HttpAgent;
+  readonly #gate: ConnectGate;
+  /** Users whose flow connects first get a handshake slot when started (see `#startUsers`). */
+  readonly #reserveSlots: boolean;
   readonly #localUsers: number;
   readonly #users: VirtualUser[] = [];
-  readonly #gauges = { connected: 0, joined: 0, connecting: 0 };
+  readonly #gauges = { connected: 0, joined: 0, received: 0 };
   readonly #windowMs: number;
+  readonly #drain: SocketDrain;
   readonly drainBoundMs: number;
   #startedAt = 0;
   #rampTimer: NodeJS.Timeout | undefined;
-  #drainTimer: NodeJS.Timeout | undefined;
+  #rampSlice: NodeJS.Immediate | undefined;
+  #rampDone = false;
+  #windowTimer: NodeJS.Timeout | undefined;
   #everConnected = 0;
   #allConnectedUs = 0;
   #stopping = false;
   #drained = false;
   #drainListener: (() => void) | undefined;
 
-  constructor(plan: SessionPlan, recorder: Recorder, clock: CoordinatorClock, targetPolicy?: TargetPolicy) {
+  constructor(plan: SessionPlan, recorder: Recorder, clock: CoordinatorClock, targetPolicy?: TargetPolicy, pacing: FleetPacing = fleetPacing) {
     this.#plan = plan;
+    this.#pacing = pacing;
     this.#localUsers = usersOfAgent(plan.load.users, plan.agentId, plan.agentCount);
     this.#tracker = new BroadcastTracker({
       agentId: plan.agentId,
@@ -72,18 +126,24 @@ export class UserFleet implements Workload {
       perMessageDeflate: plan.connection.perMessageDeflate,
       socketio: plan.socketio,
     });
-    this.#http = new HttpAgent({ connections: httpConnectionsPerOrigin, connect: { timeout: plan.timeouts.connectMs } });
+    const connections = pacing.httpConnections ?? testHttpConnections() ?? httpPoolSize(this.#localUsers, readFdLimit());
+    this.#http = new HttpAgent({ connections, connect: { timeout: plan.timeouts.connectMs } });
+    this.#gate = new ConnectGate(pacing.maxConnecting, pacing.slice);
+    const flow = compileFlow(plan.flow);
+    this.#reserveSlots = connectsFirst(flow);
     this.#windowMs = sendsBroadcasts(plan.flow) ? plan.broadcast.timeoutMs : 0;
-    this.drainBoundMs = this.#windowMs + drainGraceMs;
+    this.#drain = new SocketDrain(() => this.#gauges.received, () => this.#finishDrain());
+    this.drainBoundMs = this.#windowMs + socketDrainMaxMs + drainGraceMs;
     this.#context = {
       plan,
-      flow: compileFlow(plan.flow),
+      flow,
       clock,
       sessions: this.#sessions,
       recorder,
       sessionRecorder: this.#sessionRecorder,
       tracker: this.#tracker,
       http: this.#http,
+      gate: this.#gate,
       gauges: this.#gauges,
       targetPolicy,
       feederColumns: new Map((plan.feeder?.columns ?? []).map((column, position) => [column, position])),
@@ -98,16 +158,18 @@ export class UserFleet implements Workload {
   start(startAt: number): void {
     this.#startedAt = startAt;
     this.#ramp();
-    this.#rampTimer = setInterval(() => this.#ramp(), rampTickMs);
+    if (!this.#rampDone) this.#rampTimer = setInterval(() => this.#ramp(), rampTickMs);
   }
 
   stop(): void {
     if (this.#stopping) return;
     this.#stopping = true;
-    clearInterval(this.#rampTimer);
+    this.#stopRamp();
+    // Nobody waiting for a handshake slot connects any more.
+    this.#gate.close();
     for (const user of this.#users) user.stop();
-    // Broadcasts sent just before the end still travel: keep listening for one window.
-    this.#drainTimer = setTimeout(() => this.#finishDrain(), this.#windowMs);
+    // Broadcasts sent just before the end still travel: keep listening for one window, then drain.
+    this.#windowTimer = setTimeout(() => this.#drain.start(), this.#windowMs);
   }
 
   onDrained(listener: () => void): void {
@@ -126,14 +188,18 @@ export class UserFleet implements Workload {
     return { counters, histograms, ...this.#tracker.takeInterval() };
   }
 
+  /** Slots held (handshakes in flight and users reserved for one), attempts started since the last call, users due but not started. */
   takeConnectGauges(): ConnectGauges {
-    return { connecting: this.#gauges.connecting, connectsStarted: 0, connectsBehind: 0 };
+    const behind = this.#stopping ? 0 : Math.max(0, this.#wantedAt(performance.now() - this.#startedAt) - this.#users.length);
+    return { connecting: this.#gate.held, connectsStarted: this.#gate.takeStarted(), connectsBehind: behind };
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#rampTimer);
-    clearTimeout(this.#drainTimer);
     this.#stopping = true;
+    this.#stopRamp();
+    clearTimeout(this.#windowTimer);
+    this.#drain.cancel();
+    this.#gate.close();
     for (const user of this.#users) user.close();
     this.#sessions.dispose();
     await this.#http.close();
@@ -144,20 +210,61 @@ export class UserFleet implements Workload {
     this.#drainListener?.();
   }
 
-  /** Starts every local user whose global index the ramp has reached; retires those above a falling target. */
-  #ramp(): void {
-    const elapsed = performance.now() - this.#startedAt;
-    const target = targetUsersAt(this.#plan.load, elapsed);
+  #stopRamp(): void {
+    clearInterval(this.#rampTimer);
+    if (this.#rampSlice !== undefined) clearImmediate(this.#rampSlice);
+    this.#rampSlice = undefined;
+  }
+
+  /** Local users the ramp wants started `elapsedMs` after the start. */
+  #wantedAt(elapsedMs: number): number {
     const plan = this.#plan;
-    // Local user k has global index agentId + k·agentCount.
-    const wanted = Math.min(this.#localUsers, target <= plan.agentId ? 0 : Math.ceil((target - plan.agentId) / plan.agentCount));
-    while (this.#users.length < wanted && this.#gauges.connecting < maxConnecting) {
-      const user = new VirtualUser(plan.agentId + this.#users.length * plan.agentCount, this.#context);
+    return localTarget(targetUsersAt(plan.load, elapsedMs), plan.agentId, plan.agentCount, this.#localUsers);
+  }
+
+  /**
+   * Starts one slice of the users that came due (retires one slice above a
+   * falling target); with more due and room for them, the next slice runs
+   * after the loop has polled for I/O (setImmediate), never in this turn.
+   */
+  readonly #ramp = (): void => {
+    this.#rampSlice = undefined;
+    if (this.#stopping) return;
+    // One reading of the clock: the target and the end-of-ramp check must agree.
+    const elapsed = performance.now() - this.#startedAt;
+    const wanted = this.#wantedAt(elapsed);
+    const slice = this.#pacing.slice;
+    const started = this.#startUsers(dueSlice(wanted, this.#users.length, this.#reserveSlots ? this.#gate.free : slice, slice));
+    let retired = 0;
+    while (this.#users.length > wanted && retired < slice) {
+      this.#users.pop()?.close();
+      retired += 1;
+    }
+    if ((started === slice && this.#users.length < wanted) || retired === slice) {
+      this.#rampSlice ??= setImmediate(this.#ramp);
+    }
+    const plan = this.#plan;
+    if (elapsed >= plan.load.durationMs - plan.load.holdMs && this.#users.length === wanted) {
+      this.#rampDone = true;
+      clearInterval(this.#rampTimer);
+    }
+  };
+
+  /**
+   * Starts `count` users. When the flow connects before anything else but
+   * `http` steps, each takes a handshake slot now, synchronously: the cap
+   * then holds before any user reaches an `await`. Returns how many started.
+   */
+  #startUsers(count: number): number {
+    const plan = this.#plan;
+    for (let started = 0; started < count; started += 1) {
+      const reserved = this.#reserveSlots && this.#gate.reserve();
+      if (this.#reserveSlots && !reserved) return started;
+      const user = new VirtualUser(plan.agentId + this.#users.length * plan.agentCount, this.#context, reserved);
       this.#users.push(user);
       void user.run();
     }
-    while (this.#users.length > wanted) this.#users.pop()?.close();
-    if (elapsed >= plan.load.durationMs - plan.load.holdMs && this.#users.length >= wanted) clearInterval(this.#rampTimer);
+    return count;
   }
 
   #firstConnect(clock: CoordinatorClock): void {

@@ -19,3 +19,22 @@ export function targetUsersAt(load: UsersLoad, elapsedMs: number): number {
   }
   return from;
 }
+
+/**
+ * How many of an agent's `localUsers` the ramp wants started when the
+ * global target is `target`: local user k has global index
+ * agentId + k·agentCount. Pure.
+ */
+export function localTarget(target: number, agentId: number, agentCount: number, localUsers: number): number {
+  return Math.min(localUsers, target <= agentId ? 0 : Math.ceil((target - agentId) / agentCount));
+}
+
+/**
+ * Users to start in one slice: what is due (`wanted` − `started`), no more
+ * than the free handshake slots, and never more than `slice`, however late
+ * the tick that asks (a timer that fires seconds late must not start
+ * thousands of users in one loop turn). Pure.
+ */
+export function dueSlice(wanted: number, started: number, freeSlots: number, slice: number): number {
+  return Math.max(0, Math.min(wanted - started, freeSlots, slice));
+}

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { errorKeyAs } from '../metrics/error-kind.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { SessionRecorder } from '../metrics/session-recorder.js';
@@ -11,6 +11,8 @@ import type { TargetPolicy } from '../agents/target-policy.js';
 import type { BroadcastTracker, Member } from './broadcast-tracker.js';
 import type { CoordinatorClock } from './clock.js';
 import { matches, type CompiledStep } from './compiled-flow.js';
+import type { ConnectGate } from './connect-gate.js';
+import { exchange } from './http-exchange.js';
 import { renderTemplate, valueAt, type VariableSource } from './template.js';
 
 /** What every user of an agent shares. */
@@ -23,7 +25,10 @@ export interface FleetContext {
   readonly sessionRecorder: SessionRecorder;
   readonly tracker: BroadcastTracker;
   readonly http: Dispatcher;
-  readonly gauges: { connected: number; joined: number; connecting: number };
+  /** Handshake slots and the per-turn connect budget: every connection attempt passes here first. */
+  readonly gate: ConnectGate;
+  /** `received` counts messages and acks ever received (the end-of-run drain watches it). */
+  readonly gauges: { connected: number; joined: number; received: number };
   /** Where this agent may send load (remote agents started with --allow-target); URLs from tickets are checked per user. */
   readonly targetPolicy: TargetPolicy | undefined;
   /** Feeder column positions by name (empty without a feeder). */
@@ -80,12 +85,16 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
   #holding = false;
   #lastSentAt = 0;
   #nextAckId = 0;
+  /** This user holds a handshake slot of the gate (reserved at start, or admitted for a connect). */
+  #holdsSlot: boolean;
 
-  constructor(index: number, context: FleetContext) {
+  /** `reserved`: the fleet took a handshake slot for this user as it started it; the user gives it back. */
+  constructor(index: number, context: FleetContext, reserved = false) {
     this.index = index;
     this.group = Math.floor(index / context.plan.groups.size);
     this.slot = Math.floor(index / context.plan.agentCount);
     this.#context = context;
+    this.#holdsSlot = reserved;
   }
 
   /** Runs the user until the run stops or it gives up. Never rejects. */
@@ -102,13 +111,18 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
    */
   async #cycle(): Promise<void> {
     for (;;) {
+      let completed = false;
       try {
         await this.#steps(this.#context.flow);
-        if (this.#stopping) return;
-        this.#holding = true;
-        return;
+        completed = true;
       } catch (error) {
         if (!(error instanceof FlowEnd)) this.#context.recorder.failure(error);
+      }
+      // A flow that ended before its connect gives back the slot reserved for it.
+      this.#releaseSlot();
+      if (completed) {
+        if (!this.#stopping) this.#holding = true;
+        return;
       }
       if (this.#stopping) return;
       this.#disconnect();
@@ -129,10 +143,12 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
     if (this.#waiter !== undefined) this.#settle(undefined, stopped);
     this.#opening?.close();
     this.#disconnect();
+    this.#releaseSlot();
   }
 
   message(event: string, frame: Buffer, payloadStart: number, isBinary: boolean): void {
     const context = this.#context;
+    context.gauges.received += 1;
     context.sessionRecorder.counters.messagesReceived += 1;
     const broadcastEvent = context.plan.broadcast.event;
     if (broadcastEvent === undefined || event === broadcastEvent) context.tracker.receive(frame, payloadStart, this);
@@ -141,6 +157,7 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
   }
 
   acked(ackId: number, frame: Buffer, payloadStart: number): void {
+    this.#context.gauges.received += 1;
     const waiter = this.#waiter;
     if (waiter?.kind !== 'ack' || waiter.ackId !== ackId) return;
     this.#context.sessionRecorder.replied(Math.round((performance.now() - this.#lastSentAt) * 1000));
@@ -239,28 +256,40 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
     }
   }
 
+  /**
+   * Connects. The handshake slot and the turn's budget are taken first,
+   * synchronously when free (no `await` between the check and the count);
+   * connect latency starts when the attempt does, after any wait for them.
+   */
   async #connect(step: Extract<CompiledStep, { kind: 'connect' }>): Promise<void> {
     const context = this.#context;
     const plan = context.plan;
     const url = step.url === undefined ? plan.target : new URL(renderTemplate(step.url, false, this), plan.target).toString();
     const auth = step.auth === undefined ? undefined : renderTemplate(step.auth, true, this);
     this.#disconnect();
-    await this.#checkTarget(url);
-    const sources = plan.connection.sourceAddresses;
-    const session = context.sessions.create(this, sources.length === 0 ? undefined : sources[this.index % sources.length]);
-    const started = performance.now();
-    this.#opening = session;
-    context.gauges.connecting += 1;
+    if (!context.gate.tryAdmit(this.#holdsSlot)) await this.#queueForSlot();
+    this.#holdsSlot = true;
+    let session: Session;
+    let started: number;
     try {
+      const check = this.#checkTarget(url);
+      if (check !== undefined) await check;
+      if (this.#stopping) throw stopped;
+      const sources = plan.connection.sourceAddresses;
+      session = context.sessions.create(this, sources.length === 0 ? undefined : sources[this.index % sources.length]);
+      started = performance.now();
+      this.#opening = session;
+      context.gate.started();
       await session.open(url, auth);
     } catch (error) {
+      if (error instanceof FlowEnd || this.#opening === undefined) throw error;
       context.sessionRecorder.counters.failed += 1;
       // Cut by the end of the run rather than refused by the server: say so.
       context.recorder.failure(this.#stopping ? new ExchangeError('SPEAR_RUN_ENDED', 'the run ended before this user connected') : error);
       throw counted;
     } finally {
       this.#opening = undefined;
-      context.gauges.connecting -= 1;
+      this.#releaseSlot();
     }
     if (this.#stopping) {
       session.close();
@@ -277,37 +306,61 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
     }
   }
 
+  /** Waits in the gate's queue (the cap or this turn's budget is spent); the wait is spear's, recorded as queue time. */
+  async #queueForSlot(): Promise<void> {
+    const since = performance.now();
+    const admitted = await this.#context.gate.admit(this.#holdsSlot);
+    if (!admitted) throw stopped;
+    this.#holdsSlot = true;
+    this.#context.recorder.queued(Math.round((performance.now() - since) * 1000));
+    if (this.#stopping) {
+      this.#releaseSlot();
+      throw stopped;
+    }
+  }
+
+  /** Gives the handshake slot back, once. */
+  #releaseSlot(): void {
+    if (!this.#holdsSlot) return;
+    this.#holdsSlot = false;
+    this.#context.gate.release();
+  }
+
   async #http(step: Extract<CompiledStep, { kind: 'http' }>): Promise<void> {
     const context = this.#context;
     const url = new URL(renderTemplate(step.url, false, this), context.plan.target);
-    await this.#checkTarget(url.toString());
+    const check = this.#checkTarget(url.toString());
+    if (check !== undefined) await check;
     const headers: Record<string, string> = {};
     for (const [name, template] of step.headers) headers[name] = renderTemplate(template, false, this);
     const body = step.body === undefined ? undefined : renderTemplate(step.body, step.bodyJson, this);
-    const started = performance.now();
     const timeoutMs = context.plan.timeouts.requestMs;
-    const response = await request(url, {
-      method: step.method as Dispatcher.HttpMethod, headers, body, dispatcher: context.http, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
-    });
-    const text = await response.body.text();
-    const us = Math.round((performance.now() - started) * 1000);
-    context.recorder.response(response.statusCode, Buffer.byteLength(text), us, us);
-    if (response.statusCode >= 400) throw counted;
+    const outcome = await exchange(context.http, {
+      origin: url.origin, path: `${url.pathname}${url.search}`, method: step.method as Dispatcher.HttpMethod, headers, body,
+      headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+    }, step.capture.length > 0);
+    // Waiting for a pooled connection is spear's queue, not the server's latency.
+    if (outcome.queuedUs >= 0) context.recorder.queued(outcome.queuedUs);
+    context.recorder.response(outcome.status, outcome.bytes, outcome.latencyUs, outcome.latencyUs);
+    if (outcome.status >= 400) throw counted;
     if (step.capture.length === 0) return;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(outcome.text ?? '');
     } catch {
       throw new ExchangeError('SPEAR_CAPTURE_MISSING', `${step.method} ${url.pathname} did not answer JSON`);
     }
     this.#capture(step.capture, parsed);
   }
 
-  async #checkTarget(url: string): Promise<void> {
+  /** Refuses a target this agent may not load (--allow-target); undefined without a policy, so the common case does not yield. */
+  #checkTarget(url: string): Promise<void> | undefined {
     const policy = this.#context.targetPolicy;
-    if (policy === undefined) return;
+    if (policy === undefined) return undefined;
     const host = new URL(url).hostname;
-    if (!(await policy.allows(host))) throw new ExchangeError('SPEAR_TARGET_NOT_ALLOWED', `this agent may not send load to ${host} (--allow-target)`);
+    return policy.allows(host).then((allowed) => {
+      if (!allowed) throw new ExchangeError('SPEAR_TARGET_NOT_ALLOWED', `this agent may not send load to ${host} (--allow-target)`);
+    });
   }
 
   #capture(capture: readonly (readonly [string, string])[], value: unknown): void {

@@ -110,7 +110,10 @@ export class WebSocketLink {
   }
 
   static #onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-    (this as OwnedSocket)[owner].#handlers.message(data, isBinary);
+    const link = (this as OwnedSocket)[owner];
+    // After close() this side no longer listens: frames still in flight are not the user's any more.
+    if (link.#socket !== this) return;
+    link.#handlers.message(data, isBinary);
   }
 
   static #onClose(this: WebSocket, code: number): void {

@@ -1,0 +1,90 @@
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+
+/** One finished flow `http` exchange. */
+export interface HttpOutcome {
+  readonly status: number;
+  /** Body bytes received. */
+  readonly bytes: number;
+  /** The body as UTF-8 text, when asked for (captures); undefined otherwise. */
+  readonly text: string | undefined;
+  /** From the moment the request was written to a connection to the end of the body, µs. */
+  readonly latencyUs: number;
+  /**
+   * How long the request waited inside spear before it was written, µs:
+   * for a free pooled connection, or for a new one to connect. -1 when it
+   * was written at once, during the dispatch call itself.
+   */
+  readonly queuedUs: number;
+}
+
+/**
+ * Sends one request through `dispatcher` (an undici Agent or Pool) and
+ * reads the whole response. The latency clock starts in `onRequestStart`,
+ * which undici calls synchronously just before it writes the request's
+ * headers to a socket (client-h1 `writeH1`), so time spent waiting for a
+ * pooled connection is reported apart (`queuedUs`), never as the server's.
+ * Rejects with undici's coded error. Allocates one handler per exchange,
+ * less than `undici.request` (no body stream, no response object).
+ */
+export function exchange(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, keepText: boolean): Promise<HttpOutcome> {
+  return new Promise((resolve, reject) => {
+    const handler = new ExchangeHandler(keepText, resolve, reject);
+    dispatcher.dispatch(options, handler);
+    handler.dispatched = true;
+  });
+}
+
+class ExchangeHandler implements Dispatcher.DispatchHandler {
+  /** False while `dispatch` runs: a request started then never waited. */
+  dispatched = false;
+  readonly #createdAt = performance.now();
+  #sentAt = 0;
+  #queued = false;
+  #status = 0;
+  #bytes = 0;
+  readonly #chunks: Buffer[] | undefined;
+  readonly #resolve: (outcome: HttpOutcome) => void;
+  readonly #reject: (error: unknown) => void;
+
+  constructor(keepText: boolean, resolve: (outcome: HttpOutcome) => void, reject: (error: unknown) => void) {
+    this.#chunks = keepText ? [] : undefined;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  /** The request is about to be written to a connection. A retried request (a pipeline failure) starts again. */
+  onRequestStart(): void {
+    this.#sentAt = performance.now();
+    this.#queued = this.dispatched;
+    this.#status = 0;
+    this.#bytes = 0;
+    this.#chunks?.splice(0);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    // 1xx informational responses precede the real one.
+    if (statusCode >= 200) this.#status = statusCode;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#bytes += chunk.length;
+    this.#chunks?.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const now = performance.now();
+    const sentAt = this.#sentAt === 0 ? this.#createdAt : this.#sentAt;
+    this.#resolve({
+      status: this.#status,
+      bytes: this.#bytes,
+      text: this.#chunks === undefined ? undefined : Buffer.concat(this.#chunks).toString('utf8'),
+      latencyUs: Math.round((now - sentAt) * 1000),
+      queuedUs: this.#queued ? Math.round((sentAt - this.#createdAt) * 1000) : -1,
+    });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#reject(error);
+  }
+}
