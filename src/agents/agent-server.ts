@@ -3,13 +3,17 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { UsageError } from '../errors.js';
+import { isIP } from 'node:net';
+import { messageOf, UsageError } from '../errors.js';
 import { spearVersion } from '../version.js';
 import { wireVersion } from '../wire/messages.js';
 import { parseCoordinatorMessage } from '../wire/parse.js';
 import { WebSocketTransport } from '../wire/web-socket-transport.js';
 import { serveCoordinator, type CoordinatorLink } from './agent.js';
 import type { TargetPolicy } from './target-policy.js';
+
+/** Largest coordinator message an agent accepts (a plan with its feeder rows is the largest). */
+const maxWireMessageBytes = 64 * 1024 * 1024;
 
 /** The path coordinators dial; anything else is refused. */
 export const agentPath = '/spear';
@@ -55,16 +59,27 @@ export async function listenForCoordinators(options: AgentServerOptions): Promis
     response.writeHead(426, { 'content-type': 'text/plain' }).end(`spear agent ${spearVersion}: coordinators connect over WebSocket at ${agentPath}\n`);
   };
   const server = options.tls === undefined ? createServer(answerPlainRequest) : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, answerPlainRequest);
-  const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
+  const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: maxWireMessageBytes });
   const speaks = options.wireVersion ?? wireVersion;
   let busyWith: string | undefined;
+  const pending = new PendingConnections(options.log);
+  server.on('connection', (socket: Socket) => pending.admit(socket));
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
+    try {
+      upgrade(request, socket, head);
+    } catch (error) {
+      // No input on any socket may take the agent down: log one line, drop the socket.
+      options.log(`dropped a connection: ${messageOf(error)}`);
+      socket.destroy();
+    }
+  });
+  const upgrade = (request: IncomingMessage, socket: Socket, head: Buffer): void => {
     const from = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
     const refuseWith = (status: number, reason: string, message: string): void => {
       options.log(`refused coordinator ${from}: ${message}`);
       refuse(socket, status, reason, message);
     };
-    if (new URL(request.url ?? '/', 'http://agent').pathname !== agentPath) return refuseWith(404, 'Not Found', `no such path: coordinators connect at ${agentPath}`);
+    if (pathOf(request.url) !== agentPath) return refuseWith(404, 'Not Found', `no such path: coordinators connect at ${agentPath}`);
     const auth = request.headers.authorization ?? '';
     const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
     if (options.token !== undefined && !sameSecret(given, options.token)) {
@@ -76,7 +91,14 @@ export async function listenForCoordinators(options: AgentServerOptions): Promis
     }
     if (busyWith !== undefined) return refuseWith(409, 'Conflict', `busy: coordinator ${busyWith} is running a test on this agent`);
     busyWith = from;
+    let upgraded = false;
+    // ws answers a bad handshake (e.g. an invalid Sec-WebSocket-Key) itself and never calls back: free the slot when that socket goes.
+    socket.once('close', () => {
+      if (!upgraded && busyWith === from) busyWith = undefined;
+    });
     sockets.handleUpgrade(request, socket, head, (webSocket) => {
+      upgraded = true;
+      pending.upgraded(socket);
       options.log(`coordinator ${from} connected`);
       const link: CoordinatorLink = new WebSocketTransport(webSocket, parseCoordinatorMessage);
       void serveCoordinator(link, { targetPolicy: options.targetPolicy }).finally(() => {
@@ -84,7 +106,7 @@ export async function listenForCoordinators(options: AgentServerOptions): Promis
         options.log(`coordinator ${from} left; waiting for the next one`);
       });
     });
-  });
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const why = error.code === 'EADDRINUSE' ? 'the port is in use: pick another or stop what listens there'
@@ -96,17 +118,94 @@ export async function listenForCoordinators(options: AgentServerOptions): Promis
     server.listen(options.port, options.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
+  if (options.token === undefined && !isLoopback(address.address)) {
+    server.close();
+    throw new UsageError(`--listen ${options.host}:${options.port}: it resolved to ${address.address}, which is not loopback: an agent off loopback must require a token (add --token SECRET or set SPEAR_TOKEN)`);
+  }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `${options.tls === undefined ? 'ws' : 'wss'}://${host}:${address.port}`,
     close: () => new Promise((resolve) => {
+      pending.close();
       for (const client of sockets.clients) client.terminate();
       server.close(() => resolve());
     }),
   };
 }
 
-/** Whether `host` is a loopback address (where running without a token is allowed). */
+/**
+ * Whether `host` is a loopback address or `localhost` (where running without a
+ * token is allowed). Literal addresses only: a name such as "127.evil.example"
+ * is not loopback, whatever it starts with; the bound address is checked again
+ * after listening.
+ */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost') return true;
+  const family = isIP(bare);
+  if (family === 4) return bare.startsWith('127.');
+  if (family === 6) return bare === '::1' || /^::ffff:127\./.test(bare);
+  return false;
+}
+
+/** The path of a request target, or undefined when it does not parse (`//`, garbage). */
+function pathOf(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'http://agent').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Connections waiting to authenticate, at most: in all, and from one address (so one stranger cannot lock others out). */
+const maxPendingConnections = 256;
+const maxPendingPerAddress = 16;
+/** A connection must complete its upgrade this soon after it opened. */
+const upgradeTimeoutMs = 5000;
+
+/**
+ * TCP connections that have not (yet) become a coordinator's WebSocket:
+ * capped, and closed when they do not upgrade in time, so idle or slow
+ * strangers cannot hold the agent's descriptors (a run needs them).
+ */
+class PendingConnections {
+  readonly #timers = new Map<Socket, { readonly timer: NodeJS.Timeout; readonly address: string }>();
+  readonly #perAddress = new Map<string, number>();
+  readonly #log: (line: string) => void;
+  #refusing = false;
+
+  constructor(log: (line: string) => void) {
+    this.#log = log;
+  }
+
+  admit(socket: Socket): void {
+    const address = socket.remoteAddress ?? '?';
+    const fromAddress = this.#perAddress.get(address) ?? 0;
+    if (this.#timers.size >= maxPendingConnections || fromAddress >= maxPendingPerAddress) {
+      if (!this.#refusing) this.#log(`too many connections waiting to authenticate (from ${address}: ${fromAddress}, in all: ${this.#timers.size}): closing new ones until they clear`);
+      this.#refusing = true;
+      socket.destroy();
+      return;
+    }
+    this.#refusing = false;
+    this.#perAddress.set(address, fromAddress + 1);
+    this.#timers.set(socket, { timer: setTimeout(() => socket.destroy(), upgradeTimeoutMs), address });
+    socket.once('close', () => this.upgraded(socket));
+  }
+
+  /** The socket became a coordinator's link (or closed): no longer a stranger's. */
+  upgraded(socket: Socket): void {
+    const entry = this.#timers.get(socket);
+    if (entry === undefined) return;
+    clearTimeout(entry.timer);
+    this.#timers.delete(socket);
+    const address = entry.address;
+    const left = (this.#perAddress.get(address) ?? 1) - 1;
+    if (left <= 0) this.#perAddress.delete(address);
+    else this.#perAddress.set(address, left);
+  }
+
+  close(): void {
+    for (const socket of this.#timers.keys()) socket.destroy();
+  }
 }
