@@ -11,7 +11,15 @@ const quietForMs = 200;
  * unread: the run's bound must end somewhere (UserFleet.drainBoundMs
  * includes it, and the coordinator's end-of-run allowance covers that).
  */
-export const socketDrainMaxMs = 3000;
+export const socketDrainMaxMs = testDrainMs() ?? 3000;
+
+/** SPEAR_TEST_DRAIN_MS: a test-only drain bound (0 = close at once, as spear did before draining). */
+function testDrainMs(environment: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = environment.SPEAR_TEST_DRAIN_MS;
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  return Number.isFinite(value) && value >= 0 ? value : undefined;
+}
 
 /**
  * One check of a drain: quiet when no message arrived since the last check,
