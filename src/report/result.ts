@@ -8,7 +8,7 @@ import type { ClockEstimate } from '../coordinator/agent-handle.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { spearVersion } from '../version.js';
 import type { IntervalCounters } from '../wire/messages.js';
-import { summarizeSessions, type BroadcastResult, type ConnectionSummary } from './session-summary.js';
+import { askedConnectRate, summarizeSessions, type BroadcastResult, type ConnectionSummary } from './session-summary.js';
 import { evaluateThresholds, type ThresholdResult } from './thresholds.js';
 
 /** Version of the result file format (docs/result-format.md). Bumped on incompatible change. */
@@ -161,7 +161,11 @@ export function buildResult(
   const sessions = scenario.protocol !== 'http' && ledger !== undefined
     ? summarizeSessions(scenario, merger.sessions, ledger, agents, startMs, saturationLookup(merger.health, new Map(agents.map((agent) => [agent.id, (agent.clock?.offsetUs ?? 0) / 1000]))))
     : undefined;
-  const summary: Summary = sessions === undefined ? base : { ...base, ...sessions };
+  const withRate = sessions?.connections === undefined || scenario.protocol === 'http' ? sessions : {
+    ...sessions,
+    connections: { ...sessions.connections, connectRate: { askedPerS: askedConnectRate(scenario.load.stages), achievedPerS: peakConnectRate(merger) } },
+  };
+  const summary: Summary = withRate === undefined ? base : { ...base, ...withRate };
   return {
     format: 'spear-result',
     version: resultVersion,
@@ -213,6 +217,23 @@ function summarize(scenario: Scenario, merger: RunMerger, durationS: number, gen
     generator,
     queueMs: summarizeMs(merger.queue),
   };
+}
+
+/** The most connection attempts all agents started in one interval, per second. */
+function peakConnectRate(merger: RunMerger): number {
+  const byIndex = new Map<number, { started: number; ms: number }>();
+  for (const list of merger.health.values()) {
+    for (const health of list) {
+      const entry = byIndex.get(health.index) ?? { started: 0, ms: health.endMs - health.startMs };
+      entry.started += health.connectsStarted;
+      entry.ms = Math.max(entry.ms, health.endMs - health.startMs);
+      byIndex.set(health.index, entry);
+    }
+  }
+  let peak = 0;
+  // A short last interval would magnify a handful of reconnects: rates only over intervals of 200 ms or more.
+  for (const { started, ms } of byIndex.values()) if (ms >= 200) peak = Math.max(peak, (started * 1000) / ms);
+  return Math.round(peak);
 }
 
 function errorCounts(counters: IntervalCounters): ErrorCounts {

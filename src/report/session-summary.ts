@@ -17,6 +17,25 @@ export interface ConnectionSummary {
   readonly peak: number;
   /** From the start until every user had connected once; null when some never did. */
   readonly timeToAllConnectedMs: number | null;
+  /**
+   * Connection attempts per second: the steepest rise the load asked for, and
+   * the most the agents started in one interval (all agents, reconnects
+   * included). Achieved well below asked means the agents or the handshake
+   * cap held the ramp back: see summary.generator.
+   */
+  readonly connectRate?: { readonly askedPerS: number; readonly achievedPerS: number } | undefined;
+}
+
+/** The steepest user ramp of a load, users per second. */
+export function askedConnectRate(stages: readonly { readonly durationMs: number; readonly users: number }[]): number {
+  let previous = 0;
+  let steepest = 0;
+  for (const stage of stages) {
+    if (stage.durationMs > 0) steepest = Math.max(steepest, ((stage.users - previous) * 1000) / stage.durationMs);
+    else if (stage.users > previous) steepest = Number.POSITIVE_INFINITY;
+    previous = stage.users;
+  }
+  return steepest;
 }
 
 /** Broadcast accounting plus the merged delivery latency (result file: summary.broadcast). */

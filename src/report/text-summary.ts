@@ -93,6 +93,13 @@ function sessionLines(result: RunResult): string[] {
   if (connections !== undefined) {
     const all = connections.timeToAllConnectedMs === null ? 'not every user connected' : `all ${connections.users} connected after ${formatMs(connections.timeToAllConnectedMs)}`;
     lines.push(`  Connections: ${connections.opened} opened, ${connections.failed} failed, ${connections.disconnects} dropped, ${connections.reconnects} reconnected; peak ${connections.peak}; ${all}`);
+    const rate = connections.connectRate;
+    if (rate !== undefined && Number.isFinite(rate.askedPerS) && rate.askedPerS > 0) {
+      // A ramp shorter than one interval cannot show its rate in one interval's count.
+      const reachable = Math.min(rate.askedPerS, (connections.users * 1000) / result.scenario.intervalMs);
+      const short = rate.achievedPerS < 0.8 * reachable ? ' (spear could not connect as fast as asked: see the generator verdict)' : '';
+      lines.push(`  Connect rate: asked ${Math.round(rate.askedPerS)}/s, achieved up to ${rate.achievedPerS}/s${short}`);
+    }
   }
   if (summary.connectMs !== undefined && summary.connectMs.count > 0) lines.push(...latencyRows('Connect', summary.connectMs));
   if (summary.replyMs !== undefined && summary.replyMs.count > 0) lines.push(...latencyRows('Reply', summary.replyMs));
