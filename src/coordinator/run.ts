@@ -145,6 +145,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
 /** Slack beyond the plan's own drain bound before an agent that has not finished is given up on. */
 const finishSlackMs = 5000;
+/** A busy agent whose reports run late gets its lateness on top of the deadline, up to this. */
+const maxLateExtensionMs = 60_000;
 
 /**
  * Judges agents by their signs of life. Heartbeats come from an agent's
@@ -179,7 +181,7 @@ class Watchdog {
       if (!handle.running) continue;
       if (now - handle.lastHeardMs > this.#silenceMs) {
         handle.lose(`${handle.label}: silent for ${Math.round((now - handle.lastHeardMs) / 1000)}s (no heartbeat, no interval report)`);
-      } else if (now > this.#deadlineMs) {
+      } else if (now > this.#deadlineMs + Math.min(handle.lateMs, maxLateExtensionMs)) {
         handle.lose(`${handle.label}: still running ${Math.round((now - this.#deadlineMs + finishSlackMs) / 1000)}s after the run's end and drain (it ignored stop); its numbers until then are kept and it was shut down`);
       }
     }
