@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readResult } from '../src/report/result-file.js';
+import { startHttpServer, type CountingServer } from './servers/http-server.js';
+import { spearBin, tempDir } from './support/spear.js';
+
+let server: CountingServer;
+let dir: { path: string; cleanup: () => Promise<void> };
+
+before(async () => {
+  server = await startHttpServer();
+  dir = await tempDir();
+});
+
+after(async () => {
+  await server.close();
+  await dir.cleanup();
+});
+
+test('a coordinator frozen for 8 s (SIGSTOP, then SIGCONT) drops no agent and loses no count', async () => {
+  const out = join(dir.path, 'stalled.json');
+  const coordinator = spawn(process.execPath, [spearBin, 'run', '--target', server.url, '-c', '4', '-d', '14s', '--agents', '2', '--quiet', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  coordinator.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => coordinator.once('exit', (code) => resolve(code)));
+  await sleep(3000);
+  coordinator.kill('SIGSTOP');
+  await sleep(8000);
+  coordinator.kill('SIGCONT');
+  const code = await exited;
+  assert.equal(code, 0, stderr);
+  const result = await readResult(out);
+  assert.deepEqual(result.agents.map((agent) => agent.status), ['ok', 'ok'], JSON.stringify(result.agents.map((agent) => agent.reason)));
+  assert.equal(result.partial, false);
+  assert.equal(result.summary.requests, server.received(), 'every response the agents saw is in the result');
+  assert.ok(result.summary.requests > 1000);
+});
