@@ -1,28 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readResult } from '../src/report/result-file.js';
-import { startHttpServer, type CountingServer } from './servers/http-server.js';
-import { spearBin, tempDir } from './support/spear.js';
+import { useHttpFixture } from './support/fixtures.js';
+import { spearBin } from './support/spear.js';
 
-let server: CountingServer;
-let dir: { path: string; cleanup: () => Promise<void> };
-
-before(async () => {
-  server = await startHttpServer();
-  dir = await tempDir();
-});
-
-after(async () => {
-  await server.close();
-  await dir.cleanup();
-});
+const fixture = useHttpFixture();
 
 test('a coordinator frozen for 8 s (SIGSTOP, then SIGCONT) drops no agent and loses no count', async () => {
-  const out = join(dir.path, 'stalled.json');
-  const coordinator = spawn(process.execPath, [spearBin, 'run', '--target', server.url, '-c', '4', '-d', '14s', '--agents', '2', '--quiet', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const out = join(fixture.dir, 'stalled.json');
+  const coordinator = spawn(process.execPath, [spearBin, 'run', '--target', fixture.server.url, '-c', '4', '-d', '14s', '--agents', '2', '--quiet', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   coordinator.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -37,6 +26,6 @@ test('a coordinator frozen for 8 s (SIGSTOP, then SIGCONT) drops no agent and lo
   const result = await readResult(out);
   assert.deepEqual(result.agents.map((agent) => agent.status), ['ok', 'ok'], JSON.stringify(result.agents.map((agent) => agent.reason)));
   assert.equal(result.partial, false);
-  assert.equal(result.summary.requests, server.received(), 'every response the agents saw is in the result');
+  assert.equal(result.summary.requests, fixture.server.received(), 'every response the agents saw is in the result');
   assert.ok(result.summary.requests > 1000);
 });

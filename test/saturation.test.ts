@@ -2,23 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { readResult } from '../src/report/result-file.js';
-import { startHttpServer, type CountingServer } from './servers/http-server.js';
-import { runSpear, spearBin, tempDir } from './support/spear.js';
+import { useHttpFixture } from './support/fixtures.js';
+import { runSpear, spearBin } from './support/spear.js';
 
-let server: CountingServer;
-let dir: { path: string; cleanup: () => Promise<void> };
-
-before(async () => {
-  server = await startHttpServer();
-  dir = await tempDir();
-});
-
-after(async () => {
-  await server.close();
-  await dir.cleanup();
-});
+const fixture = useHttpFixture();
 
 function alive(pid: number): boolean {
   try {
@@ -30,8 +19,8 @@ function alive(pid: number): boolean {
 }
 
 test('a calm run says the generator was fine, with health for every agent', async () => {
-  const out = join(dir.path, 'calm.json');
-  const run = await runSpear(['run', '--target', server.url, '-R', '200/s', '-c', '10', '-d', '3s', '--agents', '2', '--quiet', '--out', out]);
+  const out = join(fixture.dir, 'calm.json');
+  const run = await runSpear(['run', '--target', fixture.server.url, '-R', '200/s', '-c', '10', '-d', '3s', '--agents', '2', '--quiet', '--out', out]);
   assert.equal(run.code, 0, run.stderr);
   const result = await readResult(out);
   assert.equal(result.summary.generator.saturated, false, result.summary.generator.reason);
@@ -46,17 +35,17 @@ test('a calm run says the generator was fine, with health for every agent', asyn
 });
 
 test('an agent whose load loop is stuck for 7 s is late, not lost: every number arrives and the verdict names it', async () => {
-  const before = server.received();
-  const out = join(dir.path, 'busy.json');
+  const before = fixture.server.received();
+  const out = join(fixture.dir, 'busy.json');
   // Agent 1 spins 7 s from 1 s in: longer than the 5 s silence window that used to declare it lost.
-  const run = await runSpear(['run', '--target', server.url, '-c', '4', '-d', '9s', '--agents', '2', '--quiet', '--out', out], {
+  const run = await runSpear(['run', '--target', fixture.server.url, '-c', '4', '-d', '9s', '--agents', '2', '--quiet', '--out', out], {
     env: { SPEAR_TEST_BUSY: '1:1000:7000' },
   });
   assert.equal(run.code, 0, run.stderr);
   const result = await readResult(out);
   assert.deepEqual(result.agents.map((agent) => agent.status), ['ok', 'ok']);
   assert.equal(result.partial, false);
-  assert.equal(result.summary.requests, server.received() - before, 'every response counted, none lost with the agent');
+  assert.equal(result.summary.requests, fixture.server.received() - before, 'every response counted, none lost with the agent');
   const generator = result.summary.generator;
   assert.equal(generator.saturated, true);
   assert.deepEqual(generator.agents, [1]);
@@ -68,9 +57,9 @@ test('an agent whose load loop is stuck for 7 s is late, not lost: every number 
 });
 
 test('an agent that ignores stop cannot hold the run: spear exits soon after the result and no agent process remains', async () => {
-  const out = join(dir.path, 'wedged.json');
+  const out = join(fixture.dir, 'wedged.json');
   const started = Date.now();
-  const child = spawn(process.execPath, [spearBin, 'run', '--target', server.url, '-c', '2', '-d', '1s', '--timeout', '1s', '--agents', '2', '--quiet', '--out', out], {
+  const child = spawn(process.execPath, [spearBin, 'run', '--target', fixture.server.url, '-c', '2', '-d', '1s', '--timeout', '1s', '--agents', '2', '--quiet', '--out', out], {
     env: { ...process.env, SPEAR_TEST_IGNORE_STOP: '0' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
