@@ -2,13 +2,16 @@
  * spear's command line: run | agent | report | validate. The only module that prints final
  * errors and exits; everything else throws SpearErrors.
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { runScenario } from './coordinator/run.js';
-import { ExitCode, SpearError, UsageError, messageOf, type ExitCodeValue } from './errors.js';
+import { ExitCode, SpearError, UsageError, errnoOf, messageOf, type ExitCodeValue } from './errors.js';
 import { createProgress, type ProgressMode } from './report/progress.js';
-import { writeResult } from './report/result-file.js';
+import { checkOutput, writeResult } from './report/result-file.js';
+import type { RunResult } from './report/result.js';
 import { renderTextSummary } from './report/text-summary.js';
 import { loadScenarioFile, scenarioFromFlags, type ScenarioOverrides } from './scenarios/load.js';
 import { describePlan } from './scenarios/describe-plan.js';
@@ -78,7 +81,10 @@ const exitGuardMs = 8000;
 
 async function run(file: string | undefined, flags: RunFlags): Promise<ExitCodeValue> {
   if (flags.report !== undefined && flags.out === undefined) throw new UsageError('--report html writes beside the result file: add --out result.json');
+  if (flags.report !== undefined && flags.out === '-') throw new UsageError('--report html writes beside the result file: give --out a file name, not -');
   const scenario = await scenarioOf(file, flags);
+  // Before any load: a result that cannot be written must not cost a run.
+  const output = flags.out === undefined ? undefined : await checkOutput(flags.out);
   const mode: ProgressMode = flags.quiet === true ? 'quiet' : flags.progress ?? (process.stderr.isTTY ? 'tty' : 'lines');
   const progress = createProgress(mode);
   const token = tokenOf(flags.token);
@@ -108,9 +114,17 @@ async function run(file: string | undefined, flags: RunFlags): Promise<ExitCodeV
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  // The summary first: whatever happens to the file, the numbers are on the screen.
+  // With the JSON on stdout (-o -), the summary goes to stderr.
+  if (flags.quiet !== true || flags.out === undefined) (output?.kind === 'stdout' ? process.stderr : process.stdout).write(renderTextSummary(result));
+  const code = outcomeOf(result, mode);
   if (flags.out !== undefined) await writeResult(flags.out, result);
   if (flags.out !== undefined && flags.report === 'html') process.stderr.write(`spear: report written to ${await writeHtmlBeside(flags.out, result)}\n`);
-  if (flags.quiet !== true || flags.out === undefined) process.stdout.write(renderTextSummary(result));
+  return code;
+}
+
+/** The exit code a finished run earns; quiet runs also get the reason for exit 5 on stderr. */
+function outcomeOf(result: RunResult, mode: ProgressMode): ExitCodeValue {
   if (result.interrupted) return ExitCode.interrupted;
   if (result.partial) {
     // The live view already said so; quiet runs still owe the reason for exit 5.
@@ -141,7 +155,27 @@ async function readPem(file: string, flag: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`${flag} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+    throw new UsageError(`${flag} ${file}: cannot read it (${errnoOf(error) ?? messageOf(error)})`);
+  }
+}
+
+/** Reads --tls-cert and --tls-key and checks them before listening: a bad file is named, not a stack trace. */
+async function readTlsPair(certFile: string, keyFile: string): Promise<{ cert: string; key: string }> {
+  const cert = await readPem(certFile, '--tls-cert');
+  const key = await readPem(keyFile, '--tls-key');
+  // OpenSSL's own messages vary by version and say nothing of which file: name the file instead.
+  if (!succeeds(() => new X509Certificate(cert))) throw new UsageError(`--tls-cert ${certFile}: not a PEM certificate: give a file with a -----BEGIN CERTIFICATE----- block`);
+  if (!succeeds(() => createPrivateKey(key))) throw new UsageError(`--tls-key ${keyFile}: not an unencrypted PEM private key: give a file with a -----BEGIN ... PRIVATE KEY----- block`);
+  if (!succeeds(() => createSecureContext({ cert, key }))) throw new UsageError(`--tls-key ${keyFile}: not the private key of the certificate in ${certFile}`);
+  return { cert, key };
+}
+
+function succeeds(attempt: () => unknown): boolean {
+  try {
+    attempt();
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -149,13 +183,15 @@ async function agent(listen: string, token: string | undefined, tls: { cert: str
   const match = /^(.*):(\d+)$/.exec(listen);
   if (match === null) throw new UsageError(`--listen ${listen}: expected HOST:PORT, such as 0.0.0.0:7070`);
   const host = match[1]!.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(match[2]);
+  if (port > 65_535) throw new UsageError(`--listen ${listen}: port ${match[2]} is out of range (0 to 65535; 0 picks a free port)`);
   if (token === undefined && !isLoopback(host)) {
     throw new UsageError(`--listen ${listen}: an agent off loopback must require a token: add --token SECRET (or set SPEAR_TOKEN) and give coordinators the same`);
   }
   const testWire = process.env.SPEAR_TEST_WIRE_VERSION;
   const server = await listenForCoordinators({
     host,
-    port: Number(match[2]),
+    port,
     token,
     tls,
     targetPolicy,
@@ -183,15 +219,18 @@ function program(): Command {
     .option('--agent <host:port>', 'a remote agent (spear agent --listen) to drive; repeatable; local agents then run only with --agents N', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--token <secret>', 'the remote agents\' token (default: $SPEAR_TOKEN)')
     .option('--ca <file>', 'PEM CA certificate the remote agents\' TLS certificates chain to (agents started with --tls-cert)')
-    .option('-o, --out <file>', 'write the result JSON here')
+    .option('-o, --out <file>', 'write the result JSON here (checked before the run; - for stdout, the summary then goes to stderr)')
     .addOption(new Option('--report <format>', 'with --out: also write the report beside the result (RESULT.html)').choices(['html']))
     .option('-q, --quiet', 'no live progress (and no summary when --out is given)')
     .addOption(new Option('--progress <mode>', 'live progress style').choices(['tty', 'lines', 'quiet']))
     .action(async (file: string | undefined, flags: RunFlags) => {
-      process.exitCode = await run(file, flags);
-      // The result is out. Local agents get SIGTERM then SIGKILL within ~4.5 s if they linger;
-      // past this, nothing (a socket, a stuck agent) may keep `spear run` from exiting.
-      setTimeout(() => process.exit(), exitGuardMs).unref();
+      try {
+        process.exitCode = await run(file, flags);
+      } finally {
+        // The result is out (or its write failed). Local agents get SIGTERM then SIGKILL within ~4.5 s
+        // if they linger; past this, nothing (a socket, a stuck agent) may keep `spear run` from exiting.
+        setTimeout(() => process.exit(), exitGuardMs).unref();
+      }
     });
   root.command('report')
     .argument('<result>', 'result JSON written by spear run --out')
@@ -212,7 +251,7 @@ function program(): Command {
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .action(async (flags: { listen: string; token?: string; tlsCert?: string; tlsKey?: string; allowTarget: string[] }) => {
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together: give both files');
-      const tls = flags.tlsCert === undefined || flags.tlsKey === undefined ? undefined : { cert: await readPem(flags.tlsCert, '--tls-cert'), key: await readPem(flags.tlsKey, '--tls-key') };
+      const tls = flags.tlsCert === undefined || flags.tlsKey === undefined ? undefined : await readTlsPair(flags.tlsCert, flags.tlsKey);
       const policy = flags.allowTarget.length === 0 ? undefined : TargetPolicy.parse(flags.allowTarget);
       if (typeof policy === 'string') throw new UsageError(policy);
       process.exitCode = await agent(flags.listen, tokenOf(flags.token), tls, policy);

@@ -18,6 +18,12 @@ export const ExitCode = {
   preflight: 4,
   /** An agent failed to start or every agent was lost. */
   agent: 5,
+  /**
+   * The result (or a report) could not be written where asked (a full disk,
+   * a vanished directory, a closed pipe). `spear run` printed its summary
+   * first and saved the result elsewhere, named in the error.
+   */
+  output: 6,
   /** The run was interrupted (Ctrl-C); a result was still written. */
   interrupted: 130,
   /** The run completed but a threshold failed (k6 uses the same number). */
@@ -83,8 +89,57 @@ export class WireError extends SpearError {
   }
 }
 
+/**
+ * An output path that cannot take the result (`--out` to a missing or
+ * unwritable directory, to a directory itself). Raised before any load, so
+ * nothing is lost: a usage error.
+ */
+export class OutputPathError extends SpearError {
+  /** The problem alone, without the flag and path. */
+  readonly problem: string;
+
+  constructor(flag: string, file: string, problem: string) {
+    super('E_OUTPUT_PATH', `${flag} ${file}: ${problem}`, ExitCode.usage);
+    this.problem = problem;
+  }
+}
+
+/**
+ * Writing the result failed after the run. `savedTo` is where spear kept it
+ * instead (in the OS temp directory or the home directory), undefined when
+ * that failed too; the message names both.
+ */
+export class ResultWriteError extends SpearError {
+  readonly savedTo: string | undefined;
+
+  constructor(message: string, savedTo: string | undefined) {
+    super('E_RESULT_WRITE', message, ExitCode.output);
+    this.savedTo = savedTo;
+  }
+}
+
+/** `spear report` could not write its output file. */
+export class ReportWriteError extends SpearError {
+  constructor(message: string) {
+    super('E_REPORT_WRITE', message, ExitCode.output);
+  }
+}
+
+/** A result file given to `spear report` that is missing, damaged, or not a spear result this version reads. */
+export class ResultReadError extends SpearError {
+  constructor(code: 'E_RESULT_READ' | 'E_RESULT_VERSION', message: string) {
+    super(code, message, ExitCode.usage);
+  }
+}
+
 /** Narrows an unknown thrown value to a message, for the one place that prints it. */
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/** The `code` of a Node system error (`ENOSPC`, `EACCES`…), or undefined for anything else. */
+export function errnoOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
 }

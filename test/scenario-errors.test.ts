@@ -17,6 +17,9 @@ after(async () => {
 const target = 'target: http://127.0.0.1:8080';
 const sio = 'protocol: socketio\ntarget: http://127.0.0.1:3000';
 
+/** Nine lines whose aliases expand to a billion nodes ("billion laughs"). */
+const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...[...'bcdefghi'].map((name, index) => `${name}: &${name} [${Array<string>(10).fill(`*${'abcdefgh'[index]!}`).join(', ')}]`)].join('\n') + '\n';
+
 /** Broken scenario → the exact one line spear must print (FILE stands for the file's path). */
 const broken: readonly { name: string; yaml: string; error: string }[] = [
   { name: 'rate', yaml: `${target}\nduration: 5s\nload:\n  connections: 10\n  rate: fast\n`, error: 'FILE:5: load.rate: expected "<number>/s", got "fast"' },
@@ -44,6 +47,19 @@ const broken: readonly { name: string; yaml: string; error: string }[] = [
   { name: 'send-on-socketio', yaml: `${sio}\nload: { users: 10 }\nflow:\n  - connect: {}\n  - send: { data: hi }\n`, error: 'FILE:6: flow[1].send: send writes plain WebSocket messages: use emit with protocol "socketio"' },
   { name: 'two-step-kinds', yaml: `${sio}\nload: { users: 10 }\nflow:\n  - connect: {}\n    join: {}\n`, error: 'FILE:5: flow[0]: expected one step kind per list item (one of: http, connect, emit, send, expect, join, sleep, every), got connect and join' },
   { name: 'eio', yaml: `${sio}\nload: { users: 10 }\nsocketio: { eio: 5 }\nflow:\n  - connect: {}\n`, error: 'FILE:4: socketio.eio: expected 4 (Socket.IO v3/v4 servers) or 3 (Socket.IO v2, netty-socketio), got 5' },
+  // Node's timers fire at once past 2^31 ms (~596 h): durations and runs stop at 500h, timeouts and delays at 24h.
+  { name: 'duration-overflow', yaml: `${target}\nduration: 600h\n`, error: 'FILE:2: duration: expected a duration of at most 500h, got "600h"' },
+  { name: 'stages-overflow', yaml: `${target}\nload:\n  stages:\n    - {duration: 300h, rate: 10/s}\n    - {duration: 300h, rate: 10/s}\n`, error: 'FILE:4: load.stages: the stages add up to 600h; a run lasts at most 500h' },
+  { name: 'timeout-overflow', yaml: `${target}\ntimeouts: {request: 2147484s}\n`, error: 'FILE:2: timeouts.request: expected a duration of at most 24h, got "2147484s"' },
+  { name: 'ramp-overflow', yaml: `${sio}\nload: { users: 1000, connectRate: 1/h }\nflow:\n  - connect: {}\n`, error: 'FILE:3: load: the ramp (1000h) and load.hold (10s) add up to more than a run may last (500h)' },
+  { name: 'expect-overflow', yaml: `${sio}\nload: { users: 10 }\nflow:\n  - connect: {}\n  - expect: { event: hi, timeout: 600h }\n`, error: 'FILE:6: flow[1].expect.timeout: expected a duration of at most 24h, got "600h"' },
+  { name: 'sleep-overflow', yaml: `${sio}\nload: { users: 10 }\nflow:\n  - connect: {}\n  - sleep: { duration: 597h }\n`, error: 'FILE:6: flow[1].sleep.duration: expected a duration of at most 500h, got "597h"' },
+  { name: 'interval-floor', yaml: `${target}\ninterval: 1us\n`, error: 'FILE:2: interval: expected a duration of at least 100ms, got "1us"' },
+  { name: 'rate-ceiling', yaml: `${target}\nload:\n  rate: 20000000/s\n`, error: 'FILE:3: load.rate: expected a rate of at most 10000000/s, got "20000000/s"' },
+  // YAML aliases: bounded expansion (billion laughs), no cycles, no alias before its anchor.
+  { name: 'billion-laughs', yaml: `${target}\n${laughs}`, error: 'FILE: invalid YAML: aliases expand too far (over 100 copies, nested ones included)' },
+  { name: 'alias-cycle', yaml: `${target}\nrequests: &r\n  - path: /\n    body: *r\n`, error: 'FILE:4: invalid YAML: alias *r lies inside the node it names (a cycle)' },
+  { name: 'alias-unknown', yaml: `${target}\nrequests:\n  - body: *nope\n`, error: 'FILE:3: invalid YAML: alias *nope has no anchor &nope before it' },
 ];
 
 for (const { name, yaml, error } of broken) {
@@ -56,6 +72,24 @@ for (const { name, yaml, error } of broken) {
       assert.equal(outcome.stderr, `spear: ${error.replace('FILE', file)}\n`);
       assert.equal(outcome.stdout, '');
     }
+  });
+}
+
+/** Other inputs that once ended in a stack trace: each is one line and a documented exit code. */
+const badInputs: readonly { name: string; files: Record<string, string>; args: readonly string[]; code: number; error: string }[] = [
+  { name: 'listen-port', files: {}, args: ['agent', '--listen', '127.0.0.1:99999'], code: 2, error: '--listen 127.0.0.1:99999: port 99999 is out of range (0 to 65535; 0 picks a free port)' },
+  { name: 'tls-cert', files: { 'cert.pem': 'hello\n' }, args: ['agent', '--listen', '127.0.0.1:0', '--tls-cert', 'DIR/cert.pem', '--tls-key', 'DIR/cert.pem'], code: 2, error: '--tls-cert DIR/cert.pem: not a PEM certificate: give a file with a -----BEGIN CERTIFICATE----- block' },
+  { name: 'report-cut', files: { 'cut.json': '{\n  "format": "spear-result",\n  "version": 1,\n  "summ' }, args: ['report', 'DIR/cut.json'], code: 2, error: 'cannot read the result DIR/cut.json: not valid JSON (cut short, or not a result file)' },
+  { name: 'report-empty', files: { 'empty.json': '{"format": "spear-result", "version": 1}' }, args: ['report', 'DIR/empty.json'], code: 2, error: 'DIR/empty.json is damaged or incomplete: no "scenario" object' },
+];
+
+for (const { name, files, args, code, error } of badInputs) {
+  test(`bad input (${name}) fails with its exact one-line error and exit code ${code}`, async () => {
+    for (const [file, text] of Object.entries(files)) await writeFile(join(dir.path, file), text);
+    const outcome = await runSpear(args.map((arg) => arg.replace('DIR', dir.path)), { timeoutMs: 10_000 });
+    assert.equal(outcome.stderr, `spear: ${error.replaceAll('DIR', dir.path)}\n`);
+    assert.equal(outcome.code, code);
+    assert.equal(outcome.stdout, '');
   });
 }
 

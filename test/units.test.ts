@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ArrivalSchedule } from '../src/scenarios/arrival-schedule.js';
 import { parseThreshold } from '../src/scenarios/threshold.js';
-import { parseDurationMs, parseRatePerS } from '../src/scenarios/units.js';
+import { formatDurationMs, parseDurationMs, parseRatePerS } from '../src/scenarios/units.js';
 import { preflightLocal } from '../src/coordinator/preflight.js';
 import { connectionsOf, planAgents } from '../src/scenarios/plan.js';
 import { parseScenario } from '../src/scenarios/load.js';
@@ -21,6 +21,15 @@ test('durations and rates parse the way users type them', () => {
   assert.equal(parseRatePerS('300/m'), 5);
   assert.equal(parseRatePerS('7200/h'), 2);
   for (const bad of ['fast', '5000', '/s', '5000/d']) assert.equal(parseRatePerS(bad), undefined, bad);
+});
+
+test('durations format back the way users type them, hours included', () => {
+  assert.equal(formatDurationMs(250), '250ms');
+  assert.equal(formatDurationMs(90_000), '1m30s');
+  assert.equal(formatDurationMs(7_200_000), '2h');
+  assert.equal(formatDurationMs(8_100_000), '2h15m');
+  assert.equal(formatDurationMs(1_800_000_000), '500h');
+  for (const ms of [250, 90_000, 8_100_000, 3_601_500]) assert.equal(parseDurationMs(formatDurationMs(ms)), ms);
 });
 
 test('thresholds parse into metric, operator and value', () => {
@@ -59,6 +68,15 @@ test('a ramp sends its arrivals in proportion to the rate integral', () => {
     assert.ok(time > previous);
     previous = time;
   }
+});
+
+test('a schedule past 2^31 arrivals still finds its arrivals (no 32-bit wrap in the search)', () => {
+  // 1,000,000/s for 10 h: 3.6e10 arrivals, where `(low + high) >>> 1` wrapped and looped for ever.
+  const schedule = new ArrivalSchedule({ startRatePerS: 1_000_000, stages: [{ durationMs: 36_000_000, ratePerS: 1_000_000 }] });
+  assert.equal(schedule.total, 36_000_000_000);
+  assert.equal(schedule.firstAtOrAfter(30_000_000), 30_000_000_000);
+  assert.equal(schedule.firstAtOrAfter(36_000_000), schedule.total);
+  assert.ok(Math.abs(schedule.timeOfMs(schedule.total - 1)! - (36_000_000 - 0.0005)) < 1e-6);
 });
 
 test('the plan splits connections evenly and rates in proportion', () => {

@@ -1,10 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { ExitCode, SpearError, UsageError, type ExitCodeValue } from '../errors.js';
+import { ExitCode, ReportWriteError, ResultReadError, SpearError, UsageError, errnoOf, messageOf, type ExitCodeValue } from '../errors.js';
 import { compareResults, failedConditions, parseFailCondition, renderComparison, type FailCondition } from './compare.js';
 import { renderHgrm } from './hgrm.js';
 import { renderHtml } from './html.js';
 import { readResult } from './result-file.js';
+import type { RunResult } from './result.js';
 import { renderSummaryJson } from './summary-json.js';
 import { renderTextSummary } from './text-summary.js';
 
@@ -33,7 +34,23 @@ export async function report(file: string, options: ReportOptions): Promise<Exit
   if (conditions.length > 0 && options.compare === undefined) throw new UsageError('--fail-if compares against a baseline: add --compare BASELINE.json');
   const result = await readResult(file);
   const baseline = options.compare === undefined ? undefined : await readResult(options.compare);
-  const metrics = baseline === undefined ? undefined : compareResults(baseline, result);
+  let metrics: ComparedMetrics | undefined;
+  try {
+    metrics = baseline === undefined ? undefined : compareResults(baseline, result);
+    await render(file, result, baseline === undefined || metrics === undefined ? undefined : { baseline, metrics }, options);
+  } catch (error) {
+    if (error instanceof SpearError) throw error;
+    // readResult checks the shape renderers rely on; a file damaged deeper still ends in one line.
+    const files = options.compare === undefined ? file : `${file} or ${options.compare}`;
+    throw new ResultReadError('E_RESULT_READ', `cannot render ${files}: damaged, or not written by spear (${messageOf(error)})`);
+  }
+  return gate(metrics ?? [], conditions);
+}
+
+type ComparedMetrics = ReturnType<typeof compareResults>;
+
+async function render(file: string, result: RunResult, comparison: { baseline: RunResult; metrics: ComparedMetrics } | undefined, options: ReportOptions): Promise<void> {
+  const { baseline, metrics } = comparison ?? {};
   if (options.format === 'hgrm') {
     const prefix = options.out ?? file.replace(/\.json$/, '');
     const written: string[] = [];
@@ -58,7 +75,6 @@ export async function report(file: string, options: ReportOptions): Promise<Exit
     if (options.out === undefined) process.stdout.write(text);
     else await writeOrFail(options.out, text);
   }
-  return gate(metrics ?? [], conditions);
 }
 
 function gate(metrics: Parameters<typeof failedConditions>[0], conditions: readonly FailCondition[]): ExitCodeValue {
@@ -80,7 +96,6 @@ async function writeOrFail(path: string, text: string): Promise<void> {
   try {
     await writeFile(path, text);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new SpearError('E_REPORT_WRITE', `cannot write ${path} (${code}): check the directory exists and is writable`, ExitCode.internal);
+    throw new ReportWriteError(`cannot write ${path} (${errnoOf(error) ?? messageOf(error)}): check the directory exists, is writable and has space`);
   }
 }

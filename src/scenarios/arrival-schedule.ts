@@ -72,7 +72,8 @@ export class ArrivalSchedule {
     let low = 0;
     let high = this.total;
     while (low < high) {
-      const middle = (low + high) >>> 1;
+      // Not `>>> 1`: that wraps past 2^31 arrivals and the search never ends. Exact up to 2^53.
+      const middle = Math.floor((low + high) / 2);
       const time = this.timeOfMs(middle);
       if (time !== undefined && time < ms) low = middle + 1;
       else high = middle;

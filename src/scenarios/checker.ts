@@ -1,4 +1,5 @@
 import { ScenarioError } from '../errors.js';
+import { formatDurationMs, maxDurationMs, parseDurationMs } from './units.js';
 
 /** A path into the scenario document: keys and sequence indexes. */
 export type DocPath = readonly (string | number)[];
@@ -73,6 +74,20 @@ export class Checker {
       this.fail(path, `expected an integer from ${min} to ${max}, got ${value}`);
     }
     return value;
+  }
+
+  /**
+   * A duration in milliseconds, from `minMs` to `maxMs` (default
+   * maxDurationMs: Node timers overflow past 2^31 ms). Above zero unless
+   * `zero` is set.
+   */
+  duration(value: unknown, path: DocPath, options: { zero?: boolean; minMs?: number; maxMs?: number } = {}): number {
+    const maxMs = options.maxMs ?? maxDurationMs;
+    const ms = this.parsed(value, path, 'a duration such as "20s"', parseDurationMs);
+    if (ms <= 0 && options.zero !== true) this.fail(path, `expected a duration above 0, got ${JSON.stringify(value)}`);
+    if (options.minMs !== undefined && ms < options.minMs) this.fail(path, `expected a duration of at least ${formatDurationMs(options.minMs)}, got ${JSON.stringify(value)}`);
+    if (ms > maxMs) this.fail(path, `expected a duration of at most ${formatDurationMs(maxMs)}, got ${JSON.stringify(value)}`);
+    return ms;
   }
 
   /** Applies `parse` to a string or number; a failed parse names what was expected. */

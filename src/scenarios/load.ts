@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import { ScenarioError } from '../errors.js';
+import { isAlias, isMap, isNode, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { ScenarioError, messageOf } from '../errors.js';
 import { Checker, type DocPath, type Locate } from './checker.js';
 import { variablesIn } from '../sessions/template.js';
 import { readFeeder } from './feeder-file.js';
@@ -80,9 +80,49 @@ export function parseScenario(text: string, file: string, overrides: ScenarioOve
     const first = syntaxError.message.split('\n')[0] ?? syntaxError.message;
     throw new ScenarioError('', `invalid YAML: ${first.replace(/ at line \d+, column \d+:?$/, '')}`, `${file}:${line}`);
   }
-  const raw: unknown = document.toJS();
+  const raw = plainOf(document, lines, file);
   const applied = applyOverrides(raw, overrides);
   return validateScenario(applied.document, new Checker(locator(document, lines, file, applied.flags)));
+}
+
+/**
+ * How far aliases may expand (the yaml package's measure: uses of an anchor
+ * times the aliases nested in it). A scenario needs a few; a "billion laughs"
+ * document, nine lines long, expands to billions of nodes.
+ */
+const maxAliasCount = 100;
+
+/** The document as plain data; alias trouble (no anchor, a cycle, an explosion) is a ScenarioError. */
+function plainOf(document: Document, lines: LineCounter, file: string): unknown {
+  checkAliases(document, lines, file);
+  try {
+    return document.toJS({ maxAliasCount }) as unknown;
+  } catch (error) {
+    const problem = error instanceof ReferenceError && /alias count/i.test(error.message)
+      ? `aliases expand too far (over ${maxAliasCount} copies, nested ones included)`
+      : messageOf(error).split('\n')[0] ?? 'cannot be read';
+    throw new ScenarioError('', `invalid YAML: ${problem}`, file);
+  }
+}
+
+/**
+ * Every alias must follow its anchor and lie outside the node it names (a
+ * cycle cannot become JSON). One pass in document order, as yaml resolves.
+ */
+function checkAliases(document: Document, lines: LineCounter, file: string): void {
+  const anchors = new Map<string, Node>();
+  visit(document, {
+    Node(_key, node, path) {
+      if (!isAlias(node)) {
+        if (node.anchor !== undefined) anchors.set(node.anchor, node);
+        return;
+      }
+      const where = node.range ? `${file}:${lines.linePos(node.range[0]).line}` : file;
+      const source = anchors.get(node.source);
+      if (source === undefined) throw new ScenarioError('', `invalid YAML: alias *${node.source} has no anchor &${node.source} before it`, where);
+      if (path.includes(source)) throw new ScenarioError('', `invalid YAML: alias *${node.source} lies inside the node it names (a cycle)`, where);
+    },
+  });
 }
 
 function applyOverrides(raw: unknown, overrides: ScenarioOverrides): { document: unknown; flags: Map<string, string> } {

@@ -4,6 +4,30 @@
  * input so the caller can name the YAML path in its error.
  */
 
+/**
+ * The longest duration a scenario may give, and the longest run: 500 h.
+ * Node's timers fire at once past 2^31 − 1 ms (~596 h); the margin covers
+ * the drain and guards spear adds to a run's length.
+ */
+export const maxDurationMs = 500 * 3_600_000;
+
+/**
+ * The longest timeout or delay (`timeouts.*`, `load.maxDelay`,
+ * `broadcast.timeout`, `expect.timeout`, `reconnect.*`): 24 h. Agents add
+ * two of them into one timer (a drain bound), which must stay below 2^31 ms.
+ */
+export const maxTimeoutMs = 24 * 3_600_000;
+
+/** The shortest report interval: every interval costs each agent a report and the coordinator a merge and a progress line. */
+export const minIntervalMs = 100;
+
+/**
+ * The highest arrival rate (open model, for the whole run): 10,000,000/s,
+ * also what an agent accepts in a plan (src/wire/limits.ts). Keeps the
+ * arrivals of the longest run (1.8·10^13) exact integers, far below 2^53.
+ */
+export const maxRatePerS = 10_000_000;
+
 const durationUnitsMs: Record<string, number> = {
   us: 0.001,
   µs: 0.001,
@@ -47,10 +71,16 @@ export function parseRatePerS(text: string | number): number | undefined {
   return Number(match[1]) / period;
 }
 
-/** Formats milliseconds the way a user would type them: "20s", "1m30s", "250ms". */
+/** Formats milliseconds the way a user would type them: "20s", "1m30s", "250ms", "2h15m". */
 export function formatDurationMs(ms: number): string {
+  if (!Number.isFinite(ms)) return 'forever';
   if (ms < 1000) return `${round(ms, 3)}ms`;
   if (ms < 60_000) return `${round(ms / 1000, 3)}s`;
+  if (ms >= 3_600_000) {
+    const hours = Math.floor(ms / 3_600_000);
+    const rest = ms - hours * 3_600_000;
+    return rest === 0 ? `${hours}h` : `${hours}h${formatDurationMs(rest)}`;
+  }
   const minutes = Math.floor(ms / 60_000);
   const rest = ms - minutes * 60_000;
   return rest === 0 ? `${minutes}m` : `${minutes}m${round(rest / 1000, 3)}s`;

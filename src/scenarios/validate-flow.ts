@@ -1,7 +1,7 @@
 import { builtinVariables, variablesIn } from '../sessions/template.js';
 import { describe, type Checker, type DocPath } from './checker.js';
+import { maxTimeoutMs } from './units.js';
 import type { Step } from './flow.js';
-import { parseDurationMs } from './units.js';
 
 export const stepKinds = ['http', 'connect', 'emit', 'send', 'expect', 'join', 'sleep', 'every'] as const;
 type StepKind = (typeof stepKinds)[number];
@@ -120,7 +120,7 @@ function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker)
         event: body.event === undefined ? undefined : check.string(body.event, [...at, 'event']),
         match: body.match === undefined ? undefined : matchOf(body.match, [...at, 'match'], state, check),
         contains: body.contains === undefined ? undefined : unstamped(template(check.string(body.contains, [...at, 'contains']), [...at, 'contains'], state, check), [...at, 'contains'], check),
-        timeoutMs: body.timeout === undefined ? state.expectTimeoutMs : positiveDuration(body.timeout, [...at, 'timeout'], check),
+        timeoutMs: body.timeout === undefined ? state.expectTimeoutMs : check.duration(body.timeout, [...at, 'timeout'], { maxMs: maxTimeoutMs }),
         capture: captures(body.capture, [...at, 'capture'], check),
       };
       for (const name of Object.keys(step.capture)) state.known.add(name);
@@ -131,11 +131,11 @@ function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker)
       return { kind: 'join' };
     case 'sleep':
       if (body.duration === undefined) check.fail(at, 'missing duration');
-      return { kind: 'sleep', durationMs: positiveDuration(body.duration, [...at, 'duration'], check) };
+      return { kind: 'sleep', durationMs: check.duration(body.duration, [...at, 'duration']) };
     case 'every': {
       if (body.interval === undefined) check.fail(at, 'missing interval (such as "10s")');
       if (body.steps === undefined) check.fail(at, 'missing steps');
-      return { kind: 'every', intervalMs: positiveDuration(body.interval, [...at, 'interval'], check), steps: stepsOf(body.steps, [...at, 'steps'], state, check) };
+      return { kind: 'every', intervalMs: check.duration(body.interval, [...at, 'interval']), steps: stepsOf(body.steps, [...at, 'steps'], state, check) };
     }
   }
 }
@@ -198,10 +198,4 @@ function captures(value: unknown, path: DocPath, check: Checker): Record<string,
     out[name] = check.string(item, [...path, name]);
   }
   return out;
-}
-
-function positiveDuration(value: unknown, path: DocPath, check: Checker): number {
-  const ms = check.parsed(value, path, 'a duration such as "20s"', parseDurationMs);
-  if (ms <= 0) check.fail(path, `expected a duration above 0, got ${JSON.stringify(value)}`);
-  return ms;
 }

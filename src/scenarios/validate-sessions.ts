@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { Checker, DocPath } from './checker.js';
 import { describe } from './checker.js';
 import type { BroadcastSpec, ConnectionSpec, Groups, ReconnectPolicy, SocketIoSpec, UsersLoad, UserStage } from './flow.js';
-import { parseDurationMs, parseRatePerS } from './units.js';
+import { formatDurationMs, maxDurationMs, maxTimeoutMs, parseRatePerS } from './units.js';
 
 export const usersLoadKeys = ['users', 'connectRate', 'hold', 'stages'] as const;
 export const userStageKeys = ['duration', 'users'] as const;
@@ -23,7 +23,6 @@ export const sessionDefaults = {
 } as const;
 
 const maxUsers = 10_000_000;
-const durationText = 'a duration such as "20s"';
 
 /** Validates the `load` of a long-connection scenario. */
 export function usersLoadOf(root: Record<string, unknown>, check: Checker): UsersLoad {
@@ -34,7 +33,7 @@ export function usersLoadOf(root: Record<string, unknown>, check: Checker): User
   if (root.duration !== undefined) check.fail(['duration'], 'long-connection scenarios last their ramp plus load.hold: set load.hold instead', 'key');
   if (load.users === undefined) check.fail(['load', 'users'], 'missing: how many virtual users to connect, such as 1000');
   const users = check.integer(load.users, ['load', 'users'], 1, maxUsers);
-  const holdMs = load.hold === undefined ? sessionDefaults.holdMs : duration(load.hold, ['load', 'hold'], check, true);
+  const holdMs = load.hold === undefined ? sessionDefaults.holdMs : check.duration(load.hold, ['load', 'hold']);
   let stages: UserStage[];
   if (load.stages !== undefined) {
     if (load.connectRate !== undefined) check.fail(['load', 'connectRate'], 'give either load.connectRate or load.stages, not both', 'key');
@@ -43,7 +42,7 @@ export function usersLoadOf(root: Record<string, unknown>, check: Checker): User
       const stage = check.mapping(item, path, userStageKeys);
       if (stage.duration === undefined) check.fail(path, 'missing duration');
       if (stage.users === undefined) check.fail(path, 'missing users');
-      return { durationMs: duration(stage.duration, [...path, 'duration'], check, true), users: check.integer(stage.users, [...path, 'users'], 0, users) };
+      return { durationMs: check.duration(stage.duration, [...path, 'duration']), users: check.integer(stage.users, [...path, 'users'], 0, users) };
     });
     if (stages.length === 0) check.fail(['load', 'stages'], 'expected at least one stage');
     if (!stages.some((stage) => stage.users === users)) check.fail(['load', 'stages'], `no stage reaches load.users (${users})`);
@@ -53,6 +52,9 @@ export function usersLoadOf(root: Record<string, unknown>, check: Checker): User
     stages = [{ durationMs: Math.ceil((users / rate) * 1000), users }];
   }
   const rampMs = stages.reduce((sum, stage) => sum + stage.durationMs, 0);
+  if (rampMs + holdMs > maxDurationMs) {
+    check.fail(['load'], `the ramp (${formatDurationMs(rampMs)}) and load.hold (${formatDurationMs(holdMs)}) add up to more than a run may last (${formatDurationMs(maxDurationMs)})`);
+  }
   return { model: 'users', users, stages, holdMs, durationMs: rampMs + holdMs };
 }
 
@@ -73,8 +75,8 @@ export function groupsOf(value: unknown, users: number, check: Checker): Groups 
 export function reconnectOf(value: unknown, check: Checker): ReconnectPolicy | undefined {
   if (value === undefined || value === false) return undefined;
   const record = check.mapping(value === true ? {} : value, ['reconnect'], reconnectKeys);
-  const initialDelayMs = record.initialDelay === undefined ? sessionDefaults.reconnectInitialMs : duration(record.initialDelay, ['reconnect', 'initialDelay'], check, false);
-  const maxDelayMs = record.maxDelay === undefined ? Math.max(initialDelayMs, sessionDefaults.reconnectMaxMs) : duration(record.maxDelay, ['reconnect', 'maxDelay'], check, false);
+  const initialDelayMs = record.initialDelay === undefined ? sessionDefaults.reconnectInitialMs : check.duration(record.initialDelay, ['reconnect', 'initialDelay'], { zero: true, maxMs: maxTimeoutMs });
+  const maxDelayMs = record.maxDelay === undefined ? Math.max(initialDelayMs, sessionDefaults.reconnectMaxMs) : check.duration(record.maxDelay, ['reconnect', 'maxDelay'], { zero: true, maxMs: maxTimeoutMs });
   if (maxDelayMs < initialDelayMs) check.fail(['reconnect', 'maxDelay'], 'must not be below reconnect.initialDelay');
   return {
     attempts: record.attempts === undefined ? sessionDefaults.reconnectAttempts : check.integer(record.attempts, ['reconnect', 'attempts'], 1, 1_000_000),
@@ -88,7 +90,7 @@ export function broadcastOf(value: unknown, stampedEvent: string | undefined, ch
   if (record.includeSender !== undefined && typeof record.includeSender !== 'boolean') check.fail(['broadcast', 'includeSender'], `expected true or false, got ${describe(record.includeSender)}`);
   return {
     event: record.event === undefined ? stampedEvent : check.string(record.event, ['broadcast', 'event']),
-    timeoutMs: record.timeout === undefined ? sessionDefaults.broadcastTimeoutMs : duration(record.timeout, ['broadcast', 'timeout'], check, true),
+    timeoutMs: record.timeout === undefined ? sessionDefaults.broadcastTimeoutMs : check.duration(record.timeout, ['broadcast', 'timeout'], { maxMs: maxTimeoutMs }),
     includeSender: record.includeSender !== false,
   };
 }
@@ -114,10 +116,4 @@ export function socketioOf(value: unknown, check: Checker): SocketIoSpec {
   const namespace = record.namespace === undefined ? '/' : check.string(record.namespace, ['socketio', 'namespace']);
   if (!namespace.startsWith('/')) check.fail(['socketio', 'namespace'], `expected a namespace starting with "/", got ${JSON.stringify(namespace)}`);
   return { eio: record.eio === 3 ? 3 : 4, path: path.endsWith('/') ? path : `${path}/`, namespace };
-}
-
-function duration(value: unknown, path: DocPath, check: Checker, positive: boolean): number {
-  const ms = check.parsed(value, path, durationText, parseDurationMs);
-  if (positive && ms <= 0) check.fail(path, `expected a duration above 0, got ${JSON.stringify(value)}`);
-  return ms;
 }

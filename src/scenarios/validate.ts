@@ -1,6 +1,6 @@
 import { Checker, describe, type DocPath } from './checker.js';
 import { parseThreshold } from './threshold.js';
-import { parseDurationMs, parseRatePerS } from './units.js';
+import { formatDurationMs, maxDurationMs, maxRatePerS, maxTimeoutMs, minIntervalMs, parseRatePerS } from './units.js';
 import type { HttpRequestSpec, LoadProfile, Scenario, SessionScenario, Stage, Threshold, Timeouts } from './scenario.js';
 import { flowOf } from './validate-flow.js';
 import { broadcastOf, connectionOf, feederFileOf, groupsOf, reconnectOf, sessionDefaults, socketioOf, usersLoadOf } from './validate-sessions.js';
@@ -14,7 +14,6 @@ export const requestKeys = ['method', 'path', 'headers', 'body'] as const;
 export const stageKeys = ['duration', 'rate'] as const;
 export const timeoutKeys = ['connect', 'request'] as const;
 
-const durationText = 'a duration such as "20s"';
 const rateText = '"<number>/s"';
 const methodPattern = /^[A-Za-z]+$/;
 /** RFC 9110 token characters. */
@@ -56,7 +55,7 @@ export function validateScenario(document: unknown, check: Checker): Scenario {
     timeouts: timeoutsOf(root.timeouts, check),
     thresholds: root.thresholds === undefined ? [] : thresholdsOf(root.thresholds, check),
     ...agentsOf(root.agents, check),
-    intervalMs: root.interval === undefined ? defaults.intervalMs : positiveDuration(root.interval, ['interval'], check),
+    intervalMs: intervalOf(root.interval, check),
   };
 }
 
@@ -91,7 +90,7 @@ function sessionScenarioOf(root: Record<string, unknown>, protocol: 'ws' | 'sock
     timeouts,
     thresholds: root.thresholds === undefined ? [] : thresholdsOf(root.thresholds, check),
     ...agentsOf(root.agents, check),
-    intervalMs: root.interval === undefined ? defaults.intervalMs : positiveDuration(root.interval, ['interval'], check),
+    intervalMs: intervalOf(root.interval, check),
   };
 }
 
@@ -196,18 +195,18 @@ function loadOf(root: Record<string, unknown>, check: Checker): LoadProfile {
       model: 'closed',
       connections: load.connections === undefined ? defaults.connections : check.integer(load.connections, ['load', 'connections'], 1, maxConnections),
       pipelining: load.pipelining === undefined ? 1 : check.integer(load.pipelining, ['load', 'pipelining'], 1, 256),
-      durationMs: root.duration === undefined ? defaults.durationMs : positiveDuration(root.duration, ['duration'], check),
+      durationMs: root.duration === undefined ? defaults.durationMs : check.duration(root.duration, ['duration']),
     };
   }
   if (load.pipelining !== undefined) check.fail(['load', 'pipelining'], 'only applies to the closed model (without load.rate or load.stages)', 'key');
   if (load.rate !== undefined && load.stages !== undefined) check.fail(['load', 'stages'], 'give either load.rate (constant) or load.stages (ramping), not both', 'key');
   const connections = load.connections === undefined ? defaults.openConnections : check.integer(load.connections, ['load', 'connections'], 1, maxConnections);
-  const maxDelayMs = load.maxDelay === undefined ? defaults.maxDelayMs : positiveDuration(load.maxDelay, ['load', 'maxDelay'], check);
+  const maxDelayMs = load.maxDelay === undefined ? defaults.maxDelayMs : check.duration(load.maxDelay, ['load', 'maxDelay'], { maxMs: maxTimeoutMs });
   if (load.rate !== undefined) {
     const ratePerS = rateOf(load.rate, ['load', 'rate'], check);
     if (ratePerS <= 0) check.fail(['load', 'rate'], 'expected a rate above 0/s');
     if (load.startRate !== undefined) check.fail(['load', 'startRate'], 'only applies with load.stages', 'key');
-    const durationMs = root.duration === undefined ? defaults.durationMs : positiveDuration(root.duration, ['duration'], check);
+    const durationMs = root.duration === undefined ? defaults.durationMs : check.duration(root.duration, ['duration']);
     return { model: 'open', connections, startRatePerS: ratePerS, stages: [{ durationMs, ratePerS }], maxDelayMs, durationMs };
   }
   if (root.duration !== undefined) check.fail(['duration'], 'not allowed with load.stages: the stages\' durations add up to the run\'s length', 'key');
@@ -225,9 +224,11 @@ function stagesOf(value: unknown, check: Checker): Stage[] {
     const record = check.mapping(item, path, stageKeys);
     if (record.duration === undefined) check.fail(path, 'missing duration');
     if (record.rate === undefined) check.fail(path, 'missing rate');
-    return { durationMs: positiveDuration(record.duration, [...path, 'duration'], check), ratePerS: rateOf(record.rate, [...path, 'rate'], check) };
+    return { durationMs: check.duration(record.duration, [...path, 'duration']), ratePerS: rateOf(record.rate, [...path, 'rate'], check) };
   });
   if (stages.every((stage) => stage.ratePerS === 0)) check.fail(['load', 'stages'], 'every stage has rate 0/s: nothing would be sent');
+  const totalMs = stages.reduce((sum, stage) => sum + stage.durationMs, 0);
+  if (totalMs > maxDurationMs) check.fail(['load', 'stages'], `the stages add up to ${formatDurationMs(totalMs)}; a run lasts at most ${formatDurationMs(maxDurationMs)}`);
   return stages;
 }
 
@@ -235,8 +236,8 @@ function timeoutsOf(value: unknown, check: Checker): Timeouts {
   if (value === undefined) return { connectMs: defaults.connectTimeoutMs, requestMs: defaults.requestTimeoutMs };
   const record = check.mapping(value, ['timeouts'], timeoutKeys);
   return {
-    connectMs: record.connect === undefined ? defaults.connectTimeoutMs : positiveDuration(record.connect, ['timeouts', 'connect'], check),
-    requestMs: record.request === undefined ? defaults.requestTimeoutMs : positiveDuration(record.request, ['timeouts', 'request'], check),
+    connectMs: record.connect === undefined ? defaults.connectTimeoutMs : check.duration(record.connect, ['timeouts', 'connect'], { maxMs: maxTimeoutMs }),
+    requestMs: record.request === undefined ? defaults.requestTimeoutMs : check.duration(record.request, ['timeouts', 'request'], { maxMs: maxTimeoutMs }),
   };
 }
 
@@ -249,11 +250,12 @@ function thresholdsOf(value: unknown, check: Checker): Threshold[] {
 }
 
 function rateOf(value: unknown, path: DocPath, check: Checker): number {
-  return check.parsed(value, path, rateText, parseRatePerS);
+  const ratePerS = check.parsed(value, path, rateText, parseRatePerS);
+  if (ratePerS > maxRatePerS) check.fail(path, `expected a rate of at most ${maxRatePerS}/s, got ${JSON.stringify(value)}`);
+  return ratePerS;
 }
 
-function positiveDuration(value: unknown, path: DocPath, check: Checker): number {
-  const ms = check.parsed(value, path, durationText, parseDurationMs);
-  if (ms <= 0) check.fail(path, `expected a duration above 0, got ${JSON.stringify(value)}`);
-  return ms;
+/** The report interval: at least minIntervalMs, so agents never flood the coordinator with reports. */
+function intervalOf(value: unknown, check: Checker): number {
+  return value === undefined ? defaults.intervalMs : check.duration(value, ['interval'], { minMs: minIntervalMs });
 }
