@@ -1,4 +1,5 @@
 import { AgentError, UsageError } from '../errors.js';
+import { saturationLookup } from '../metrics/generator-verdict.js';
 import { RunMerger, type MergedInterval } from '../metrics/merger.js';
 import { buildResult, type RunResult } from '../report/result.js';
 import { planAgents } from '../scenarios/plan.js';
@@ -70,7 +71,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   preflightLocal(plans.slice(remoteCount));
   preflightPorts(plans.slice(remoteCount));
   const merger = new RunMerger(plans.map((plan) => plan.agentId));
-  const ledger = new BroadcastLedger(scenario.protocol === 'http' ? true : scenario.broadcast.includeSender);
+  // Broadcasts settle while the run goes on, judged with the agents' clocks as the result reads them at the end.
+  const ledger = scenario.protocol === 'http' ? new BroadcastLedger(true) : new BroadcastLedger(scenario.broadcast.includeSender, {
+    agents: plans.map((plan) => plan.agentId),
+    timeoutMs: scenario.broadcast.timeoutMs,
+    intervalMs: scenario.intervalMs,
+    saturated: () => saturationLookup(merger.health, new Map(handles.map((handle) => [handle.id, (handle.clock?.offsetUs ?? 0) / 1000]))),
+  });
   const emitClosed = (closed: MergedInterval[]): void => {
     for (const interval of closed) options.events?.interval?.(interval);
   };
@@ -84,10 +91,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       options.events?.agentInterval?.(message);
       if (message.sessions !== undefined) ledger.add(message.agentId, message.sessions);
       emitClosed(merger.add(message));
+      ledger.covered(message.agentId, message.endMs);
     },
     heartbeat: (handle) => options.events?.agentLate?.({ id: handle.id, lateMs: handle.lateMs }),
     ended: (handle) => {
       emitClosed(merger.finishAgent(handle.id));
+      ledger.finished(handle.id);
       options.events?.agentEnded?.({ id: handle.id, status: handle.status, reason: handle.reason });
       if (handles.every((each) => each.ended)) settle();
     },
