@@ -205,6 +205,8 @@ async function agent(listen: string, token: string | undefined, tls: { cert: str
     process.once('SIGTERM', stop);
   });
   await server.close();
+  // A load thread still shutting down (or a stuck socket) must not keep a stopped agent alive.
+  setTimeout(() => process.exit(), exitGuardMs).unref();
   return ExitCode.ok;
 }
 

@@ -31,6 +31,7 @@ export function serveCoordinator(link: CoordinatorLink, options: ServeOptions = 
     let clock = new CoordinatorClock();
     let load: LoadThread | undefined;
     let planning = false;
+    let ended = false;
     let agentId = -1;
     let ignoreStop = false;
 
@@ -44,6 +45,7 @@ export function serveCoordinator(link: CoordinatorLink, options: ServeOptions = 
       link.send({ type: 'heartbeat', loadSilentMs: load?.silentMs() ?? 0, lastInterval: load?.lastInterval ?? -1 });
     }, heartbeatEveryMs);
     const end = (): void => {
+      ended = true;
       clearInterval(heartbeat);
       const current = load;
       load = undefined;
@@ -62,7 +64,7 @@ export function serveCoordinator(link: CoordinatorLink, options: ServeOptions = 
       ignoreStop = testIgnoresStop(agentId);
       if (ignoreStop) process.on('SIGTERM', () => undefined);
       clock = new CoordinatorClock(testClockSkewMs(agentId));
-      load = await LoadThread.start({ plan, allowTargets: options.targetPolicy?.entries }, {
+      const started = await LoadThread.start({ plan, allowTargets: options.targetPolicy?.entries }, {
         interval: (interval) => link.send(interval),
         finished: () => {
           link.send({ type: 'done', agentId });
@@ -72,6 +74,12 @@ export function serveCoordinator(link: CoordinatorLink, options: ServeOptions = 
         },
         failed: (code, message) => link.send({ type: 'failed', code, message }),
       });
+      if (ended) {
+        // The coordinator left while the load thread was starting: nobody will ever stop it.
+        await started.terminate();
+        return;
+      }
+      load = started;
       link.send({ type: 'planned', agentId });
     };
 
