@@ -63,8 +63,12 @@ export async function listenForCoordinators(options: AgentServerOptions): Promis
   const speaks = options.wireVersion ?? wireVersion;
   let busyWith: string | undefined;
   const pending = new PendingConnections(options.log);
+  // Raw TCP sockets (under TLS too: the cap and the timer must cover slow handshakes).
   server.on('connection', (socket: Socket) => pending.admit(socket));
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
+    // Subtleness ahead: node:http removes its own error listener from a socket it hands to 'upgrade'.
+    // A peer resetting while we answer would then raise an unhandled 'error' and take the agent down.
+    socket.on('error', ignoreSocketError);
     try {
       upgrade(request, socket, head);
     } catch (error) {
@@ -101,9 +105,13 @@ export async function listenForCoordinators(options: AgentServerOptions): Promis
       pending.upgraded(socket);
       options.log(`coordinator ${from} connected`);
       const link: CoordinatorLink = new WebSocketTransport(webSocket, parseCoordinatorMessage);
+      let why = '';
+      link.onClose((reason) => {
+        why = reason;
+      });
       void serveCoordinator(link, { targetPolicy: options.targetPolicy }).finally(() => {
         busyWith = undefined;
-        options.log(`coordinator ${from} left; waiting for the next one`);
+        options.log(`coordinator ${from} left (${why}); waiting for the next one`);
       });
     });
   };
@@ -148,6 +156,9 @@ export function isLoopback(host: string): boolean {
   return false;
 }
 
+/** Socket errors after the HTTP layer let go (a reset mid-answer) only close that socket. */
+function ignoreSocketError(): void {}
+
 /** The path of a request target, or undefined when it does not parse (`//`, garbage). */
 function pathOf(target: string | undefined): string | undefined {
   try {
@@ -167,9 +178,13 @@ const upgradeTimeoutMs = 5000;
  * TCP connections that have not (yet) become a coordinator's WebSocket:
  * capped, and closed when they do not upgrade in time, so idle or slow
  * strangers cannot hold the agent's descriptors (a run needs them).
+ *
+ * Entries are keyed by the peer's address and port, not by socket object:
+ * under TLS, 'connection' gives the raw TCP socket while 'upgrade' gives
+ * the TLS socket wrapping it, and both name the same peer.
  */
 class PendingConnections {
-  readonly #timers = new Map<Socket, { readonly timer: NodeJS.Timeout; readonly address: string }>();
+  readonly #entries = new Map<string, { readonly socket: Socket; readonly timer: NodeJS.Timeout; readonly address: string }>();
   readonly #perAddress = new Map<string, number>();
   readonly #log: (line: string) => void;
   #refusing = false;
@@ -179,33 +194,50 @@ class PendingConnections {
   }
 
   admit(socket: Socket): void {
-    const address = socket.remoteAddress ?? '?';
+    const address = socket.remoteAddress;
+    // Already gone (reset before we saw it): nothing to hold.
+    if (address === undefined) {
+      socket.destroy();
+      return;
+    }
     const fromAddress = this.#perAddress.get(address) ?? 0;
-    if (this.#timers.size >= maxPendingConnections || fromAddress >= maxPendingPerAddress) {
-      if (!this.#refusing) this.#log(`too many connections waiting to authenticate (from ${address}: ${fromAddress}, in all: ${this.#timers.size}): closing new ones until they clear`);
+    if (this.#entries.size >= maxPendingConnections || fromAddress >= maxPendingPerAddress) {
+      if (!this.#refusing) this.#log(`too many connections waiting to authenticate (from ${address}: ${fromAddress}, in all: ${this.#entries.size}): closing new ones until they clear`);
       this.#refusing = true;
       socket.destroy();
       return;
     }
     this.#refusing = false;
+    const key = peerOf(socket);
     this.#perAddress.set(address, fromAddress + 1);
-    this.#timers.set(socket, { timer: setTimeout(() => socket.destroy(), upgradeTimeoutMs), address });
-    socket.once('close', () => this.upgraded(socket));
+    this.#entries.set(key, { socket, timer: setTimeout(() => socket.destroy(), upgradeTimeoutMs), address });
+    socket.once('close', () => this.#release(key, socket));
   }
 
-  /** The socket became a coordinator's link (or closed): no longer a stranger's. */
+  /** The socket (or the TLS socket over it) became a coordinator's link: no longer a stranger's. */
   upgraded(socket: Socket): void {
-    const entry = this.#timers.get(socket);
-    if (entry === undefined) return;
-    clearTimeout(entry.timer);
-    this.#timers.delete(socket);
-    const address = entry.address;
-    const left = (this.#perAddress.get(address) ?? 1) - 1;
-    if (left <= 0) this.#perAddress.delete(address);
-    else this.#perAddress.set(address, left);
+    const key = peerOf(socket);
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) this.#release(key, entry.socket);
   }
 
   close(): void {
-    for (const socket of this.#timers.keys()) socket.destroy();
+    for (const entry of this.#entries.values()) entry.socket.destroy();
   }
+
+  #release(key: string, socket: Socket): void {
+    const entry = this.#entries.get(key);
+    // A later connection from the same port may hold the key by now.
+    if (entry === undefined || entry.socket !== socket) return;
+    clearTimeout(entry.timer);
+    this.#entries.delete(key);
+    const left = (this.#perAddress.get(entry.address) ?? 1) - 1;
+    if (left <= 0) this.#perAddress.delete(entry.address);
+    else this.#perAddress.set(entry.address, left);
+  }
+}
+
+/** "address:port" of the peer; stable for the life of the connection (Node caches it). */
+function peerOf(socket: Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
 }

@@ -41,7 +41,7 @@ export class LoadRun {
     this.#plan = plan;
     this.#ignoreStop = ignoreStop;
     this.#events = events;
-    this.#workload = plan.protocol === 'http' ? new RequestWorkload(plan, this.#recorder) : new UserFleet(plan, this.#recorder, clock, targetPolicy);
+    this.#workload = plan.protocol === 'http' ? new RequestWorkload(plan, this.#recorder, targetPolicy?.lookup) : new UserFleet(plan, this.#recorder, clock, targetPolicy);
   }
 
   /** Starts load at wall-clock `atMs` (this host's clock) and stops it after the plan's duration. */

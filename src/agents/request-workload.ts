@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import type { ConnectGauges } from './health-probe.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { ClientPool, ExchangeListener } from '../protocols/protocol.js';
@@ -19,12 +20,13 @@ export class RequestWorkload implements Workload {
   readonly #driver: Driver;
   readonly drainBoundMs: number;
 
-  constructor(plan: HttpPlan, recorder: Recorder) {
+  /** `lookup`: the agent's target policy's, so every connection's addresses are checked (undefined: no policy). */
+  constructor(plan: HttpPlan, recorder: Recorder, lookup?: LookupFunction) {
     // The pool needs a listener before the driver (which needs the pool's slots) exists.
     const listener: ExchangeListener = {
       completed: (slot, status, bytes, error) => this.#driver.completed(slot, status, bytes, error),
     };
-    this.#pool = requestProtocolNamed(plan.protocol).createPool(plan, listener);
+    this.#pool = requestProtocolNamed(plan.protocol).createPool(plan, listener, lookup);
     this.#driver = plan.load.model === 'closed'
       ? new ClosedLoop(this.#pool.slots, recorder)
       : new OpenLoop(this.#pool.slots, recorder, plan.load);

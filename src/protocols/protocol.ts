@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import type { HttpPlan } from '../scenarios/plan.js';
 
 /**
@@ -37,5 +38,6 @@ export interface ClientPool {
 /** A load protocol: turns a plan into a pool of slots. Knows nothing of histograms, pacing or the wire. */
 export interface Protocol {
   readonly name: string;
-  createPool(plan: HttpPlan, listener: ExchangeListener): ClientPool;
+  /** `lookup` resolves (and may refuse) each connection's host; undefined: the system's resolver. */
+  createPool(plan: HttpPlan, listener: ExchangeListener, lookup?: LookupFunction): ClientPool;
 }

@@ -18,6 +18,12 @@ export interface IntervalCounters {
   statuses: Record<string, number>;
   /** Failed exchanges per "kind:CODE": {"connect:ECONNREFUSED": 12}. */
   errors: Record<string, number>;
+  /**
+   * The first error message seen per "kind:CODE" key (at most 64 keys, 200
+   * characters each): the cause in the server's own words, such as a
+   * Socket.IO connect refusal's reason. Absent when there was none.
+   */
+  errorSamples?: Record<string, string>;
   /** Open model: arrivals due in the interval. */
   scheduled: number;
   /** Open model: arrivals that found no free connection within load.maxDelay. */

@@ -1,22 +1,25 @@
+import { isIP } from 'node:net';
 import { WireError } from '../errors.js';
 import type { BroadcastSpec, ConnectionSpec, Feeder, Groups, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from '../scenarios/flow.js';
 import type { SessionPlan } from '../scenarios/plan.js';
-import { number, record, string, type Fields } from './fields.js';
+import { bounded, integer, list, number, positive, record, string, stringMap, type Fields } from './fields.js';
+import { planLimits } from './limits.js';
 import type { BroadcastReceipt, MembershipChange, SentBroadcast, SessionCounters, SessionHistograms, SessionReport } from './messages.js';
 
 type SessionPart = Omit<SessionPlan, 'agentId' | 'agentCount' | 'target' | 'timeouts' | 'intervalMs'>;
 
-/** The long-connection fields of a received plan, validated. */
+const maxMs = planLimits.durationMs;
+
+/** The long-connection fields of a received plan, validated for types and bounds (limits.ts). */
 export function sessionPlanFields(fields: Fields, protocol: 'ws' | 'socketio'): SessionPart {
   const load = record(fields.load, 'plan.load');
   if (load.model !== 'users') throw new WireError('plan.load.model: expected "users"');
-  const flow = fields.flow;
-  if (!Array.isArray(flow)) throw new WireError('plan.flow: expected a list');
+  const steps = { count: 0 };
   return {
     protocol,
     load: usersLoad(load),
-    flow: flow.map((step: unknown, index) => stepOf(step, `plan.flow[${index}]`)),
-    groups: { size: number(record(fields.groups, 'plan.groups'), 'size', 'plan.groups') } satisfies Groups,
+    flow: stepsOf(fields, 'flow', 'plan', steps, 1),
+    groups: { size: integer(record(fields.groups, 'plan.groups'), 'size', 'plan.groups', 1, planLimits.users) } satisfies Groups,
     reconnect: fields.reconnect === undefined ? undefined : reconnect(record(fields.reconnect, 'plan.reconnect')),
     broadcast: broadcast(record(fields.broadcast, 'plan.broadcast')),
     connection: connection(record(fields.connection, 'plan.connection')),
@@ -27,87 +30,129 @@ export function sessionPlanFields(fields: Fields, protocol: 'ws' | 'socketio'): 
 
 function feeder(fields: Fields): Feeder {
   const what = 'plan.feeder';
+  const columns = strings(fields, 'columns', what, planLimits.feederColumns, planLimits.nameChars);
   const rows = fields.rows;
-  if (!Array.isArray(rows) || !rows.every((row) => Array.isArray(row) && row.every((cell) => typeof cell === 'string'))) {
-    throw new WireError(`${what}.rows: expected lists of strings`);
+  const isRow = (row: unknown): boolean => Array.isArray(row) && row.length <= planLimits.feederColumns
+    && row.every((cell) => typeof cell === 'string' && cell.length <= planLimits.textChars);
+  if (!Array.isArray(rows) || !rows.every(isRow)) {
+    throw new WireError(`${what}.rows: expected lists of at most ${planLimits.feederColumns} strings of at most ${planLimits.textChars} characters`);
   }
-  return { file: string(fields, 'file', what), columns: strings(fields, 'columns', what), rows: rows as string[][] };
+  return { file: string(fields, 'file', what, planLimits.textChars), columns, rows: rows as string[][] };
 }
 
 function usersLoad(fields: Fields): UsersLoad {
   const what = 'plan.load';
-  const stages = fields.stages;
-  if (!Array.isArray(stages)) throw new WireError(`${what}.stages: expected a list`);
+  const users = integer(fields, 'users', what, 1, planLimits.users);
   return {
     model: 'users',
-    users: number(fields, 'users', what),
-    holdMs: number(fields, 'holdMs', what),
-    durationMs: number(fields, 'durationMs', what),
-    stages: stages.map((stage: unknown, index) => {
-      const stageFields = record(stage, `${what}.stages[${index}]`);
-      return { durationMs: number(stageFields, 'durationMs', `${what}.stages[${index}]`), users: number(stageFields, 'users', `${what}.stages[${index}]`) };
+    users,
+    holdMs: positive(fields, 'holdMs', what, maxMs),
+    durationMs: positive(fields, 'durationMs', what, maxMs),
+    stages: nonEmpty(list(fields, 'stages', what, planLimits.listItems), `${what}.stages`).map((stage: unknown, index) => {
+      const at = `${what}.stages[${index}]`;
+      const stageFields = record(stage, at);
+      return { durationMs: positive(stageFields, 'durationMs', at, maxMs), users: integer(stageFields, 'users', at, 0, users) };
     }),
   };
 }
 
 function reconnect(fields: Fields): ReconnectPolicy {
   const what = 'plan.reconnect';
-  return { attempts: number(fields, 'attempts', what), initialDelayMs: number(fields, 'initialDelayMs', what), maxDelayMs: number(fields, 'maxDelayMs', what) };
+  return {
+    attempts: integer(fields, 'attempts', what, 1, planLimits.reconnectAttempts),
+    initialDelayMs: bounded(fields, 'initialDelayMs', what, 0, maxMs),
+    maxDelayMs: bounded(fields, 'maxDelayMs', what, 0, maxMs),
+  };
 }
 
 function broadcast(fields: Fields): BroadcastSpec {
   const what = 'plan.broadcast';
   return {
-    event: fields.event === undefined ? undefined : string(fields, 'event', what),
-    timeoutMs: number(fields, 'timeoutMs', what),
+    event: fields.event === undefined ? undefined : string(fields, 'event', what, planLimits.nameChars),
+    timeoutMs: positive(fields, 'timeoutMs', what, maxMs),
     includeSender: boolean(fields, 'includeSender', what),
   };
 }
 
 function connection(fields: Fields): ConnectionSpec {
   const what = 'plan.connection';
-  return { perMessageDeflate: boolean(fields, 'perMessageDeflate', what), sourceAddresses: strings(fields, 'sourceAddresses', what) };
+  const sources = strings(fields, 'sourceAddresses', what, planLimits.sourceAddresses, planLimits.nameChars);
+  sources.forEach((source, index) => {
+    if (isIP(source) === 0) throw new WireError(`${what}.sourceAddresses[${index}]: expected an IP address`);
+  });
+  return { perMessageDeflate: boolean(fields, 'perMessageDeflate', what), sourceAddresses: sources };
 }
 
 function socketio(fields: Fields): SocketIoSpec {
   const what = 'plan.socketio';
   const eio = number(fields, 'eio', what);
   if (eio !== 3 && eio !== 4) throw new WireError(`${what}.eio: expected 3 or 4`);
-  return { eio, path: string(fields, 'path', what), namespace: string(fields, 'namespace', what) };
+  return { eio, path: string(fields, 'path', what, planLimits.nameChars), namespace: string(fields, 'namespace', what, planLimits.nameChars) };
 }
 
-function stepOf(value: unknown, what: string): Step {
+/** `fields[key]`, a list of steps at nesting `depth` (1 = the flow); `steps.count` counts every level. */
+function stepsOf(fields: Fields, key: string, what: string, steps: { count: number }, depth: number): Step[] {
+  if (depth > planLimits.flowDepth) throw new WireError(`${what}.${key}: every steps nested deeper than ${planLimits.flowDepth} levels`);
+  const items = list(fields, key, what, planLimits.flowSteps);
+  steps.count += items.length;
+  if (steps.count > planLimits.flowSteps) throw new WireError(`${what}.${key}: the flow has more than ${planLimits.flowSteps} steps`);
+  return items.map((step: unknown, index) => stepOf(step, `${what}.${key}[${index}]`, steps, depth));
+}
+
+function stepOf(value: unknown, what: string, steps: { count: number }, depth: number): Step {
   const fields = record(value, what);
-  const optionalString = (key: string): string | undefined => (fields[key] === undefined ? undefined : string(fields, key, what));
+  const optional = (key: string, maxChars: number): string | undefined => (fields[key] === undefined ? undefined : string(fields, key, what, maxChars));
+  const map = (key: string): Record<string, string> => stringMap(fields, key, what, planLimits.mapEntries, planLimits.nameChars, planLimits.urlChars);
   switch (fields.kind) {
     case 'http':
       return {
-        kind: 'http', method: string(fields, 'method', what), url: string(fields, 'url', what),
-        headers: stringMap(fields, 'headers', what), body: optionalString('body'), capture: stringMap(fields, 'capture', what),
+        kind: 'http', method: string(fields, 'method', what, planLimits.nameChars), url: string(fields, 'url', what, planLimits.urlChars),
+        headers: map('headers'), body: optional('body', planLimits.bodyChars), capture: map('capture'),
       };
     case 'connect':
-      return { kind: 'connect', url: optionalString('url'), auth: optionalString('auth') };
+      return { kind: 'connect', url: optional('url', planLimits.urlChars), auth: optional('auth', planLimits.bodyChars) };
     case 'emit':
-      return { kind: 'emit', event: string(fields, 'event', what), data: optionalString('data'), ack: boolean(fields, 'ack', what) };
+      return { kind: 'emit', event: string(fields, 'event', what, planLimits.nameChars), data: optional('data', planLimits.bodyChars), ack: boolean(fields, 'ack', what) };
     case 'send':
-      return { kind: 'send', data: string(fields, 'data', what), binary: boolean(fields, 'binary', what) };
+      return { kind: 'send', data: string(fields, 'data', what, planLimits.bodyChars), binary: boolean(fields, 'binary', what) };
     case 'expect':
+      checkDepth(fields.match, `${what}.match`);
       return {
-        kind: 'expect', event: optionalString('event'), match: fields.match, contains: optionalString('contains'),
-        timeoutMs: number(fields, 'timeoutMs', what), capture: stringMap(fields, 'capture', what),
+        kind: 'expect', event: optional('event', planLimits.nameChars), match: fields.match, contains: optional('contains', planLimits.bodyChars),
+        timeoutMs: positive(fields, 'timeoutMs', what, maxMs), capture: map('capture'),
       };
     case 'join':
       return { kind: 'join' };
     case 'sleep':
-      return { kind: 'sleep', durationMs: number(fields, 'durationMs', what) };
-    case 'every': {
-      const steps = fields.steps;
-      if (!Array.isArray(steps)) throw new WireError(`${what}.steps: expected a list`);
-      return { kind: 'every', intervalMs: number(fields, 'intervalMs', what), steps: steps.map((step: unknown, index) => stepOf(step, `${what}.steps[${index}]`)) };
-    }
+      return { kind: 'sleep', durationMs: positive(fields, 'durationMs', what, maxMs) };
+    case 'every':
+      return { kind: 'every', intervalMs: positive(fields, 'intervalMs', what, maxMs), steps: stepsOf(fields, 'steps', what, steps, depth + 1) };
     default:
-      throw new WireError(`${what}.kind: unknown step kind ${JSON.stringify(fields.kind)}`);
+      throw new WireError(`${what}.kind: unknown step kind ${JSON.stringify(fields.kind)?.slice(0, 100)}`);
   }
+}
+
+/**
+ * Refuses a JSON value nested deeper than `planLimits.matchDepth` (matching
+ * recurses over it). Iterative, so a hostile depth cannot overflow the stack here.
+ */
+function checkDepth(value: unknown, what: string): void {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length > 0; depth += 1) {
+    if (depth > planLimits.matchDepth) throw new WireError(`${what}: nested deeper than ${planLimits.matchDepth} levels`);
+    const next: unknown[] = [];
+    for (const item of level) {
+      if (typeof item !== 'object' || item === null) continue;
+      // A loop, not push(...values): spreading a huge list would overflow the stack.
+      for (const child of Object.values(item)) next.push(child);
+    }
+    level = next;
+  }
+}
+
+function nonEmpty(items: unknown[], what: string): unknown[] {
+  if (items.length === 0) throw new WireError(`${what}: expected at least one item`);
+  return items;
 }
 
 function boolean(fields: Fields, key: string, what: string): boolean {
@@ -116,18 +161,11 @@ function boolean(fields: Fields, key: string, what: string): boolean {
   return value;
 }
 
-function strings(fields: Fields, key: string, what: string): string[] {
-  const value = fields[key];
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw new WireError(`${what}.${key}: expected a list of strings`);
+/** A list of at most `maxItems` strings of at most `maxChars` each. */
+function strings(fields: Fields, key: string, what: string, maxItems: number, maxChars: number): string[] {
+  const value = list(fields, key, what, maxItems);
+  if (!value.every((item) => typeof item === 'string' && item.length <= maxChars)) throw new WireError(`${what}.${key}: expected a list of strings of at most ${maxChars} characters`);
   return value as string[];
-}
-
-function stringMap(fields: Fields, key: string, what: string): Record<string, string> {
-  const map = record(fields[key], `${what}.${key}`);
-  for (const [name, value] of Object.entries(map)) {
-    if (typeof value !== 'string') throw new WireError(`${what}.${key}.${name}: expected a string`);
-  }
-  return map as Record<string, string>;
 }
 
 const counterKeys: readonly (keyof SessionCounters)[] = [

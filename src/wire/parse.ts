@@ -1,5 +1,7 @@
 import { WireError } from '../errors.js';
-import { number, record, string, type Fields } from './fields.js';
+import { errorSampleChars, errorSampleKeys } from '../metrics/counters.js';
+import { bounded, integer, list, number, positive, record, string, stringMap, type Fields } from './fields.js';
+import { planLimits } from './limits.js';
 import type { AgentPlan } from '../scenarios/plan.js';
 import type { HttpRequestSpec, LoadProfile, Stage } from '../scenarios/scenario.js';
 import { sessionPlanFields, sessionReport } from './parse-session-plan.js';
@@ -21,6 +23,7 @@ function counters(value: unknown): IntervalCounters {
     bytesRead: number(fields, 'bytesRead', what),
     statuses: counts(fields, 'statuses', what),
     errors: counts(fields, 'errors', what),
+    ...(fields.errorSamples === undefined ? {} : { errorSamples: stringMap(fields, 'errorSamples', what, errorSampleKeys, 200, errorSampleChars) }),
     scheduled: number(fields, 'scheduled', what),
     dropped: number(fields, 'dropped', what),
     inFlight: number(fields, 'inFlight', what),
@@ -113,61 +116,71 @@ export function parseCoordinatorMessage(value: unknown): CoordinatorMessage {
   }
 }
 
+/**
+ * A plan, checked for types and bounds (see `planLimits` in limits.ts):
+ * nothing in it can make the agent allocate without bound, overflow a timer
+ * or spin its loop.
+ */
 function plan(value: unknown): AgentPlan {
   const what = 'plan';
   const fields = record(value, what);
   const timeouts = record(fields.timeouts, 'plan.timeouts');
+  const agentCount = integer(fields, 'agentCount', what, 1, planLimits.agents);
   const base = {
-    agentId: number(fields, 'agentId', what),
-    agentCount: number(fields, 'agentCount', what),
-    target: string(fields, 'target', what),
-    timeouts: { connectMs: number(timeouts, 'connectMs', 'plan.timeouts'), requestMs: number(timeouts, 'requestMs', 'plan.timeouts') },
-    intervalMs: number(fields, 'intervalMs', what),
+    agentId: integer(fields, 'agentId', what, 0, agentCount - 1),
+    agentCount,
+    target: string(fields, 'target', what, planLimits.urlChars),
+    timeouts: {
+      connectMs: positive(timeouts, 'connectMs', 'plan.timeouts', planLimits.durationMs),
+      requestMs: positive(timeouts, 'requestMs', 'plan.timeouts', planLimits.durationMs),
+    },
+    intervalMs: bounded(fields, 'intervalMs', what, planLimits.minIntervalMs, planLimits.durationMs),
   };
   if (fields.protocol === 'ws' || fields.protocol === 'socketio') return { ...base, ...sessionPlanFields(fields, fields.protocol) };
   if (fields.protocol !== 'http') throw new WireError('plan.protocol: expected "http", "ws" or "socketio"');
-  const requests = fields.requests;
-  if (!Array.isArray(requests) || requests.length === 0) throw new WireError('plan.requests: expected a non-empty list');
+  const requests = list(fields, 'requests', what, planLimits.listItems);
+  if (requests.length === 0) throw new WireError('plan.requests: expected a non-empty list');
   return { ...base, protocol: 'http', requests: requests.map(request), load: load(fields.load) };
 }
 
 function request(value: unknown, index: number): HttpRequestSpec {
   const what = `plan.requests[${index}]`;
   const fields = record(value, what);
-  const headers = record(fields.headers, `${what}.headers`);
-  for (const [name, header] of Object.entries(headers)) {
-    if (typeof header !== 'string') throw new WireError(`${what}.headers.${name}: expected a string`);
-  }
   return {
-    method: string(fields, 'method', what),
-    path: string(fields, 'path', what),
-    headers: headers as Record<string, string>,
-    body: fields.body === undefined ? undefined : string(fields, 'body', what),
+    method: string(fields, 'method', what, planLimits.nameChars),
+    path: string(fields, 'path', what, planLimits.urlChars),
+    headers: stringMap(fields, 'headers', what, planLimits.mapEntries, planLimits.nameChars, planLimits.urlChars),
+    body: fields.body === undefined ? undefined : string(fields, 'body', what, planLimits.bodyChars),
   };
 }
 
 function load(value: unknown): LoadProfile {
   const what = 'plan.load';
   const fields = record(value, what);
-  const connections = number(fields, 'connections', what);
-  const durationMs = number(fields, 'durationMs', what);
+  const connections = integer(fields, 'connections', what, 1, planLimits.connections);
+  const durationMs = positive(fields, 'durationMs', what, planLimits.durationMs);
   if (fields.model === 'closed') {
-    return { model: 'closed', connections, durationMs, pipelining: number(fields, 'pipelining', what) };
+    const pipelining = integer(fields, 'pipelining', what, 1, planLimits.pipelining);
+    if (connections * pipelining > planLimits.requestSlots) {
+      throw new WireError(`${what}: connections × pipelining (${connections} × ${pipelining}) is above the limit of ${planLimits.requestSlots} request slots per agent`);
+    }
+    return { model: 'closed', connections, durationMs, pipelining };
   }
   if (fields.model !== 'open') throw new WireError(`${what}.model: expected "closed" or "open"`);
-  const stages = fields.stages;
-  if (!Array.isArray(stages)) throw new WireError(`${what}.stages: expected a list`);
+  const stages = list(fields, 'stages', what, planLimits.listItems);
+  if (stages.length === 0) throw new WireError(`${what}.stages: expected at least one stage`);
   return {
     model: 'open',
     connections,
     durationMs,
-    startRatePerS: number(fields, 'startRatePerS', what),
-    maxDelayMs: number(fields, 'maxDelayMs', what),
+    startRatePerS: bounded(fields, 'startRatePerS', what, 0, planLimits.ratePerS),
+    maxDelayMs: positive(fields, 'maxDelayMs', what, planLimits.durationMs),
     stages: stages.map((stage: unknown, index): Stage => {
-      const stageFields = record(stage, `${what}.stages[${index}]`);
+      const at = `${what}.stages[${index}]`;
+      const stageFields = record(stage, at);
       return {
-        durationMs: number(stageFields, 'durationMs', `${what}.stages[${index}]`),
-        ratePerS: number(stageFields, 'ratePerS', `${what}.stages[${index}]`),
+        durationMs: positive(stageFields, 'durationMs', at, planLimits.durationMs),
+        ratePerS: bounded(stageFields, 'ratePerS', at, 0, planLimits.ratePerS),
       };
     }),
   };

@@ -1,4 +1,4 @@
-import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTcp, type LookupFunction, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { ExchangeError } from '../exchange-error.js';
 import type { ExchangeListener, Slot } from '../protocol.js';
@@ -11,6 +11,12 @@ export interface Endpoint {
   readonly port: number;
   readonly tls: boolean;
   readonly connectTimeoutMs: number;
+  /**
+   * Resolves the host for every connection (undefined: the system's
+   * resolver). An agent's target policy passes its own, which fails the
+   * connection when the name now points somewhere not allowed.
+   */
+  readonly lookup?: LookupFunction | undefined;
 }
 
 /** Counts connections opening and closing, for the pool's gauge. */
@@ -83,11 +89,11 @@ export class HttpConnection implements ResponseSink {
   }
 
   #open(): Socket {
-    const { host, port, tls, connectTimeoutMs } = this.#endpoint;
+    const { host, port, tls, connectTimeoutMs, lookup } = this.#endpoint;
     this.#parser.reset();
     const socket = tls
-      ? connectTls({ host, port, servername: isIp(host) ? undefined : host, ALPNProtocols: ['http/1.1'] })
-      : connectTcp({ host, port });
+      ? connectTls({ host, port, lookup, servername: isIp(host) ? undefined : host, ALPNProtocols: ['http/1.1'] })
+      : connectTcp({ host, port, lookup });
     socket.setNoDelay(true);
     this.#socket = socket;
     this.#error = undefined;

@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import type { HttpPlan } from '../../scenarios/plan.js';
 import type { ClientPool, ExchangeListener, Protocol } from '../protocol.js';
 import { ExchangeError } from '../exchange-error.js';
@@ -52,7 +53,7 @@ class HttpPool implements ClientPool, ConnectionGauge {
   readonly #sweep: NodeJS.Timeout;
   #open = 0;
 
-  constructor(plan: HttpPlan, listener: ExchangeListener) {
+  constructor(plan: HttpPlan, listener: ExchangeListener, lookup: LookupFunction | undefined) {
     const target = new URL(plan.target);
     const tls = target.protocol === 'https:';
     const endpoint: Endpoint = {
@@ -60,6 +61,7 @@ class HttpPool implements ClientPool, ConnectionGauge {
       port: target.port === '' ? (tls ? 443 : 80) : Number(target.port),
       tls,
       connectTimeoutMs: plan.timeouts.connectMs,
+      lookup,
     };
     const requests = plan.requests.map((spec) => prepareRequest(spec, target));
     const pipelining = plan.load.model === 'closed' ? plan.load.pipelining : 1;
@@ -109,5 +111,5 @@ class HttpPool implements ClientPool, ConnectionGauge {
 
 export const httpProtocol = {
   name: 'http',
-  createPool: (plan: HttpPlan, listener: ExchangeListener): ClientPool => new HttpPool(plan, listener),
+  createPool: (plan: HttpPlan, listener: ExchangeListener, lookup?: LookupFunction): ClientPool => new HttpPool(plan, listener, lookup),
 } as const satisfies Protocol;
