@@ -19,6 +19,21 @@ export function addCounters(into: IntervalCounters, from: IntervalCounters): voi
   into.connections += from.connections;
   addCounts(into.statuses, from.statuses);
   addCounts(into.errors, from.errors);
+  if (from.errorSamples !== undefined) addSamples((into.errorSamples ??= {}), from.errorSamples);
+}
+
+/** Error samples kept per key: the first one wins. */
+export const errorSampleKeys = 64;
+export const errorSampleChars = 200;
+
+function addSamples(into: Record<string, string>, from: Readonly<Record<string, string>>): void {
+  let kept = Object.keys(into).length;
+  for (const [key, sample] of Object.entries(from)) {
+    if (kept >= errorSampleKeys) return;
+    if (into[key] !== undefined) continue;
+    into[key] = sample;
+    kept += 1;
+  }
 }
 
 function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>>): void {

@@ -37,6 +37,10 @@ const kindByCode: Readonly<Record<string, ErrorKind>> = {
   UND_ERR_BODY_TIMEOUT: 'timeout',
   UND_ERR_SOCKET: 'read',
   SPEAR_EIO_HANDSHAKE: 'handshake',
+  SPEAR_EIO_TRANSPORT: 'handshake',
+  SPEAR_EIO_VERSION: 'handshake',
+  SPEAR_EIO_TIMEOUT: 'handshake',
+  SPEAR_NAMESPACE_TIMEOUT: 'handshake',
   SPEAR_CONNECT_ERROR: 'handshake',
   SPEAR_PING_TIMEOUT: 'disconnect',
   SPEAR_SERVER_CLOSED: 'disconnect',
@@ -62,6 +66,9 @@ export function errorKindOf(code: string): ErrorKind {
   if (kind !== undefined) return kind;
   if (code.startsWith('HPE_')) return 'read';
   if (code.startsWith('UPGRADE_')) return 'handshake';
+  // A WebSocket close frame from the server (WS_1000, WS_1011, …); WS_ERR_* are ws's framing errors on what it read.
+  if (/^WS_\d+$/.test(code)) return 'disconnect';
+  if (code.startsWith('WS_ERR_')) return 'read';
   return 'other';
 }
 
@@ -113,6 +120,26 @@ export function hintFor(code: string): string | undefined {
       return 'the server stopped sending Engine.IO heartbeats: it is overloaded (check its CPU around its ping cycle) or the link dropped';
     case 'SPEAR_RUN_ENDED':
       return 'users were still connecting when the run ended: lower load.connectRate, lengthen load.hold, or check the server\'s accept rate (listen backlog)';
+    case 'UPGRADE_400':
+      return 'the server refused the WebSocket upgrade as a bad request: check the connect URL and, for Socket.IO, socketio.path and socketio.eio';
+    case 'SPEAR_EIO_TRANSPORT':
+      return 'the Engine.IO server refuses the websocket transport (polling only, or websocket disabled): spear speaks Socket.IO over websocket only; add "websocket" to the server\'s transports';
+    case 'SPEAR_EIO_VERSION':
+      return 'the server does not speak the Engine.IO revision asked for: set socketio.eio to 4 for Socket.IO v3/v4 servers, 3 for v2 and netty-socketio (or enable allowEIO3 on a v3/v4 server)';
+    case 'SPEAR_EIO_TIMEOUT':
+      return 'the WebSocket opened but no Engine.IO open packet followed: check socketio.path, and socketio.eio (socket.io 3 without allowEIO3 ignores Engine.IO 3 clients silently)';
+    case 'SPEAR_NAMESPACE_TIMEOUT':
+      return 'the server never answered the Socket.IO namespace connect: check socketio.namespace and the server\'s connect middleware';
+    case 'SPEAR_CONNECT_ERROR':
+      return 'the server refused the Socket.IO namespace connect (its middleware or connect handler said no): check connect.auth and the server log';
+    case 'WS_1000':
+      return 'the server closed WebSockets normally (1000) while users still held them: check its idle, session or connection-lifetime limits';
+    case 'WS_1001':
+      return 'the server went away (1001): it restarted, shut down or shed connections';
+    case 'WS_1011':
+      return 'the server closed WebSockets on an internal error (1011): see its error log';
+    case 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH':
+      return 'the server sent a message over 16 MiB, spear\'s cap per message; the connection was closed (1009)';
     case 'SPEAR_EXPECT_TIMEOUT':
       return 'an expected event did not arrive within its timeout: check the event name and the server log';
     default:

@@ -1,4 +1,5 @@
 import type { IntervalCounters, IntervalHistograms } from '../wire/messages.js';
+import { errorSampleChars, errorSampleKeys } from './counters.js';
 import { errorKey } from './error-kind.js';
 import { createHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
 
@@ -17,6 +18,8 @@ export class Recorder {
   readonly #queue: Histogram = createHistogram();
   readonly #statuses = new Float64Array(statusSlots);
   readonly #errors = new Map<string, number>();
+  /** The first message per error key this interval. */
+  readonly #samples = new Map<string, string>();
   #requests = 0;
   #bytesRead = 0;
   #scheduled = 0;
@@ -33,13 +36,15 @@ export class Recorder {
 
   /** An exchange failed without a response (connect, read, write, timeout). */
   failure(error: unknown): void {
-    const key = errorKey(error);
-    this.#errors.set(key, (this.#errors.get(key) ?? 0) + 1);
+    this.failureKey(errorKey(error), error);
   }
 
-  /** Counts one failure under an exact "kind:CODE" key. */
-  failureKey(key: string): void {
+  /** Counts one failure under an exact "kind:CODE" key; `error`'s message becomes the key's sample if it has none yet. */
+  failureKey(key: string, error?: unknown): void {
     this.#errors.set(key, (this.#errors.get(key) ?? 0) + 1);
+    if (error instanceof Error && error.message !== '' && this.#samples.size < errorSampleKeys && !this.#samples.has(key)) {
+      this.#samples.set(key, error.message.slice(0, errorSampleChars));
+    }
   }
 
   /** An exchange waited `waitUs` inside spear (a pooled connection, a handshake slot) before it left. Hot path. */
@@ -69,6 +74,7 @@ export class Recorder {
       bytesRead: this.#bytesRead,
       statuses,
       errors: Object.fromEntries(this.#errors),
+      ...(this.#samples.size === 0 ? {} : { errorSamples: Object.fromEntries(this.#samples) }),
       scheduled: this.#scheduled,
       dropped: this.#dropped,
       inFlight,
@@ -84,6 +90,7 @@ export class Recorder {
     this.#queue.reset();
     this.#statuses.fill(0);
     this.#errors.clear();
+    this.#samples.clear();
     this.#requests = 0;
     this.#bytesRead = 0;
     this.#scheduled = 0;

@@ -4,20 +4,29 @@
  * histograms or broadcasts. Everything runs on the agent's event loop.
  */
 
+import type { LookupFunction } from 'node:net';
+
 /** What a session reports to its user. */
 export interface SessionListener {
   /**
    * An application message. Socket.IO: an event, `event` its name and the
-   * JSON arguments array starting at `payloadStart` in `frame`. Plain
-   * WebSocket: `event` is "" and the whole frame is the message. Hot path:
-   * `frame` is only valid during the call.
+   * JSON arguments array starting at `payloadStart` in `frame`; `isBinary`
+   * for an event that carried binary attachments (reported once they all
+   * arrived; the JSON holds `{"_placeholder":true,"num":i}` in their place).
+   * Plain WebSocket: `event` is "" and the whole frame is the message,
+   * `isBinary` for a binary frame. May come before `open` resolves (events
+   * a server sent with its namespace acknowledgement). Hot path: `frame` is
+   * only valid during the call; a listener that keeps it copies it.
    */
   message(event: string, frame: Buffer, payloadStart: number, isBinary: boolean): void;
   /** An acknowledgement for `ackId` (Socket.IO), arguments from `payloadStart`. */
   acked(ackId: number, frame: Buffer, payloadStart: number): void;
   /**
    * The session ended after `open` resolved: `error` carries the cause's
-   * code (undefined when this side closed it). Called at most once.
+   * code — `WS_<close code>` for a WebSocket close frame from the server,
+   * SPEAR_SOCKET_CLOSED or an errno without one, SPEAR_PING_TIMEOUT,
+   * SPEAR_SERVER_CLOSED for an Engine.IO close or Socket.IO disconnect
+   * packet. Called at most once, never after this side's `close()`.
    */
   closed(error: unknown): void;
 }
@@ -26,6 +35,12 @@ export interface SessionListener {
 export interface SessionOptions {
   readonly connectTimeoutMs: number;
   readonly perMessageDeflate: boolean;
+  /**
+   * Resolves each connection's host (undefined: the system's resolver). An
+   * agent with --allow-target passes its policy's, which fails a connection
+   * to a name now pointing somewhere not allowed (SPEAR_TARGET_NOT_ALLOWED).
+   */
+  readonly lookup?: LookupFunction | undefined;
   /** Socket.IO only. */
   readonly socketio: SocketIoOptions;
 }
@@ -43,7 +58,10 @@ export interface Session {
   /**
    * Connects to `url` (http(s):// or ws(s)://) and resolves once application
    * messages may flow (Socket.IO: the namespace connect was accepted, with
-   * `authJson` as its auth payload). Rejects with a coded error.
+   * `authJson` as its auth payload). Rejects with a coded error: errno,
+   * `UPGRADE_<status>`, SPEAR_CONNECT_TIMEOUT, and for Socket.IO
+   * SPEAR_EIO_TRANSPORT, SPEAR_EIO_VERSION, SPEAR_EIO_TIMEOUT,
+   * SPEAR_NAMESPACE_TIMEOUT, SPEAR_EIO_HANDSHAKE, SPEAR_CONNECT_ERROR.
    */
   open(url: string, authJson: string | undefined): Promise<void>;
   /** Sends an event (Socket.IO) with its arguments' JSON; `ackId` ≥ 0 asks for an ack. */

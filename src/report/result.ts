@@ -35,6 +35,8 @@ export interface Summary {
   readonly errorRate: number;
   /** Failed exchanges per "kind:CODE". */
   readonly errorCodes: Record<string, number>;
+  /** One message per "kind:CODE" (the first seen), up to 64: the cause in the words of whoever failed. Absent in older result files. */
+  readonly errorSamples?: Record<string, string> | undefined;
   readonly statusCodes: Record<string, number>;
   /** Open model only: arrivals scheduled and dropped (no free connection within maxDelay). */
   readonly arrivals: { readonly scheduled: number; readonly dropped: number } | undefined;
@@ -210,6 +212,7 @@ function summarize(scenario: Scenario, merger: RunMerger, durationS: number, gen
     errors,
     errorRate: attempts > 0 ? errors.total / attempts : 0,
     errorCodes: { ...totals.errors },
+    errorSamples: { ...totals.errorSamples },
     statusCodes: { ...totals.statuses },
     arrivals: scenario.load.model === 'open' ? { scheduled: totals.scheduled, dropped: totals.dropped } : undefined,
     maxConnections: merger.maxConnections,

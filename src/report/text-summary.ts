@@ -63,7 +63,11 @@ export function renderTextSummary(result: RunResult): string {
   if (errors.total > 0) {
     const kinds = errorKinds.filter((kind) => errors[kind] > 0 || ['connect', 'read', 'write', 'timeout'].includes(kind));
     lines.push(`  Errors: ${kinds.map((kind) => `${kind} ${errors[kind]}`).join(', ')}; non-2xx/3xx responses ${errors.status}`);
-    for (const [key, count] of Object.entries(summary.errorCodes).sort((a, b) => b[1] - a[1])) lines.push(`    ${key.padEnd(36)} ${count}`);
+    for (const [key, count] of Object.entries(summary.errorCodes).sort((a, b) => b[1] - a[1])) {
+      lines.push(`    ${key.padEnd(36)} ${count}`);
+      const sample = summary.errorSamples?.[key];
+      if (sample !== undefined) lines.push(`      e.g. ${sample}`);
+    }
     for (const hint of summary.hints) lines.push(`    hint: ${hint}`);
   }
   const statuses = Object.entries(summary.statusCodes).map(([status, count]) => `${status}: ${count}`);

@@ -26,7 +26,11 @@ export interface TrackerOptions {
 interface Receipt extends DeliveryCounts {
   readonly agent: number;
   readonly seq: number;
+  /** The sending user (global index). */
+  readonly sender: number;
   readonly sentUs: number;
+  /** A later broadcast of the same sender reached this agent too: first copies of this one must check order. */
+  hasNewer: boolean;
   /** One bit per member position in the group: who already got it (duplicates). */
   readonly seen: Uint8Array;
   firstUs: number;
@@ -56,6 +60,11 @@ export function noDeliveries(): DeliveryCounts {
  * which finds the stamp by bytes (no JSON parse) and classifies the
  * delivery. The coordinator turns sends, receipts and membership changes
  * into expected/lost counts (it alone sees every agent). Single-threaded.
+ *
+ * Out of order means: a member's first copy of a broadcast arrived after it
+ * had received a later broadcast *of the same sending user*. Only that order
+ * is promised (one sender's connection, one receiver's connection); two
+ * senders' broadcasts race through the server and are never compared.
  */
 export class BroadcastTracker {
   readonly #options: TrackerOptions;
@@ -63,8 +72,8 @@ export class BroadcastTracker {
   readonly #recorder: SessionRecorder;
   readonly #fields = new Float64Array(fieldCount);
   readonly #receipts = new Map<number, Receipt>();
-  /** Last seq seen per (local user, sending agent), for out-of-order detection. */
-  readonly #lastSeq: Float64Array;
+  /** The receipts of each sending user, in seq order (a sender's seqs rise with its sends), for order checks. */
+  readonly #bySender = new Map<number, Receipt[]>();
   #seq = 0;
   #sent: SentBroadcast[] = [];
   #membership: MembershipChange[] = [];
@@ -73,7 +82,6 @@ export class BroadcastTracker {
     this.#options = options;
     this.#clock = clock;
     this.#recorder = recorder;
-    this.#lastSeq = new Float64Array(options.localUsers * options.agentCount).fill(-1);
   }
 
   /** A new stamp for a broadcast `member` sends now. */
@@ -113,7 +121,7 @@ export class BroadcastTracker {
     const sentUs = fields[4]!;
     if (!this.#options.includeSender && sender === member.index) return true;
     const nowUs = this.#clock.nowUs();
-    const receipt = this.#receipt(agent, seq, sentUs);
+    const receipt = this.#receipt(agent, seq, sender, sentUs);
     const counters = this.#recorder.counters;
     if (!receipt.touched) receipt.touched = true;
     if (group !== member.group) {
@@ -144,12 +152,10 @@ export class BroadcastTracker {
       receipt.delivered += 1;
       counters.delivered += 1;
     }
-    const slot = member.slot * this.#options.agentCount + agent;
-    if (seq < this.#lastSeq[slot]!) {
+    // Order is a promise per connection pair only: compare with the same sender's later broadcasts, never another's.
+    if (receipt.hasNewer && this.#sawNewer(receipt, byte, bit)) {
       receipt.outOfOrder += 1;
       counters.outOfOrder += 1;
-    } else {
-      this.#lastSeq[slot] = seq;
     }
     if (receipt.firstUs === 0 || nowUs < receipt.firstUs) receipt.firstUs = nowUs;
     if (nowUs > receipt.lastUs) receipt.lastUs = nowUs;
@@ -170,23 +176,58 @@ export class BroadcastTracker {
       }
       if (receipt.sentUs < forgetBeforeUs) this.#receipts.delete(key);
     }
+    for (const [sender, list] of this.#bySender) {
+      if (list[0]!.sentUs >= forgetBeforeUs) continue;
+      const kept = list.filter((receipt) => receipt.sentUs >= forgetBeforeUs);
+      if (kept.length === 0) this.#bySender.delete(sender);
+      else this.#bySender.set(sender, kept);
+    }
     const taken = { sent: this.#sent, receipts, membership: this.#membership };
     this.#sent = [];
     this.#membership = [];
     return taken;
   }
 
-  #receipt(agent: number, seq: number, sentUs: number): Receipt {
+  #receipt(agent: number, seq: number, sender: number, sentUs: number): Receipt {
     const key = broadcastKey(agent, seq);
     let receipt = this.#receipts.get(key);
     if (receipt === undefined) {
       receipt = {
-        agent, seq, sentUs, seen: new Uint8Array((this.#options.groupSize + 7) >> 3),
+        agent, seq, sender, sentUs, hasNewer: false, seen: new Uint8Array((this.#options.groupSize + 7) >> 3),
         ...noDeliveries(), firstUs: 0, lastUs: 0, touched: false,
       };
       this.#receipts.set(key, receipt);
+      this.#listBySender(receipt);
     }
     return receipt;
+  }
+
+  /**
+   * Files a new receipt under its sender, in seq order. Once per broadcast
+   * per agent (not per delivery): marks which receipts have a later one, so
+   * that deliveries of the newest (nearly all) skip the order check.
+   */
+  #listBySender(receipt: Receipt): void {
+    let list = this.#bySender.get(receipt.sender);
+    if (list === undefined) {
+      list = [];
+      this.#bySender.set(receipt.sender, list);
+    }
+    let at = list.length;
+    while (at > 0 && list[at - 1]!.seq > receipt.seq) at -= 1;
+    if (at < list.length) receipt.hasNewer = true;
+    if (at > 0) list[at - 1]!.hasNewer = true;
+    list.splice(at, 0, receipt);
+  }
+
+  /** Whether the member (bit `bit` of byte `byte`) already got a later broadcast of `receipt`'s sender. */
+  #sawNewer(receipt: Receipt, byte: number, bit: number): boolean {
+    const list = this.#bySender.get(receipt.sender);
+    if (list === undefined) return false;
+    for (let at = list.length - 1; at >= 0 && list[at]!.seq > receipt.seq; at -= 1) {
+      if ((list[at]!.seen[byte]! & bit) !== 0) return true;
+    }
+    return false;
   }
 
   /** Reads "a.b.c.d.e" decimal fields into #fields; false when malformed. */

@@ -69,6 +69,31 @@ export function connectsFirst(steps: readonly CompiledStep[]): boolean {
   return steps.find((step) => step.kind !== 'http')?.kind === 'connect';
 }
 
+const expectedEventsByFlow = new WeakMap<readonly CompiledStep[], ReadonlySet<string>>();
+
+/**
+ * The event names some `expect` of the flow waits for ("" for plain
+ * WebSocket messages, which have none), nested steps included: only such
+ * messages are worth keeping in a user's inbox. Computed once per flow.
+ */
+export function expectedEvents(flow: readonly CompiledStep[]): ReadonlySet<string> {
+  let events = expectedEventsByFlow.get(flow);
+  if (events === undefined) {
+    const found = new Set<string>();
+    collectExpected(flow, found);
+    events = found;
+    expectedEventsByFlow.set(flow, events);
+  }
+  return events;
+}
+
+function collectExpected(steps: readonly CompiledStep[], into: Set<string>): void {
+  for (const step of steps) {
+    if (step.kind === 'expect') into.add(step.step.event ?? '');
+    else if (step.kind === 'every') collectExpected(step.steps, into);
+  }
+}
+
 function isJsonText(text: string): boolean {
   const first = text.trimStart()[0];
   return first === '{' || first === '[';

@@ -124,10 +124,12 @@ export class UserFleet implements Workload {
     this.#sessions = sessionProtocolNamed(plan.protocol)({
       connectTimeoutMs: plan.timeouts.connectMs,
       perMessageDeflate: plan.connection.perMessageDeflate,
+      lookup: targetPolicy?.lookup,
       socketio: plan.socketio,
     });
     const connections = pacing.httpConnections ?? testHttpConnections() ?? httpPoolSize(this.#localUsers, readFdLimit());
-    this.#http = new HttpAgent({ connections, connect: { timeout: plan.timeouts.connectMs } });
+    // With --allow-target, every connection's addresses are checked as it opens (a name may be re-pointed after its check).
+    this.#http = new HttpAgent({ connections, connect: { timeout: plan.timeouts.connectMs, ...(targetPolicy === undefined ? {} : { lookup: targetPolicy.lookup }) } });
     this.#gate = new ConnectGate(pacing.maxConnecting, pacing.slice);
     const flow = compileFlow(plan.flow);
     this.#reserveSlots = connectsFirst(flow);

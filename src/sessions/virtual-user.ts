@@ -4,16 +4,18 @@ import { errorKeyAs } from '../metrics/error-kind.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { SessionRecorder } from '../metrics/session-recorder.js';
 import { ExchangeError } from '../protocols/exchange-error.js';
-import { frameArguments, type SocketFrame } from '../protocols/socketio/packets.js';
 import type { Session, SessionFactory, SessionListener } from '../protocols/session.js';
 import type { SessionPlan } from '../scenarios/plan.js';
 import type { TargetPolicy } from '../agents/target-policy.js';
 import type { BroadcastTracker, Member } from './broadcast-tracker.js';
 import type { CoordinatorClock } from './clock.js';
-import { matches, type CompiledStep } from './compiled-flow.js';
+import { expectedEvents, type CompiledStep } from './compiled-flow.js';
 import type { ConnectGate } from './connect-gate.js';
-import { exchange } from './http-exchange.js';
+import { judge, type Expectation } from './expectation.js';
+import { checkTarget, httpStep } from './flow-http.js';
+import { Inbox, type KeptMessage } from './inbox.js';
 import { renderTemplate, valueAt, type VariableSource } from './template.js';
+import { userVariable } from './user-variables.js';
 
 /** What every user of an agent shares. */
 export interface FleetContext {
@@ -37,9 +39,6 @@ export interface FleetContext {
   firstConnect(): void;
 }
 
-/** Shared by every user: payloads are decoded synchronously, one at a time. */
-const scratch: SocketFrame = { type: 0, namespace: '/', ackId: -1, event: '', payloadStart: 0 };
-
 /** Thrown to unwind a flow that ended for a reason already counted (or none: the run stopped). */
 class FlowEnd extends Error {}
 const stopped = new FlowEnd('stopped');
@@ -52,10 +51,8 @@ interface Waiter {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly timer: NodeJS.Timeout | undefined;
-  readonly expect: Extract<CompiledStep, { kind: 'expect' }> | undefined;
-  /** The expect's match and contains for this user (templates rendered). */
-  readonly match: unknown;
-  readonly contains: Buffer | string | undefined;
+  /** An expect's step, match and contains for this user (templates rendered). */
+  readonly expectation: Expectation | undefined;
   readonly ackId: number;
 }
 
@@ -64,7 +61,10 @@ interface Waiter {
  * run ends; on a disconnect or a failed step it starts the flow again under
  * the reconnect policy (backoff with full jitter), or gives up. Everything
  * a user waits for (a reply, an ack, a sleep, the hold) is one waiter, so a
- * disconnect or the end of the run unwinds it at once.
+ * disconnect or the end of the run unwinds it at once. A message no waiter
+ * takes goes to the user's small inbox (`Inbox`), which each `expect` reads
+ * first: the next step's waiter starts only after an awaited continuation,
+ * while ws delivers every frame of one read at once.
  */
 export class VirtualUser implements SessionListener, Member, VariableSource {
   readonly index: number;
@@ -76,9 +76,15 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
   /** A session whose handshake is in flight (closed too when the run ends). */
   #opening: Session | undefined;
   #captures: Map<string, unknown> | undefined;
+  /** Messages no step took yet, for the next expects (created on first use, dropped when the flow completes or the connection ends). */
+  #inbox: Inbox | undefined;
+  /** Event names the flow's expects wait for: only those go to the inbox. */
+  readonly #expected: ReadonlySet<string>;
   #iteration = 0;
   #attempt = 0;
   #connectedBefore = false;
+  /** The flow runs again under the reconnect policy: connections it opens are reconnects. */
+  #retrying = false;
   #waiter: Waiter | undefined;
   #stopping = false;
   /** The flow completed; the connection is held until the run ends or it drops. */
@@ -95,6 +101,7 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
     this.slot = Math.floor(index / context.plan.agentCount);
     this.#context = context;
     this.#holdsSlot = reserved;
+    this.#expected = expectedEvents(context.flow);
   }
 
   /** Runs the user until the run stops or it gives up. Never rejects. */
@@ -120,6 +127,8 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
       }
       // A flow that ended before its connect gives back the slot reserved for it.
       this.#releaseSlot();
+      // Nothing waits any more: a held user keeps no messages.
+      this.#inbox = undefined;
       if (completed) {
         if (!this.#stopping) this.#holding = true;
         return;
@@ -146,14 +155,17 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
     this.#releaseSlot();
   }
 
-  message(event: string, frame: Buffer, payloadStart: number, isBinary: boolean): void {
+  message(event: string, frame: Buffer, payloadStart: number): void {
     const context = this.#context;
     context.gauges.received += 1;
     context.sessionRecorder.counters.messagesReceived += 1;
     const broadcastEvent = context.plan.broadcast.event;
     if (broadcastEvent === undefined || event === broadcastEvent) context.tracker.receive(frame, payloadStart, this);
     const waiter = this.#waiter;
-    if (waiter?.kind === 'expect') this.#offer(waiter, event, frame, payloadStart, isBinary);
+    if (waiter?.expectation !== undefined && this.#offer(waiter.expectation, event, frame, payloadStart, -1)) return;
+    // Not taken now: keep it for a later expect, unless the user only sleeps or holds (broadcasts, mostly).
+    if (waiter?.kind === 'sleep' || this.#holding || !this.#expected.has(event)) return;
+    (this.#inbox ??= new Inbox()).keep(event, frame, payloadStart, performance.now());
   }
 
   acked(ackId: number, frame: Buffer, payloadStart: number): void {
@@ -168,7 +180,7 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
   closed(error: unknown): void {
     const context = this.#context;
     context.sessionRecorder.counters.disconnects += 1;
-    context.recorder.failureKey(errorKeyAs('disconnect', error));
+    context.recorder.failureKey(errorKeyAs('disconnect', error), error);
     this.#lost();
     if (this.#waiter !== undefined) {
       this.#settle(undefined, counted);
@@ -193,6 +205,7 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
     } catch {
       return false;
     }
+    this.#retrying = true;
     return !this.#stopping;
   }
 
@@ -272,7 +285,7 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
     let session: Session;
     let started: number;
     try {
-      const check = this.#checkTarget(url);
+      const check = checkTarget(context.targetPolicy, url);
       if (check !== undefined) await check;
       if (this.#stopping) throw stopped;
       const sources = plan.connection.sourceAddresses;
@@ -296,9 +309,9 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
       throw stopped;
     }
     this.#session = session;
-    // Like socket.io-client: a connection that opened resets the backoff; reconnects count every open after the first.
+    // Like socket.io-client: a connection that opened resets the backoff. Reconnects: opens by a retry of the flow.
     this.#attempt = 0;
-    context.sessionRecorder.connected(Math.round((performance.now() - started) * 1000), this.#connectedBefore);
+    context.sessionRecorder.connected(Math.round((performance.now() - started) * 1000), this.#retrying);
     context.gauges.connected += 1;
     if (!this.#connectedBefore) {
       this.#connectedBefore = true;
@@ -327,40 +340,9 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
   }
 
   async #http(step: Extract<CompiledStep, { kind: 'http' }>): Promise<void> {
-    const context = this.#context;
-    const url = new URL(renderTemplate(step.url, false, this), context.plan.target);
-    const check = this.#checkTarget(url.toString());
-    if (check !== undefined) await check;
-    const headers: Record<string, string> = {};
-    for (const [name, template] of step.headers) headers[name] = renderTemplate(template, false, this);
-    const body = step.body === undefined ? undefined : renderTemplate(step.body, step.bodyJson, this);
-    const timeoutMs = context.plan.timeouts.requestMs;
-    const outcome = await exchange(context.http, {
-      origin: url.origin, path: `${url.pathname}${url.search}`, method: step.method as Dispatcher.HttpMethod, headers, body,
-      headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
-    }, step.capture.length > 0);
-    // Waiting for a pooled connection is spear's queue, not the server's latency.
-    if (outcome.queuedUs >= 0) context.recorder.queued(outcome.queuedUs);
-    context.recorder.response(outcome.status, outcome.bytes, outcome.latencyUs, outcome.latencyUs);
-    if (outcome.status >= 400) throw counted;
-    if (step.capture.length === 0) return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(outcome.text ?? '');
-    } catch {
-      throw new ExchangeError('SPEAR_CAPTURE_MISSING', `${step.method} ${url.pathname} did not answer JSON`);
-    }
-    this.#capture(step.capture, parsed);
-  }
-
-  /** Refuses a target this agent may not load (--allow-target); undefined without a policy, so the common case does not yield. */
-  #checkTarget(url: string): Promise<void> | undefined {
-    const policy = this.#context.targetPolicy;
-    if (policy === undefined) return undefined;
-    const host = new URL(url).hostname;
-    return policy.allows(host).then((allowed) => {
-      if (!allowed) throw new ExchangeError('SPEAR_TARGET_NOT_ALLOWED', `this agent may not send load to ${host} (--allow-target)`);
-    });
+    const { failed, json } = await httpStep(this.#context, step, this);
+    if (failed) throw counted;
+    if (step.capture.length > 0) this.#capture(step.capture, json);
   }
 
   #capture(capture: readonly (readonly [string, string])[], value: unknown): void {
@@ -371,60 +353,55 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
     }
   }
 
-  #offer(waiter: Waiter, event: string, frame: Buffer, payloadStart: number, isBinary: boolean): void {
-    const expect = waiter.expect!;
-    const spec = expect.step;
-    if (spec.event !== undefined && spec.event !== event) return;
-    if (waiter.contains !== undefined && frame.indexOf(waiter.contains, payloadStart) < 0) return;
-    let value: unknown;
-    if (waiter.match !== undefined || expect.capture.length > 0) {
-      value = this.#payload(event, frame, payloadStart, isBinary);
-      if (waiter.match !== undefined && !matches(value, waiter.match)) {
-        // A named Socket.IO event that does not match is an answer, and a wrong one;
-        // a plain WebSocket message may just be someone else's traffic.
-        if (spec.event !== undefined) {
-          this.#settle(undefined, new ExchangeError('SPEAR_EXPECT_MISMATCH', `${event}: got ${JSON.stringify(value)?.slice(0, 200)}`));
-        }
-        return;
-      }
-      try {
-        this.#capture(expect.capture, value);
-      } catch (error) {
-        this.#settle(undefined, error);
-        return;
-      }
+  /**
+   * Offers a message (live, or from the inbox) to the waiting expect; true
+   * when the expect took it or failed on it. `at`: when it arrived (-1: now).
+   */
+  #offer(expectation: Expectation, event: string, frame: Buffer, payloadStart: number, at: number): boolean {
+    const verdict = judge(expectation, this.#context.plan.protocol === 'socketio', event, frame, payloadStart);
+    if (verdict === undefined) return false;
+    if (verdict instanceof ExchangeError) {
+      this.#settle(undefined, verdict);
+      return true;
     }
-    // A reply answers the last send once; a later expect (a server push) has no send to time from.
-    if (this.#lastSentAt > 0) this.#context.sessionRecorder.replied(Math.round((performance.now() - this.#lastSentAt) * 1000));
-    this.#lastSentAt = 0;
-    this.#settle(value, undefined);
-  }
-
-  /** The first argument of a Socket.IO event, or a WebSocket message parsed as JSON (its text if not JSON). */
-  #payload(event: string, frame: Buffer, payloadStart: number, isBinary: boolean): unknown {
-    if (event !== '' || this.#context.plan.protocol === 'socketio') {
-      scratch.payloadStart = payloadStart;
-      scratch.type = 0x32;
-      return frameArguments(frame, scratch)?.[0];
-    }
-    const text = isBinary ? frame.toString('latin1') : frame.toString('utf8');
     try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      return text;
+      this.#capture(expectation.step.capture, verdict.value);
+    } catch (error) {
+      this.#settle(undefined, error);
+      return true;
     }
+    // A reply answers the last send once; a later expect (a server push) has none to time, and
+    // a message from the inbox that came before the send is not its answer: the send stays untimed.
+    const arrived = at < 0 ? performance.now() : at;
+    if (this.#lastSentAt > 0 && arrived >= this.#lastSentAt) this.#context.sessionRecorder.replied(Math.round((arrived - this.#lastSentAt) * 1000));
+    this.#lastSentAt = 0;
+    this.#settle(verdict.value, undefined);
+    return true;
   }
 
   #wait(kind: WaitKind, timeoutMs: number, expect?: Extract<CompiledStep, { kind: 'expect' }>, ackId = -1): Promise<unknown> {
     if (kind !== 'sleep' && this.#session === undefined) return Promise.reject(new ExchangeError('SPEAR_NOT_CONNECTED', `${kind} before connect`));
-    return new Promise((resolve, reject) => {
+    const waiting = new Promise((resolve, reject) => {
       const timer = timeoutMs > 0 || kind === 'sleep'
         ? setTimeout(() => this.#timedOut(kind), timeoutMs)
         : undefined;
-      const match = expect?.matchTemplate === undefined ? expect?.step.match : JSON.parse(renderTemplate(expect.matchTemplate, true, this)) as unknown;
-      const contains = expect?.contains === undefined ? undefined : expect.contains.constant ? expect.containsBytes : renderTemplate(expect.contains, false, this);
-      this.#waiter = { kind, resolve, reject, timer, expect, match, contains, ackId };
+      this.#waiter = { kind, resolve, reject, timer, expectation: expect === undefined ? undefined : this.#expectation(expect), ackId };
     });
+    const expectation = this.#waiter?.expectation;
+    // A message that came before this step (between steps, or in the same read as the last answer) may be the one.
+    if (expectation !== undefined) this.#inbox?.offer(performance.now(), (kept) => this.#offerKept(expectation, kept));
+    return waiting;
+  }
+
+  /** The expect's match and contains for this user, templates rendered. */
+  #expectation(step: Extract<CompiledStep, { kind: 'expect' }>): Expectation {
+    const match = step.matchTemplate === undefined ? step.step.match : JSON.parse(renderTemplate(step.matchTemplate, true, this)) as unknown;
+    const contains = step.contains === undefined ? undefined : step.contains.constant ? step.containsBytes : renderTemplate(step.contains, false, this);
+    return { step, match, contains };
+  }
+
+  #offerKept(expectation: Expectation, kept: KeptMessage): boolean {
+    return this.#offer(expectation, kept.event, kept.payload, 0, kept.at);
   }
 
   #timedOut(kind: WaitKind): void {
@@ -455,6 +432,7 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
   #lost(): void {
     if (this.#session === undefined) return;
     this.#session = undefined;
+    this.#inbox = undefined;
     this.#context.gauges.connected -= 1;
     if (this.joinedAtUs !== 0) {
       this.#context.tracker.left(this);
@@ -468,37 +446,11 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
     session?.close();
   }
 
-  #feederValue(column: string): string | undefined {
-    const rows = this.#context.plan.feeder?.rows;
-    const position = this.#context.feederColumns.get(column);
-    if (rows === undefined || position === undefined || rows.length === 0) return undefined;
-    return rows[this.index % rows.length]?.[position];
-  }
-
   /** A template variable's value for this user (VariableSource). */
   variable(name: string): unknown {
-    switch (name) {
-      case 'user':
-        return this.index;
-      case 'group':
-        return this.group;
-      case 'agent':
-        return this.#context.plan.agentId;
-      case 'iteration':
-        return this.#iteration;
-      case 'stamp':
-        return this.#context.tracker.stamp(this);
-      case 'random':
-        return Math.random().toString(36).slice(2, 12);
-      case 'time':
-        return Date.now();
-      default: {
-        const dot = name.indexOf('.');
-        if (name.startsWith('feeder.')) return this.#feederValue(name.slice(7));
-        if (dot < 0) return this.#captures?.get(name);
-        return valueAt(this.#captures?.get(name.slice(0, dot)), name.slice(dot + 1));
-      }
-    }
+    if (name === 'stamp') return this.#context.tracker.stamp(this);
+    if (name === 'iteration') return this.#iteration;
+    return userVariable(name, this.index, this.group, this.#captures, this.#context);
   }
 }
 

@@ -4,7 +4,8 @@
  * Engine.IO packet, so framing is a leading digit or two. Decoding works on
  * the received Buffer and allocates only the event name; the arguments stay
  * as bytes until someone needs them (broadcast deliveries never parse JSON).
- * Binary attachments are not supported: a binary event is reported as such.
+ * Binary events and acks (`45<n>-…`, `46<n>-…`) announce n attachments that
+ * follow as binary frames; the session counts them off (see `SocketIoSession`).
  */
 
 /** Engine.IO packet types (first character of a text frame). */
@@ -32,6 +33,8 @@ export interface SocketFrame {
   namespace: string;
   /** Ack id, -1 when absent. */
   ackId: number;
+  /** Binary attachments announced (`45<n>-`), 0 for other packets; always set by `decodeSocketFrame`. */
+  attachments?: number;
   /** Event name for event packets, "" otherwise. */
   event: string;
   /** Offset of the payload (JSON) in the frame; equals the frame length when there is none. */
@@ -43,6 +46,8 @@ const slash = 0x2f;
 const quote = 0x22;
 const backslash = 0x5c;
 const openBracket = 0x5b;
+/** More attachments than this in one packet is not a real packet. */
+const maxAttachments = 1000;
 
 /** Parses the Engine.IO open packet's JSON; undefined when it is not one. */
 export function parseHandshake(text: string): EngineHandshake | undefined {
@@ -73,10 +78,18 @@ export function decodeSocketFrame(frame: Buffer, into: SocketFrame): boolean {
   into.namespace = '/';
   into.ackId = -1;
   into.event = '';
+  into.attachments = 0;
   let at = 2;
   if (into.type === SocketPacket.binaryEvent || into.type === SocketPacket.binaryAck) {
     // "<n>-" attachment count precedes the namespace.
-    while (at < length && frame[at] !== 0x2d) at += 1;
+    let count = 0;
+    for (; at < length && frame[at] !== 0x2d; at += 1) {
+      const digit = frame[at]! - 0x30;
+      if (digit < 0 || digit > 9) return false;
+      count = count * 10 + digit;
+    }
+    if (at === length || count > maxAttachments) return false;
+    into.attachments = count;
     at += 1;
   }
   if (at < length && frame[at] === slash) {
@@ -154,6 +167,11 @@ export function encodeEvent(namespace: string, event: string, dataJson: string |
   const name = JSON.stringify(event);
   const args = dataJson === undefined ? `[${name}]` : `[${name},${dataJson}]`;
   return `42${namespacePrefix(namespace)}${ackId >= 0 ? ackId : ''}${args}`;
+}
+
+/** `43<id>[]`: an empty acknowledgement of an event the server sent with ack id `ackId`. */
+export function encodeAck(namespace: string, ackId: number): string {
+  return `43${namespacePrefix(namespace)}${ackId}[]`;
 }
 
 /** The Socket.IO connect_error payload's message, or the raw payload. */

@@ -1,10 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { ExchangeError } from '../exchange-error.js';
 import type { Session, SessionFactory, SessionListener, SessionOptions } from '../session.js';
+import { withoutQuery } from '../ws/upgrade-refusal.js';
 import { WebSocketLink } from '../ws/web-socket-link.js';
+import { engineGarbage, engineRefusal } from './engine-refusal.js';
+import { handshakeUrl } from './handshake-url.js';
+import { Heartbeats, type Beating } from './heartbeats.js';
 import {
-  EnginePacket, SocketPacket, connectErrorMessage, decodeSocketFrame, encodeConnect, encodeEvent, parseHandshake,
-  type SocketFrame,
+  EnginePacket, SocketPacket, connectErrorMessage, decodeSocketFrame, encodeAck, encodeConnect, encodeEvent, namespacePrefix,
+  parseHandshake, type SocketFrame,
 } from './packets.js';
 
 const Phase = { Idle: 0, Opening: 1, Open: 2, Closed: 3 } as const;
@@ -14,57 +18,72 @@ type PhaseValue = (typeof Phase)[keyof typeof Phase];
  * One decode target for every session: decoding and dispatch finish before
  * the next frame is read (single-threaded), so nothing per connection.
  */
-const scratch: SocketFrame = { type: 0, namespace: '/', ackId: -1, event: '', payloadStart: 0 };
+const scratch: SocketFrame = { type: 0, namespace: '/', ackId: -1, event: '', payloadStart: 0, attachments: 0 };
 
-/** The heartbeat sweep visits every session this often. */
-const sweepEveryMs = 500;
+/** Events kept while the namespace connect is unanswered (socket.io-client keeps them all); more are dropped. */
+const earlyEventsKept = 64;
+
+/** A copy that owns its bytes: a frame from ws may be a view of a larger socket read. */
+function ownCopy(frame: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(frame.length);
+  frame.copy(copy);
+  return copy;
+}
 
 /**
  * A Socket.IO client over the websocket transport, framing by hand. With
  * Engine.IO 4 the server pings and this side answers at once; with
- * Engine.IO 3 this side pings every pingInterval. Both are driven by one
- * shared sweep per agent (`HeartbeatSweep`), never a timer per connection.
+ * Engine.IO 3 this side pings every pingInterval. Both run off the agent's
+ * shared `Heartbeats`, never a timer per connection.
+ *
+ * Like socket.io-client, events that arrive before the namespace connect is
+ * acknowledged (python-socketio emits from its connect handler before its
+ * `40`) are kept, up to 64, and delivered right after the acknowledgement.
+ * A binary event or ack (`45<n>-…`) is delivered once its n attachments (binary
+ * frames; Engine.IO 3 prefixes each with a 0x04 byte) have arrived, as its
+ * JSON part with the `{"_placeholder":true,"num":i}` objects in place; the
+ * attachments themselves are counted off, never parsed. An event the server
+ * sends with an ack id is acknowledged at once, with no arguments.
  */
-export class SocketIoSession implements Session {
+export class SocketIoSession implements Session, Beating {
   readonly #listener: SessionListener;
   readonly #options: SessionOptions;
-  readonly #sweep: HeartbeatSweep;
+  readonly #heartbeats: Heartbeats;
   readonly #localAddress: string | undefined;
   readonly #link: WebSocketLink;
   #phase: PhaseValue = Phase.Idle;
-  /** From the Engine.IO handshake (numbers only: the sid is not needed over websocket). */
+  /** From the Engine.IO handshake (numbers only: the sid is not needed over websocket); Infinity until it came. */
   #pingIntervalMs = Infinity;
   #pingTimeoutMs = Infinity;
   #authJson: string | undefined;
   #ready: ((error: unknown) => void) | undefined;
-  /** performance.now() of the last packet heard (EIO4: ping; EIO3: pong). */
+  /** Events received before the namespace connect was acknowledged (copies), in order. */
+  #early: Buffer[] | undefined;
+  /** A binary packet waiting for its attachments (a copy), or undefined (none, or another namespace's). */
+  #binaryPacket: Buffer | undefined;
+  #attachmentsLeft = 0;
   lastHeardAt = 0;
-  /** EIO3: when the next client ping is due. */
   nextPingAt = 0;
 
-  constructor(listener: SessionListener, options: SessionOptions, sweep: HeartbeatSweep, localAddress: string | undefined) {
+  constructor(listener: SessionListener, options: SessionOptions, heartbeats: Heartbeats, localAddress: string | undefined) {
     this.#listener = listener;
     this.#localAddress = localAddress;
     this.#options = options;
-    this.#sweep = sweep;
-    this.#link = new WebSocketLink({ message: (data) => this.#received(data), closed: (error) => this.#ended(error) });
+    this.#heartbeats = heartbeats;
+    this.#link = new WebSocketLink({ message: (data, isBinary) => this.#received(data, isBinary), closed: (error) => this.#ended(error) });
   }
 
   get isOpen(): boolean {
     return this.#phase === Phase.Open;
   }
 
-  /** Heartbeat deadline: silence longer than this means the link is dead. */
   get deadAfterMs(): number {
     return this.#pingIntervalMs + this.#pingTimeoutMs;
   }
 
-  get revision(): 3 | 4 {
-    return this.#options.socketio.eio;
-  }
-
-  get pingIntervalMs(): number {
-    return this.#pingIntervalMs;
+  /** Engine.IO 3: the client's ping period (at least 10 ms); Engine.IO 4: Infinity, the server pings. */
+  get clientPingEveryMs(): number {
+    return this.#options.socketio.eio === 3 ? Math.max(10, this.#pingIntervalMs) : Infinity;
   }
 
   async open(url: string, authJson: string | undefined): Promise<void> {
@@ -82,9 +101,9 @@ export class SocketIoSession implements Session {
     } catch (error) {
       this.#phase = Phase.Closed;
       this.#ready = undefined;
-      throw error;
+      throw engineRefusal(error);
     }
-    const timer = setTimeout(() => this.#settle(new ExchangeError('SPEAR_CONNECT_TIMEOUT', `no Socket.IO handshake from ${url} within ${this.#options.connectTimeoutMs}ms`)), this.#options.connectTimeoutMs);
+    const timer = setTimeout(() => this.#settle(this.#handshakeTimeout(url)), this.#options.connectTimeoutMs);
     try {
       await ready;
     } finally {
@@ -103,23 +122,41 @@ export class SocketIoSession implements Session {
   close(): void {
     // A handshake in flight ends now, not at its timeout.
     this.#settle(new ExchangeError('SPEAR_SOCKET_CLOSED', 'closed during the Socket.IO handshake'));
-    if (this.#phase === Phase.Open) this.#link.send(`41${this.#options.socketio.namespace === '/' ? '' : `${this.#options.socketio.namespace},`}`);
+    if (this.#phase === Phase.Open) this.#link.send(`41${namespacePrefix(this.#options.socketio.namespace)}`);
     this.#phase = Phase.Closed;
-    this.#sweep.remove(this);
+    this.#early = undefined;
+    this.#binaryPacket = undefined;
+    this.#heartbeats.remove(this);
     this.#link.close();
   }
 
-  /** Sends an Engine.IO 3 ping. Called by the sweep. */
+  /** Sends an Engine.IO 3 ping. Called by the heartbeats. */
   ping(): void {
     this.#link.send('2');
   }
 
-  /** Drops a link whose heartbeats stopped. Called by the sweep. */
+  /** Drops a link whose heartbeats stopped. Called by the heartbeats. */
   expire(): void {
     this.#link.fail(new ExchangeError('SPEAR_PING_TIMEOUT', `no heartbeat for ${this.deadAfterMs}ms`));
   }
 
-  #received(frame: Buffer): void {
+  /** Upgraded, but no Engine.IO open packet (SPEAR_EIO_TIMEOUT), or no answer to the namespace connect (SPEAR_NAMESPACE_TIMEOUT). */
+  #handshakeTimeout(url: string): ExchangeError {
+    const budget = this.#options.connectTimeoutMs;
+    const where = withoutQuery(url);
+    if (this.#pingIntervalMs === Infinity) {
+      return new ExchangeError('SPEAR_EIO_TIMEOUT', `${where} accepted the WebSocket but sent no Engine.IO open packet within ${budget}ms (is it an Engine.IO ${this.#options.socketio.eio} endpoint?)`);
+    }
+    return new ExchangeError('SPEAR_NAMESPACE_TIMEOUT', `${where} did not answer the connect to namespace ${this.#options.socketio.namespace} within ${budget}ms`);
+  }
+
+  /** Hot path: one Engine.IO packet (text frame) or one binary attachment. */
+  #received(frame: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      // Attachments only: their bytes are never an Engine.IO packet type. A stray binary frame is ignored.
+      if (this.#attachmentsLeft > 0) this.#attachmentArrived();
+      return;
+    }
     const type = frame[0];
     if (type === EnginePacket.message) {
       this.#socketPacket(frame);
@@ -141,24 +178,53 @@ export class SocketIoSession implements Session {
       this.#settle(new ExchangeError('SPEAR_EIO_HANDSHAKE', `expected an Engine.IO open packet, got ${JSON.stringify(frame.toString('utf8', 0, 80))}`));
       return;
     }
+    if (!this.#heartbeats.accepting) {
+      this.#settle(new ExchangeError('SPEAR_RUN_ENDED', 'the run ended during the Socket.IO handshake'));
+      return;
+    }
     this.#pingIntervalMs = handshake.pingIntervalMs;
     this.#pingTimeoutMs = handshake.pingTimeoutMs;
-    const now = performance.now();
-    this.lastHeardAt = now;
-    this.nextPingAt = now + handshake.pingIntervalMs;
+    this.lastHeardAt = performance.now();
+    // From the open packet on, the server counts heartbeats: an Engine.IO 3 server expects the first ping within pingInterval.
+    this.#heartbeats.add(this);
     // EIO3 servers connect the default namespace unprompted; everything else asks.
-    if (this.revision === 4 || this.#options.socketio.namespace !== '/') {
-      this.#link.send(encodeConnect(this.#options.socketio.namespace, this.revision === 4 ? this.#authJson : undefined));
+    const revision = this.#options.socketio.eio;
+    if (revision === 4 || this.#options.socketio.namespace !== '/') {
+      this.#link.send(encodeConnect(this.#options.socketio.namespace, revision === 4 ? this.#authJson : undefined));
     }
   }
 
   #socketPacket(frame: Buffer): void {
     const packet = scratch;
     if (!decodeSocketFrame(frame, packet)) return;
-    if (packet.namespace !== this.#options.socketio.namespace) return;
+    const ours = packet.namespace === this.#options.socketio.namespace;
+    const attachments = packet.attachments ?? 0;
+    if (attachments > 0) {
+      // Wait for the attachments; another namespace's are counted off all the same.
+      this.#attachmentsLeft = attachments;
+      this.#binaryPacket = ours ? ownCopy(frame) : undefined;
+      return;
+    }
+    if (ours) this.#dispatch(frame, packet);
+  }
+
+  #attachmentArrived(): void {
+    this.#attachmentsLeft -= 1;
+    if (this.#attachmentsLeft > 0) return;
+    const frame = this.#binaryPacket;
+    this.#binaryPacket = undefined;
+    if (frame !== undefined && decodeSocketFrame(frame, scratch)) this.#dispatch(frame, scratch);
+  }
+
+  #dispatch(frame: Buffer, packet: SocketFrame): void {
     switch (packet.type) {
       case SocketPacket.event:
       case SocketPacket.binaryEvent:
+        if (this.#phase === Phase.Opening) {
+          this.#keepEarly(frame);
+          return;
+        }
+        if (packet.ackId >= 0) this.#link.send(encodeAck(this.#options.socketio.namespace, packet.ackId));
         this.#listener.message(packet.event, frame, packet.payloadStart, packet.type === SocketPacket.binaryEvent);
         return;
       case SocketPacket.ack:
@@ -166,11 +232,7 @@ export class SocketIoSession implements Session {
         this.#listener.acked(packet.ackId, frame, packet.payloadStart);
         return;
       case SocketPacket.connect:
-        if (this.#phase === Phase.Opening) {
-          this.#phase = Phase.Open;
-          this.#sweep.add(this);
-          this.#settle(undefined);
-        }
+        if (this.#phase === Phase.Opening) this.#connected();
         return;
       case SocketPacket.connectError:
         this.#settle(new ExchangeError('SPEAR_CONNECT_ERROR', `the server refused the Socket.IO connect: ${connectErrorMessage(frame, packet)}`));
@@ -183,21 +245,40 @@ export class SocketIoSession implements Session {
     }
   }
 
+  #keepEarly(frame: Buffer): void {
+    const early = (this.#early ??= []);
+    if (early.length < earlyEventsKept) early.push(ownCopy(frame));
+  }
+
+  /** The namespace connect was accepted: the session is open, and events that came first are delivered now, in order. */
+  #connected(): void {
+    this.#phase = Phase.Open;
+    this.#settle(undefined);
+    const early = this.#early;
+    this.#early = undefined;
+    if (early === undefined) return;
+    for (const frame of early) {
+      if (this.#phase !== Phase.Open) return;
+      if (decodeSocketFrame(frame, scratch)) this.#dispatch(frame, scratch);
+    }
+  }
+
   #settle(error: unknown): void {
     const ready = this.#ready;
     if (ready === undefined) return;
     this.#ready = undefined;
     if (error !== undefined) {
       this.#phase = Phase.Closed;
+      this.#heartbeats.remove(this);
       this.#link.close();
     }
     ready(error);
   }
 
   #ended(error: unknown): void {
-    this.#sweep.remove(this);
+    this.#heartbeats.remove(this);
     if (this.#ready !== undefined) {
-      this.#settle(error);
+      this.#settle(this.#pingIntervalMs === Infinity ? engineGarbage(error, this.#options.socketio.eio) : error);
       return;
     }
     if (this.#phase !== Phase.Open) return;
@@ -206,80 +287,11 @@ export class SocketIoSession implements Session {
   }
 }
 
-/** Handshake URLs by connect URL: users of one node share one string instead of building two each. */
-const handshakeUrls = new Map<string, string>();
-const handshakeUrlsKept = 4096;
-
-/** `http://host:port/whatever?x=1` → `ws://host:port/socket.io/?EIO=4&transport=websocket&x=1`. */
-function handshakeUrl(url: string, options: SessionOptions): string {
-  const known = handshakeUrls.get(url);
-  if (known !== undefined) return known;
-  const built = buildHandshakeUrl(url, options);
-  if (handshakeUrls.size < handshakeUrlsKept) handshakeUrls.set(url, built);
-  return built;
-}
-
-function buildHandshakeUrl(url: string, options: SessionOptions): string {
-  const parsed = new URL(url);
-  parsed.protocol = parsed.protocol === 'https:' || parsed.protocol === 'wss:' ? 'wss:' : 'ws:';
-  parsed.pathname = options.socketio.path;
-  parsed.searchParams.set('EIO', String(options.socketio.eio));
-  parsed.searchParams.set('transport', 'websocket');
-  return parsed.toString();
-}
-
-/**
- * One timer for every Socket.IO session of an agent: answers the question
- * "who must ping now, who went silent" twice a second.
- */
-export class HeartbeatSweep {
-  readonly #sessions = new Set<SocketIoSession>();
-  #timer: NodeJS.Timeout | undefined;
-  #disposed = false;
-
-  add(session: SocketIoSession): void {
-    // A handshake that finishes after the run ended must not revive the timer.
-    if (this.#disposed) {
-      session.close();
-      return;
-    }
-    this.#sessions.add(session);
-    if (this.#timer === undefined) {
-      this.#timer = setInterval(() => this.#sweep(), sweepEveryMs);
-      // The agent lives by its coordinator link, never by this timer.
-      this.#timer.unref();
-    }
-  }
-
-  remove(session: SocketIoSession): void {
-    this.#sessions.delete(session);
-  }
-
-  dispose(): void {
-    this.#disposed = true;
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    this.#sessions.clear();
-  }
-
-  #sweep(): void {
-    const now = performance.now();
-    for (const session of this.#sessions) {
-      if (now - session.lastHeardAt > session.deadAfterMs) {
-        session.expire();
-      } else if (session.revision === 3 && now >= session.nextPingAt) {
-        session.nextPingAt = now + session.pingIntervalMs;
-        session.ping();
-      }
-    }
-  }
-}
-
-/** Sessions of the `socketio` protocol, sharing one heartbeat sweep. */
+/** Sessions of the `socketio` protocol, sharing one set of heartbeat timers. */
 export function socketIoSessions(options: SessionOptions): SessionFactory {
-  const sweep = new HeartbeatSweep();
+  const heartbeats = new Heartbeats();
   return {
-    create: (listener, localAddress) => new SocketIoSession(listener, options, sweep, localAddress),
-    dispose: () => sweep.dispose(),
+    create: (listener, localAddress) => new SocketIoSession(listener, options, heartbeats, localAddress),
+    dispose: () => heartbeats.dispose(),
   };
 }

@@ -1,6 +1,8 @@
+import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { ExchangeError } from '../exchange-error.js';
 import type { SessionOptions } from '../session.js';
+import { readRefusalBody, UpgradeRefused, withoutQuery } from './upgrade-refusal.js';
 
 /** What a link reports; `message` is the hot path. */
 export interface LinkHandlers {
@@ -14,9 +16,10 @@ const maxPayloadBytes = 16 * 1024 * 1024;
 
 /**
  * One `ws` client connection with spear's error codes: errno errors pass
- * through, a refused upgrade is `UPGRADE_<status>`, a handshake slower than
- * the connect timeout is SPEAR_CONNECT_TIMEOUT, an abnormal close (no close
- * frame) SPEAR_SOCKET_CLOSED, a close frame from the server SPEAR_SERVER_CLOSED.
+ * through, a refused upgrade is `UPGRADE_<status>` (an `UpgradeRefused` with
+ * the start of the response body), a handshake slower than the connect
+ * timeout is SPEAR_CONNECT_TIMEOUT, an abnormal close (no close frame)
+ * SPEAR_SOCKET_CLOSED, a close frame from the server `WS_<code>`.
  * permessage-deflate is off unless asked for: with ws defaults it costs
  * ~25 KB per connection.
  */
@@ -59,6 +62,8 @@ export class WebSocketLink {
       skipUTF8Validation: true,
       followRedirects: false,
       ...(localAddress === undefined ? {} : { localAddress }),
+      // The agent's target policy resolves (and checks) the host for every connection, not only once per name.
+      ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
     }) as OwnedSocket;
     socket[owner] = this;
     this.#socket = socket;
@@ -70,10 +75,12 @@ export class WebSocketLink {
     socket.on('message', WebSocketLink.#onMessage);
     socket.on('close', WebSocketLink.#onClose);
     return new Promise<void>((resolve, reject) => {
+      // Messages name the URL without its query, which may carry credentials.
+      const where = withoutQuery(url);
       const timer = setTimeout(() => {
-        this.#fail(new ExchangeError('SPEAR_CONNECT_TIMEOUT', `WebSocket handshake with ${url} took longer than ${options.connectTimeoutMs}ms`));
+        this.#fail(new ExchangeError('SPEAR_CONNECT_TIMEOUT', `WebSocket handshake with ${where} took longer than ${options.connectTimeoutMs}ms`));
       }, options.connectTimeoutMs);
-      this.#pending = { url, resolve, reject, timer };
+      this.#pending = { url: where, resolve, reject, timer };
     });
   }
 
@@ -87,10 +94,11 @@ export class WebSocketLink {
     pending.reject(error);
   }
 
-  static #onUnexpectedResponse(this: WebSocket, _request: unknown, response: { statusCode?: number }): void {
+  static #onUnexpectedResponse(this: WebSocket, _request: unknown, response: IncomingMessage): void {
     const link = (this as OwnedSocket)[owner];
     const status = response.statusCode ?? 0;
-    link.#fail(new ExchangeError(`UPGRADE_${status}`, `${link.#pending?.url ?? 'the server'} answered the WebSocket upgrade with HTTP ${status}`));
+    // The body often says why (Engine.IO: "Transport unknown"); the connect timeout still bounds the wait for it.
+    readRefusalBody(response, (body) => link.#fail(new UpgradeRefused(link.#pending?.url ?? 'the server', status, body)));
   }
 
   static #onError(this: WebSocket, error: Error): void {
@@ -116,7 +124,7 @@ export class WebSocketLink {
     link.#handlers.message(data, isBinary);
   }
 
-  static #onClose(this: WebSocket, code: number): void {
+  static #onClose(this: WebSocket, code: number, reason: Buffer): void {
     const link = (this as OwnedSocket)[owner];
     if (link.#pending !== undefined) {
       link.#fail(new ExchangeError('SPEAR_SOCKET_CLOSED', `${link.#pending.url} closed the connection during the handshake`));
@@ -126,7 +134,7 @@ export class WebSocketLink {
     link.#socket = undefined;
     // A failed open was reported by its rejection; only an open link can be "closed".
     if (link.#closing || !link.#opened) return;
-    link.#handlers.closed(link.#lastError ?? closeError(code));
+    link.#handlers.closed(link.#lastError ?? closeError(code, reason));
   }
 
   send(data: string | Buffer): void {
@@ -157,9 +165,11 @@ export class WebSocketLink {
   }
 }
 
-function closeError(code: number): ExchangeError {
+/** No close frame: SPEAR_SOCKET_CLOSED; a close frame: `WS_<code>` (WS_1000 normal, WS_1001 going away, WS_1011 server error, …) with its reason. */
+function closeError(code: number, reason: Buffer): ExchangeError {
   if (code === 1006) return new ExchangeError('SPEAR_SOCKET_CLOSED', 'the connection dropped without a close frame');
-  return new ExchangeError('SPEAR_SERVER_CLOSED', `the server closed the WebSocket (code ${code})`);
+  const why = reason.length === 0 ? '' : `: ${JSON.stringify(reason.toString('utf8', 0, 123))}`;
+  return new ExchangeError(`WS_${code}`, `the server closed the WebSocket with code ${code}${why}`);
 }
 
 /** http:// → ws://, https:// → wss://; ws URLs pass through. */
