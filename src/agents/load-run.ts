@@ -48,7 +48,7 @@ export class LoadRun {
   startAt(atMs: number): void {
     this.#startEpochMs = atMs;
     this.#intervalStartMs = atMs;
-    this.#timers.push(setTimeout(() => this.#begin(), Math.max(0, atMs - Date.now())));
+    this.#timers.push(setTimeout(() => this.#begin(), timerDelay(atMs - Date.now())));
   }
 
   /** Stops early: no new exchange starts; in-flight ones drain, then the last interval is sent. */
@@ -56,7 +56,7 @@ export class LoadRun {
     if (this.#stopping || this.#ignoreStop) return;
     this.#stopping = true;
     this.#workload.stop();
-    this.#timers.push(setTimeout(() => void this.#finish(), this.#workload.drainBoundMs));
+    this.#timers.push(setTimeout(() => void this.#finish(), timerDelay(this.#workload.drainBoundMs)));
     this.#workload.onDrained(() => void this.#finish());
   }
 
@@ -76,7 +76,7 @@ export class LoadRun {
     this.#scheduleInterval();
     // Timers may fire a millisecond early; the guard keeps the last arrival (due just before the end) in the run.
     const endGuardMs = 2;
-    this.#timers.push(setTimeout(() => this.stop(), Math.max(0, this.#startEpochMs + this.#plan.load.durationMs + endGuardMs - Date.now())));
+    this.#timers.push(setTimeout(() => this.stop(), timerDelay(this.#startEpochMs + this.#plan.load.durationMs + endGuardMs - Date.now())));
   }
 
   #scheduleInterval(): void {
@@ -121,4 +121,12 @@ export class LoadRun {
     this.#timers = [];
     if (this.#intervalTimer !== undefined) clearTimeout(this.#intervalTimer);
   }
+}
+
+/** Largest delay setTimeout keeps; beyond it Node fires at once (plan sums such as timeout + timeout can pass it). */
+const maxTimerMs = 2 ** 31 - 1;
+
+/** A delay setTimeout honours: at least 0, at most `maxTimerMs`. */
+function timerDelay(ms: number): number {
+  return Math.min(maxTimerMs, Math.max(0, ms));
 }
