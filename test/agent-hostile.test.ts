@@ -385,19 +385,36 @@ async function countingServer(host: string, port: number): Promise<{ server: Ser
   server.on('connection', () => {
     connections += 1;
   });
-  await new Promise<void>((resolve) => server.listen(port, host, () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
   const address = server.address();
   assert.ok(typeof address === 'object' && address !== null);
   return { server, port: address.port, connections: () => connections, requests: () => requests };
 }
 
+/** A counting server on 127.0.0.1 and one on 127.0.0.14, on the same port (retried when that port is taken on .14). */
+async function serversOnOnePort(): Promise<{ allowed: Awaited<ReturnType<typeof countingServer>>; forbiddenV4: Awaited<ReturnType<typeof countingServer>> }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const forbiddenV4 = await countingServer('127.0.0.1', 0);
+    try {
+      return { allowed: await countingServer('127.0.0.14', forbiddenV4.port), forbiddenV4 };
+    } catch (error) {
+      forbiddenV4.server.close();
+      if (attempt >= 5) throw error;
+    }
+  }
+}
+
 test('DNS rebinding: a name re-pointed after the check reaches nothing outside --allow-target', async () => {
-  const allowed = await countingServer('127.0.0.14', 0);
+  // One port on every address: the forbidden server takes a free one on 127.0.0.1 first (busier), the allowed one follows.
+  const { allowed, forbiddenV4 } = await serversOnOnePort();
   // The name is "localhost" because the system resolves it without a network: to 127.0.0.1 (and ::1), the
   // forbidden addresses here. The agent's policy answers 127.0.0.14 to the first lookup of each thread and
   // 127.0.0.1 from then on, so the check passes and later connections would go where the system resolver
   // (an agent without the connect-time check) sends them: to the forbidden server.
-  const forbidden = [await countingServer('127.0.0.1', allowed.port), await countingServer('::1', allowed.port).catch(() => undefined)];
+  const forbidden = [forbiddenV4, await countingServer('::1', allowed.port).catch(() => undefined)];
   const fenced = await startAgent('127.0.0.13', ['--allow-target', '127.0.0.14'], { SPEAR_TEST_RESOLVE: 'localhost=127.0.0.14,127.0.0.1' });
   try {
     const out = join(dir.path, 'rebind.json');
