@@ -4,7 +4,7 @@ import { ArrivalSchedule } from '../src/scenarios/arrival-schedule.js';
 import { parseThreshold } from '../src/scenarios/threshold.js';
 import { formatDurationMs, parseDurationMs, parseRatePerS } from '../src/scenarios/units.js';
 import { preflightLocal } from '../src/coordinator/preflight.js';
-import { connectionsOf, planAgents } from '../src/scenarios/plan.js';
+import { agentFeederRows, connectionsOf, planAgents, usersOfAgent } from '../src/scenarios/plan.js';
 import { parseScenario } from '../src/scenarios/load.js';
 import { PreflightError } from '../src/errors.js';
 
@@ -97,4 +97,22 @@ test('preflight refuses more connections per agent than the open-file limit allo
     return true;
   });
   assert.doesNotThrow(() => preflightLocal(planAgents(scenario, 2), 20_000));
+});
+
+test('each agent gets only the feeder rows its users read, and user i still reads row i mod R', () => {
+  for (const [agents, rows, users] of [[2, 7, 100], [4, 10, 1000], [3, 1_000_000, 30], [6, 12, 12], [5, 3, 1]] as const) {
+    const file = Array.from({ length: rows }, (_, row) => row);
+    let shipped = 0;
+    for (let agent = 0; agent < agents; agent += 1) {
+      const local = usersOfAgent(users, agent, agents);
+      const mine = agentFeederRows(file, agent, agents, local);
+      shipped += mine.length;
+      assert.ok(mine.length <= Math.max(1, local), `agent ${agent} of ${agents}: ${mine.length} rows for ${local} users`);
+      for (let slot = 0; slot < local; slot += 1) {
+        const user = agent + slot * agents;
+        assert.equal(mine[slot % mine.length], user % rows, `user ${user} (${agents} agents, ${rows} rows)`);
+      }
+    }
+    if (rows > users) assert.ok(shipped <= users + agents, `${shipped} rows shipped for ${users} users`);
+  }
 });

@@ -2,7 +2,7 @@ import { AgentError, UsageError } from '../errors.js';
 import { saturationLookup } from '../metrics/generator-verdict.js';
 import { RunMerger, type MergedInterval } from '../metrics/merger.js';
 import { buildResult, type RunResult } from '../report/result.js';
-import { planAgents } from '../scenarios/plan.js';
+import { planAgents, type AgentPlan } from '../scenarios/plan.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import type { IntervalMessage } from '../wire/messages.js';
 import type { AgentHandle, AgentHandleEvents } from './agent-handle.js';
@@ -43,6 +43,11 @@ export interface RunOptions {
 
 const readyTimeoutMs = 15_000;
 const planTimeoutMs = 15_000;
+
+/** A plan's acceptance timeout: 15 s, plus 1 s per MiB the plan carries (feeder rows travel in it). */
+function planTimeoutFor(plan: AgentPlan): number {
+  return planTimeoutMs + Math.ceil(JSON.stringify(plan).length / 1048576) * 1000;
+}
 /** Agents start together this long after the last one accepted its plan. */
 const startDelayMs = 250;
 const watchdogPeriodMs = 500;
@@ -108,7 +113,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     if (refused !== undefined) throw refused.reason;
     for (const plan of plans.slice(remoteCount)) handles.push(spawnLocalAgent(plan.agentId, events));
     await Promise.all(handles.map((handle) => handle.ready(readyTimeoutMs)));
-    await Promise.all(handles.map((handle, index) => handle.plan(plans[index]!, planTimeoutMs)));
+    await Promise.all(handles.map((handle, index) => handle.plan(plans[index]!, planTimeoutFor(plans[index]!))));
     await Promise.all(handles.map((handle) => handle.syncClock(clockSamplesAtStart)));
   } catch (error) {
     for (const handle of handles) handle.release();

@@ -1,7 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { ScenarioError } from '../errors.js';
 import type { Feeder } from './flow.js';
+
+/** Largest feeder file: a plan carries an agent's rows and must stay well under the 64 MiB wire cap. */
+export const maxFeederBytes = 32 * 1024 * 1024;
 
 /**
  * Reads a feeder CSV: a header row naming the columns, then one row per
@@ -11,8 +14,13 @@ import type { Feeder } from './flow.js';
 export async function readFeeder(path: string, given: string, scenarioFile: string): Promise<Feeder> {
   let text: string;
   try {
+    const { size } = await stat(path);
+    if (size > maxFeederBytes) {
+      throw new ScenarioError('feeder', `${given} is ${(size / 1048576).toFixed(0)} MiB; feeders are limited to ${maxFeederBytes / 1048576} MiB (each agent gets its rows in its plan): keep one row per user, or fewer columns`, scenarioFile);
+    }
     text = await readFile(path, 'utf8');
   } catch (error) {
+    if (error instanceof ScenarioError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
     throw new ScenarioError('feeder', `cannot read ${given} (${code === 'ENOENT' ? 'no such file; paths are relative to the scenario file' : code})`, scenarioFile);
   }

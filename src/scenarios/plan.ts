@@ -109,10 +109,33 @@ function planSessions(scenario: SessionScenario, agentCount: number): SessionPla
       broadcast: scenario.broadcast,
       connection: scenario.connection,
       socketio: scenario.socketio,
-      feeder: scenario.feeder,
+      feeder: scenario.feeder === undefined ? undefined : { ...scenario.feeder, rows: agentFeederRows(scenario.feeder.rows, agentId, count, usersOfAgent(scenario.load.users, agentId, count)) },
     });
   }
   return plans;
+}
+
+/**
+ * The feeder rows one agent needs, by local user slot: user i (slot
+ * ⌊i / agentCount⌋ on agent i mod agentCount) reads row i mod R of the file,
+ * and an agent's rows repeat every R / gcd(agentCount, R) slots, so it gets
+ * at most that many (and no more than it has users), never the whole file.
+ * The agent reads slot j's row at j mod the length shipped.
+ */
+export function agentFeederRows<Row>(rows: readonly Row[], agentId: number, agentCount: number, localUsers: number): Row[] {
+  if (rows.length === 0) return [];
+  const period = rows.length / greatestCommonDivisor(agentCount, rows.length);
+  const count = Math.max(1, Math.min(localUsers, period));
+  const slice: Row[] = [];
+  for (let slot = 0; slot < count; slot += 1) slice.push(rows[(agentId + slot * agentCount) % rows.length]!);
+  return slice;
+}
+
+function greatestCommonDivisor(a: number, b: number): number {
+  let x = a;
+  let y = b;
+  while (y !== 0) [x, y] = [y, x % y];
+  return x;
 }
 
 function sliceLoad(load: LoadProfile, connections: number, share: number): LoadProfile {

@@ -10,7 +10,7 @@ export interface VariableContext {
 /**
  * A template variable of user `index` (group `group`) other than `stamp`
  * and `iteration`, which the user answers itself: `user`, `group`, `agent`,
- * `random`, `time`, `feeder.<column>` (row `index` mod rows), or a capture,
+ * `random`, `time`, `feeder.<column>` (row `index` mod the file's rows), or a capture,
  * dotted paths reading into it. undefined when unknown.
  */
 export function userVariable(name: string, index: number, group: number, captures: ReadonlyMap<string, unknown> | undefined, context: VariableContext): unknown {
@@ -38,5 +38,6 @@ function feederValue(column: string, index: number, context: VariableContext): s
   const rows = context.plan.feeder?.rows;
   const position = context.feederColumns.get(column);
   if (rows === undefined || position === undefined || rows.length === 0) return undefined;
-  return rows[index % rows.length]?.[position];
+  // The plan carries this agent's rows by local slot (see agentFeederRows): row i mod R of the file.
+  return rows[Math.floor(index / context.plan.agentCount) % rows.length]?.[position];
 }
