@@ -9,7 +9,12 @@
 #     spear      spear run --target ORIGIN -c N -d D --agents 1 --quiet --out F
 #   plus spear's peak resident memory: the kernel's high-water mark (VmHWM) of the
 #   agent process (the forked child that does the load), sampled every 0.5 s, and
-#   /usr/bin/time -v's "Maximum resident set size" as a cross-check.
+#   /usr/bin/time -v's "Maximum resident set size" as a cross-check; and spear's
+#   verdict on itself after each of its runs (summary.generator: saturated or ok,
+#   and why; agents[].health: load-loop delay p99 max, CPU mean/max, RSS max; the
+#   load loop's utilization (ELU) mean/max from timeline[].health), so a reader
+#   sees whether spear or nginx was the limit. Each run's line also carries the
+#   1-minute load average before and after it (load=BEFORE>AFTER).
 #   The target is nginx (1 worker, pinned to CPU 0, access_log off, a 172-byte page
 #   at / and a 2.5 KB page at /2.5k) with a private config in a temp dir, bound to
 #   127.0.0.1 on a free port. Every client is pinned to CPU 1, so client and server
@@ -24,6 +29,10 @@
 #
 # Env knobs (defaults in brackets)
 #   RUNS [3]               runs per tool and connection count
+#   TOOLS ["wrk autocannon spear"]  which tools to run (e.g. TOOLS=spear)
+#   SPEAR_RATE [unset]     e.g. 40000/s: spear runs the open model at that arrival
+#                          rate (--rate) over the same connections, instead of the
+#                          closed model; the peers still run closed
 #   DURATION [10]          seconds per run
 #   CONNECTIONS ["100 1000"] connection counts, space separated
 #   URL_PATH [/]           page to load: / (172 B) or /2.5k (2.5 KB)
@@ -48,8 +57,13 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 KEEP_RAW=${KEEP_RAW:-0}
 IDLE_WAIT=${IDLE_WAIT:-30}
+SPEAR_RATE=${SPEAR_RATE:-}
 
-TOOLS=(wrk autocannon spear)
+read -r -a TOOLS <<<"${TOOLS:-wrk autocannon spear}"
+for tool in "${TOOLS[@]}"; do
+  [[ $tool == wrk || $tool == autocannon || $tool == spear ]] || { printf 'http-vs-peers: unknown tool %s (wrk autocannon spear)\n' "$tool" >&2; exit 1; }
+done
+has_tool() { [[ " ${TOOLS[*]} " == *" $1 "* ]]; }
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spear-bench.XXXXXX")
 NGINX_PID=''
@@ -89,7 +103,7 @@ apt_install() {
 
 ensure_tools() {
   local missing=()
-  command -v wrk >/dev/null || missing+=(wrk)
+  if has_tool wrk; then command -v wrk >/dev/null || missing+=(wrk); fi
   command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
   [[ -x /usr/bin/time ]] || missing+=(time)
   command -v taskset >/dev/null || missing+=(util-linux)
@@ -98,10 +112,15 @@ ensure_tools() {
   [[ -f $REPO/dist/cli.js ]] || (cd "$REPO" && npm run build >&2)
   # Resolve autocannon's bin inside the npx cache once, so each run starts it
   # directly (no npm process sitting beside it on the client core).
-  AUTOCANNON_BIN=$(npx -y -p "$AUTOCANNON" -c 'command -v autocannon' 2>/dev/null | tail -n 1)
-  [[ -x $AUTOCANNON_BIN ]] || die "could not fetch $AUTOCANNON with npx"
-  log "wrk: $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2); nginx: $("$(nginx_path)" -v 2>&1 | cut -d/ -f2);" \
-    "autocannon: $("$AUTOCANNON_BIN" --version | head -n 1 | cut -d' ' -f2); spear: $(node "$REPO/bin/spear.js" --version); node: $(node -v)"
+  local ac_version='-' wrk_version='-'
+  if has_tool autocannon; then
+    AUTOCANNON_BIN=$(npx -y -p "$AUTOCANNON" -c 'command -v autocannon' 2>/dev/null | tail -n 1)
+    [[ -x $AUTOCANNON_BIN ]] || die "could not fetch $AUTOCANNON with npx"
+    ac_version=$("$AUTOCANNON_BIN" --version | head -n 1 | cut -d' ' -f2)
+  fi
+  if has_tool wrk; then wrk_version=$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2 || true); fi
+  log "wrk: $wrk_version; nginx: $("$(nginx_path)" -v 2>&1 | cut -d/ -f2);" \
+    "autocannon: $ac_version; spear: $(node "$REPO/bin/spear.js" --version); node: $(node -v)"
 }
 
 nginx_path() { command -v nginx || echo /usr/sbin/nginx; }
@@ -235,13 +254,34 @@ spear_scenario() {
   echo "$WORK/scenario.yaml"
 }
 
+# Prints "rps p99 notes..." where the notes carry spear's verdict on itself
+# (generator=ok|SATURATED, sat=saturated/intervals) and the agent's health
+# (loopP99max, elu=mean/max, cpu=mean/max, rssMax, late); writes the verdict's
+# reason and one line per agent, for people, to RESULT.health.
 # shellcheck disable=SC2016  # JS template literals, not shell
 parse_spear() {
   node -e '
-    const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).summary;
+    const fs = require("fs");
+    const result = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+    const s = result.summary;
     const notes = [];
     if (s.errors.total > 0) notes.push(`errors=${JSON.stringify(s.errorCodes)} status=${s.errors.status}`);
     if (s.maxConnections !== Number(process.argv[2])) notes.push(`maxConnections=${s.maxConnections}`);
+    if (s.arrivals !== undefined) notes.push(`scheduled=${s.arrivals.scheduled} dropped=${s.arrivals.dropped}`);
+    const pct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(0)}%` : "n/a");
+    const g = s.generator;
+    notes.push(`generator=${g === undefined ? "not-judged" : g.saturated ? "SATURATED" : "ok"}`);
+    const lines = [`generator: ${g === undefined ? "not judged (no summary.generator)" : g.saturated ? "SATURATED" : "ok"}${g?.intervals?.length ? ` (saturated intervals ${g.intervals.join(",")})` : ""}: ${g?.reason ?? ""}`];
+    for (const agent of result.agents) {
+      const h = agent.health;
+      const elus = result.timeline.flatMap((e) => (e.health ?? []).filter((x) => x.agent === agent.id).map((x) => x.elu));
+      const eluMean = elus.length ? elus.reduce((a, b) => a + b, 0) / elus.length : NaN;
+      const eluMax = elus.length ? Math.max(...elus) : NaN;
+      if (h === undefined) { lines.push(`agent ${agent.id} ${agent.status}: no health`); continue; }
+      if (result.agents.length === 1) notes.push(`sat=${h.saturatedIntervals}/${h.intervals} loopP99max=${h.loopDelayMs.p99Max.toFixed(1)}ms elu=${pct(eluMean)}/${pct(eluMax)} cpu=${pct(h.cpu.mean)}/${pct(h.cpu.max)} rssMax=${h.rssMbMax.toFixed(0)}MB late=${h.lateMsMax}ms`);
+      lines.push(`agent ${agent.id} ${agent.status}${agent.reason ? ` (${agent.reason})` : ""}: ${h.saturatedIntervals} of ${h.intervals} intervals saturated; load-loop delay p99 max ${h.loopDelayMs.p99Max.toFixed(1)} ms (max ${h.loopDelayMs.max.toFixed(0)} ms); ELU mean ${pct(eluMean)} max ${pct(eluMax)}; CPU mean ${pct(h.cpu.mean)} max ${pct(h.cpu.max)}; RSS max ${h.rssMbMax.toFixed(0)} MB; reports late up to ${h.lateMsMax} ms`);
+    }
+    fs.writeFileSync(`${process.argv[1]}.health`, lines.join("\n") + "\n");
     console.log(s.rps.toFixed(2), s.latencyMs.p99, notes.join(" "));
   ' "$1" "$2"
 }
@@ -265,11 +305,12 @@ sample_agent_rss() {
 }
 
 run_spear() {
-  local conns=$1 out=$2 scenario=() status=0 client_pid sampler_pid parsed time_kb
+  local conns=$1 out=$2 scenario=() status=0 client_pid sampler_pid parsed time_kb rate=()
   [[ $URL_PATH == / ]] || scenario=("$(spear_scenario)")
+  [[ -z $SPEAR_RATE ]] || rate=(--rate "$SPEAR_RATE")
   # timeout -> /usr/bin/time -> spear coordinator (taskset execs node) -> agent
   client_start /usr/bin/time -v -o "$out.time" \
-    node "$REPO/bin/spear.js" run "${scenario[@]}" --target "$(origin)" -c "$conns" -d "${DURATION}s" \
+    node "$REPO/bin/spear.js" run "${scenario[@]}" --target "$(origin)" -c "$conns" "${rate[@]}" -d "${DURATION}s" \
     --agents 1 --quiet --out "$out" >"$out.stdout" 2>"$out.stderr"
   client_pid=$(cat "$WORK/client.pid")
   sample_agent_rss "$client_pid" "$out.rss" >/dev/null &
@@ -307,19 +348,46 @@ wait_for_idle() {
   return 1
 }
 
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
+
+# "busy total" jiffies of one core (cpuN line of /proc/stat; idle and iowait are not busy).
+core_jiffies() { awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
+# utime+stime jiffies of nginx (master and workers)
+nginx_jiffies() {
+  local pid total=0
+  for pid in "$NGINX_PID" $(pgrep -P "$NGINX_PID"); do
+    total=$((total + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+# Snapshot before a run, then "server_core=NN% client_core=NN% nginx=NN%" after it:
+# each core's busy share (softirq included) and nginx's CPU over the run. A client
+# core at 100% with spear's own CPU far lower means someone else (or the kernel's
+# loopback work) had the core; nginx near 100% means nginx was the limit.
+cpu_snapshot() { echo "$(core_jiffies "$SERVER_CPU") $(core_jiffies "$CLIENT_CPU") $(nginx_jiffies) $(date +%s%N)"; }
+cpu_note() {
+  local now hz
+  now=$(cpu_snapshot)
+  hz=$(getconf CLK_TCK)
+  echo "$1 $now" | awk -v hz="$hz" '{ printf "server_core=%.0f%% client_core=%.0f%% nginx=%.0f%%", 100 * ($7 - $1) / ($8 - $2), 100 * ($9 - $3) / ($10 - $4), 100 * ($11 - $5) / hz / (($12 - $6) / 1e9) }'
+}
+
 # Appends "conns tool run rps p99 notes..." lines to $WORK/runs.txt.
 run_all() {
-  local conns run tool line note
+  local conns run tool line note load_before snapshot
   : >"$WORK/runs.txt"
   for conns in $CONNECTIONS; do
     for run in $(seq "$RUNS"); do
       for tool in "${TOOLS[@]}"; do
         note=''
         wait_for_idle || note=' machine-busy'
+        load_before=$(loadavg)
+        snapshot=$(cpu_snapshot)
         # not in $(...): the main shell must wait itself so that Ctrl-C/TERM act at once
         if "run_$tool" "$conns" "$WORK/$tool-c$conns-r$run.out" >"$WORK/line"; then
-          line="$(<"$WORK/line")$note"
+          line="$(<"$WORK/line") load=$load_before>$(loadavg) $(cpu_note "$snapshot")$note"
           log "$(printf 'c=%-5s run %s/%s  %-10s %s' "$conns" "$run" "$RUNS" "$tool" "$line")"
+          [[ $tool == spear && -f $WORK/$tool-c$conns-r$run.out.health ]] && sed 's/^/    /' "$WORK/$tool-c$conns-r$run.out.health" >&2
           echo "$conns $tool $run $line" >>"$WORK/runs.txt"
         else
           log "c=$conns run $run/$RUNS  $tool FAILED (see ${tool}-c$conns-r$run.out*; KEEP_RAW=1 keeps them)"
@@ -336,20 +404,24 @@ med_kv() {
   awk -v c="$1" -v k="$2" '$1 == c && $2 == "spear" { for (i = 6; i <= NF; i++) if (index($i, k "=") == 1) print substr($i, length(k) + 2) }' "$WORK/runs.txt" |
     median | awk '{ printf "%.1f", $1 / 1024 }'
 }
+# "1 of 3 runs saturated" for spear's runs at CONNS
+saturated_runs() {
+  awk -v c="$1" '$1 == c && $2 == "spear" { n++; if ($0 ~ /generator=SATURATED/) s++ } END { printf "%d of %d runs saturated", s, n }' "$WORK/runs.txt"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "nan" || b == "nan") print "n/a"; else printf "%.2f", a / b }'; }
 verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "n/a") print "  "; else if ((op == ">=" && v + 0 >= t) || (op == "<=" && v + 0 <= t)) print "ok"; else print "MISS" }'; }
 
 print_report() {
   local conns tool
   echo
-  echo "http-vs-peers: $(target_url) on nginx (CPU $SERVER_CPU), clients on CPU $CLIENT_CPU, ${DURATION}s x $RUNS runs, medians"
+  echo "http-vs-peers: $(target_url) on nginx (CPU $SERVER_CPU), clients on CPU $CLIENT_CPU, ${DURATION}s x $RUNS runs, medians${SPEAR_RATE:+; spear in the open model at $SPEAR_RATE}"
   echo
-  printf '%-6s %-11s %12s %10s %14s %14s\n' conns tool rps "p99 ms" "agent RSS MB" "time -v MB"
+  printf '%-6s %-11s %12s %10s %14s %14s  %s\n' conns tool rps "p99 ms" "agent RSS MB" "time -v MB" "spear verdict"
   for conns in $CONNECTIONS; do
     for tool in "${TOOLS[@]}"; do
       if [[ $tool == spear ]]; then
-        printf '%-6s %-11s %12.0f %10.2f %14s %14s\n' "$conns" "$tool" "$(med "$conns" "$tool" 4)" "$(med "$conns" "$tool" 5)" \
-          "$(med_kv "$conns" rss_agent_kb)" "$(med_kv "$conns" rss_time_kb)"
+        printf '%-6s %-11s %12.0f %10.2f %14s %14s  %s\n' "$conns" "$tool" "$(med "$conns" "$tool" 4)" "$(med "$conns" "$tool" 5)" \
+          "$(med_kv "$conns" rss_agent_kb)" "$(med_kv "$conns" rss_time_kb)" "$(saturated_runs "$conns")"
       else
         printf '%-6s %-11s %12.0f %10.2f\n' "$conns" "$tool" "$(med "$conns" "$tool" 4)" "$(med "$conns" "$tool" 5)"
       fi
@@ -370,8 +442,25 @@ print_report() {
       "$pw $(verdict "$pw" '<=' 2)" "$pa" "$rss $(verdict "$rss" '<=' 150)"
   done
   echo
-  echo "per-run figures (conns tool run rps p99_ms notes):"
+  echo "per-run figures (conns tool run rps p99_ms notes; load=1-minute load average before>after):"
   sed 's/^/  /' "$WORK/runs.txt"
+  print_self_health
+}
+
+# spear's verdict on itself for each of its runs: was spear (its agent's load
+# loop) or nginx the limit? Saturated means spear's rps is spear's ceiling here.
+print_self_health() {
+  has_tool spear || return 0
+  local conns run tool health
+  echo
+  echo "spear self-health per run (summary.generator; agents[].health; ELU from timeline[].health)"
+  while read -r conns tool run _; do
+    [[ $tool == spear ]] || continue
+    health="$WORK/spear-c$conns-r$run.out.health"
+    [[ -f $health ]] || continue
+    echo "  c=$conns run $run: $(awk -v c="$conns" -v r="$run" '$1 == c && $2 == "spear" && $3 == r { for (i = 6; i <= NF; i++) if ($i ~ /^(generator|sat|loopP99max|elu|cpu|rssMax|load|server_core|client_core|nginx)=/) printf "%s ", $i }' "$WORK/runs.txt")"
+    sed 's/^/    /' "$health"
+  done <"$WORK/runs.txt"
 }
 
 main() {

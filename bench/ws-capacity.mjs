@@ -22,16 +22,28 @@
 //            share of the target and of the client over the ramp (/proc/PID/stat),
 //            each core's busy share (/proc/stat) and the SYNs the kernel dropped
 //            for a full accept queue (TcpExt ListenOverflows): these name the bottleneck.
-//   hold     HOLD_USERS connections held by one spear agent for HOLD_S seconds
-//            (against the mini server: one process holds < 20,000 sockets): peak,
-//            failures, disconnects, EMFILE, agent RSS (peak, and mid-hold before and
-//            after a full GC), and whether the agent stayed healthy.
+//   hold     HOLD_USERS connections asked at HOLD_RATE/s and held by one spear agent
+//            for HOLD_S seconds (against the mini server: one process holds < 20,000
+//            sockets): every user connected (peak vs asked), agent never lost
+//            (agents[].status), load-loop delay p99 during the ramp and the connect
+//            rate achieved per interval (timeline[].health: connectsStarted / interval
+//            length) vs asked, seconds from the result file written to spear's exit
+//            (< 10 s), failures, disconnects, EMFILE, agent RSS (peak, and mid-hold
+//            before and after a full GC of its main and worker threads), spear's
+//            verdict on itself (summary.generator), and whether the agent stayed healthy.
+//   loaded   the same hold on a loaded box: LOADED_BURNERS busy loops
+//            (node -e 'for(;;){}') pinned to the client core beside spear.
 //   bcast    Broadcast deliveries recorded per second by one agent: BCAST_USERS
 //            case-B users (auth, join, wait BCAST_WAIT s, then every <interval> seconds a
 //            stamped `msg` type 1 that the server fans out to the sender's group of BCAST_GROUP),
 //            deliveries/s over the steady part of the run, agent CPU share over the
 //            same window, and deliveries per agent-CPU-second (the capacity figure),
-//            against the mini server and the socket.io target.
+//            against the mini server and the socket.io target, with spear's verdict.
+// After every spear run it prints spear's verdict on itself (summary.generator:
+// saturated or ok, and why) and the agent's health (agents[].health: load-loop
+// delay p99 max, CPU mean/max, RSS max; ELU mean/max from timeline[].health), with
+// the 1-minute load average before and after the run, so a reader sees whether
+// spear or the target was the limit; all of them again at the end of the report.
 // The target is pinned to CPU SERVER_CPU and every client (spear's coordinator and
 // agent, the peer scripts) to CPU CLIENT_CPU with taskset. Before each measurement
 // the harness waits up to IDLE_WAIT seconds for an idle machine (<= 10% busy).
@@ -44,12 +56,12 @@
 //   SECTIONS="rss connect" node bench/ws-capacity.mjs
 //
 // Env knobs (defaults in brackets)
-//   SECTIONS ["rss connect hold bcast"]
+//   SECTIONS ["rss connect hold loaded bcast"], CLIENTS ["spear ws socket.io-client"] (rss, connect)
 //   N1 [1000], N2 [10000], SETTLE [5] s, RSS_RATE [5000] connects/s while growing
 //   CONNECT_N [10000], CONNECT_RATE [100000], CONNECT_RUNS [3] (median), CONNECT_HOLD [10] s
 //   (spear's hold after its ramp: connects still in flight when the run ends are cut off),
 //   CONNECT_TARGETS ["socketio mini"]
-//   HOLD_USERS [19900], HOLD_S [20], HOLD_RATE [5000], HOLD_TARGET [mini]
+//   HOLD_USERS [19900], HOLD_S [20], HOLD_RATE [5000], HOLD_TARGET [mini], LOADED_BURNERS [1]
 //   BCAST_USERS [2000], BCAST_GROUP [1000], BCAST_HOLD [20] s, BCAST_WAIT [3] s,
 //   BCAST_TARGETS ["mini:3 socketio:10"] (target:interval in seconds between one user's broadcasts)
 //   SERVER_CPU [0], CLIENT_CPU [1], IDLE_WAIT [30] s, KEEP_RAW [0],
@@ -58,7 +70,7 @@
 // Load only goes to 127.0.0.1. Every process the harness starts is its own process
 // group, killed at exit (normal, error, Ctrl-C); the temp dir is removed unless KEEP_RAW=1.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createServer } from 'node:net';
@@ -73,7 +85,8 @@ const num = (name, fallback) => {
   return value;
 };
 const config = {
-  sections: env('SECTIONS', 'rss connect hold bcast').split(/\s+/).filter(Boolean),
+  sections: env('SECTIONS', 'rss connect hold loaded bcast').split(/\s+/).filter(Boolean),
+  clients: env('CLIENTS', 'spear ws socket.io-client').split(/\s+/).filter(Boolean),
   n1: num('N1', 1000),
   n2: num('N2', 10000),
   settleS: num('SETTLE', 5),
@@ -87,6 +100,10 @@ const config = {
   holdS: num('HOLD_S', 20),
   holdRate: num('HOLD_RATE', 5000),
   holdTarget: env('HOLD_TARGET', 'mini'),
+  // 0: no mid-hold GC reading (a forced full GC of ~20,000 connections stalls the load loop ~1 s, which the verdict sees)
+  holdGc: env('HOLD_GC', '1') !== '0',
+  // CPU burners (node -e 'for(;;){}') pinned to the client core during the `loaded` hold
+  loadedBurners: num('LOADED_BURNERS', 1),
   bcastUsers: num('BCAST_USERS', 2000),
   bcastGroup: num('BCAST_GROUP', 1000),
   bcastHoldS: num('BCAST_HOLD', 20),
@@ -113,7 +130,11 @@ const TARGETS = {
   socketio: { label: 'socket.io v4', script: join(REPO, 'examples', 'targets', 'socketio-target.js'), args: ['--port', '0'] },
   mini: { label: 'mini-sio (ws)', script: join(HELPERS, 'mini-sio-server.mjs'), args: ['--port', '0'] },
 };
-const CLIENTS = ['spear', 'ws', 'socket.io-client'];
+const CLIENTS = ['spear', 'ws', 'socket.io-client'].filter((client) => config.clients.includes(client));
+{
+  const unknownClients = config.clients.filter((client) => !['spear', 'ws', 'socket.io-client'].includes(client));
+  if (unknownClients.length > 0) throw new Error(`unknown CLIENTS ${unknownClients.join(' ')} (spear ws socket.io-client)`);
+}
 
 const log = (...parts) => process.stderr.write(`${parts.join(' ')}\n`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -264,9 +285,12 @@ async function freePort() {
 /**
  * A full garbage collection in another Node process, from outside: SIGUSR1 opens
  * its inspector on the port it was started with (--inspect-port), and the
- * DevTools protocol's HeapProfiler.collectGarbage runs a full GC. An idle process
- * allocates nothing, so it may sit for minutes on the garbage its connect ramp
- * left; after this GC its RSS is what the connections really keep.
+ * DevTools protocol's HeapProfiler.collectGarbage runs a full GC, in the main
+ * thread and in every worker thread (spear's agent runs its load in a worker:
+ * NodeWorker.enable attaches to each, NodeWorker.sendMessageToWorker reaches
+ * its isolate). An idle process allocates nothing, so it may sit for minutes on
+ * the garbage its connect ramp left; after this GC its RSS is what the
+ * connections really keep. Resolves with the number of workers collected.
  */
 async function collectGarbage(pid, inspectPort) {
   process.kill(pid, 'SIGUSR1');
@@ -281,21 +305,49 @@ async function collectGarbage(pid, inspectPort) {
   const url = targets?.[0]?.webSocketDebuggerUrl;
   if (url === undefined) throw new Error(`no inspector on port ${inspectPort} for pid ${pid}`);
   const socket = new WebSocket(url, { perMessageDeflate: false });
+  const send = (message) => socket.send(JSON.stringify(message));
   let timer;
+  let workers = 0;
   try {
     await new Promise((resolve, reject) => {
-      socket.once('open', () => socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })));
+      let mainDone = false;
+      let enabledAt = 0;
+      const pending = new Set();
+      const check = () => {
+        // Workers attach right after NodeWorker.enable; give late ones 300 ms.
+        if (mainDone && enabledAt > 0 && pending.size === 0 && Date.now() - enabledAt >= 300) resolve();
+      };
+      const poll = setInterval(check, 50);
+      socket.once('open', () => {
+        send({ id: 1, method: 'HeapProfiler.collectGarbage' });
+        send({ id: 2, method: 'NodeWorker.enable', params: { waitForDebuggerOnStart: false } });
+      });
       socket.on('message', (data) => {
-        if (JSON.parse(data.toString()).id === 1) resolve();
+        const message = JSON.parse(data.toString());
+        if (message.id === 1) mainDone = true;
+        if (message.id === 2) enabledAt = Date.now();
+        if (message.method === 'NodeWorker.attachedToWorker') {
+          const { sessionId } = message.params;
+          pending.add(sessionId);
+          workers += 1;
+          send({ id: 100 + workers, method: 'NodeWorker.sendMessageToWorker', params: { sessionId, message: JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }) } });
+        }
+        if (message.method === 'NodeWorker.receivedMessageFromWorker' && JSON.parse(message.params.message).id === 1) pending.delete(message.params.sessionId);
+        check();
       });
       socket.once('error', reject);
-      timer = setTimeout(() => reject(new Error('HeapProfiler.collectGarbage timed out')), 20000);
+      socket.once('close', () => clearInterval(poll));
+      timer = setTimeout(() => {
+        clearInterval(poll);
+        reject(new Error('HeapProfiler.collectGarbage timed out'));
+      }, 20000);
     });
   } finally {
     clearTimeout(timer);
     socket.close();
   }
   await sleep(500);
+  return workers;
 }
 
 /** RSS as it stands after SETTLE s, then after a full GC (kB each). */
@@ -303,8 +355,10 @@ async function plateauRss(pid, inspectPort) {
   process.kill(pid, 'SIGUSR1'); // the inspector's own memory, in both readings of both plateaus
   await sleep(config.settleS * 1000);
   const asIs = await steadyRssKb(pid);
-  await collectGarbage(pid, inspectPort);
-  return { asIs, afterGc: await steadyRssKb(pid) };
+  const gcStartMs = Date.now();
+  const workers = await collectGarbage(pid, inspectPort);
+  const gcEndMs = Date.now();
+  return { asIs, afterGc: await steadyRssKb(pid), workers, gcStartMs, gcEndMs };
 }
 
 /**
@@ -444,6 +498,47 @@ async function agentPid(coordinator, timeoutMs = 20000) {
 let runCount = 0;
 /** How long spear may take to exit once its result file is written. */
 const exitGraceMs = 15000;
+/** Every spear run of this bench: { name, code, hung, exitLagMs, load: [before, after], health }, for the final self-health list. */
+const spearRuns = [];
+
+/** The 1-minute load average, as /proc/loadavg has it. */
+const loadAvg = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+
+/**
+ * spear's verdict on itself (summary.generator) and each agent's health over the
+ * run (agents[].health), with the load loop's utilization (ELU) mean and max taken
+ * from timeline[].health, which agents[].health does not summarize.
+ */
+function selfHealth(result) {
+  const generator = result.summary.generator;
+  const agents = result.agents.map((agent) => {
+    const own = result.timeline.flatMap((entry) => (entry.health ?? []).filter((health) => health.agent === agent.id));
+    const elus = own.map((health) => health.elu).filter(Number.isFinite);
+    const h = agent.health;
+    return {
+      id: agent.id, status: agent.status, reason: agent.reason, intervals: h?.intervals, saturatedIntervals: h?.saturatedIntervals,
+      loopP99Max: h?.loopDelayMs.p99Max, loopMax: h?.loopDelayMs.max, eluMean: elus.length === 0 ? NaN : elus.reduce((a, b) => a + b, 0) / elus.length,
+      eluMax: elus.length === 0 ? NaN : Math.max(...elus), cpuMean: h?.cpu.mean, cpuMax: h?.cpu.max, rssMbMax: h?.rssMbMax, heapMbMax: h?.heapMbMax, lateMsMax: h?.lateMsMax,
+    };
+  });
+  return { judged: generator !== undefined, saturated: generator?.saturated, reason: generator?.reason, intervals: generator?.intervals ?? [], agents };
+}
+
+/** "SATURATED (agent 0, intervals 3-9)" / "ok" / "not judged". */
+function verdictWord(health) {
+  if (health === undefined || !health.judged) return 'not judged';
+  return health.saturated ? 'SATURATED' : 'ok';
+}
+
+/** Two or more lines: the verdict with its reason, then one line per agent. */
+function healthLines(health) {
+  if (health === undefined) return ['no result'];
+  const lines = [`generator: ${verdictWord(health)}${health.intervals.length > 0 ? ` (saturated intervals ${health.intervals.join(',')})` : ''}: ${health.reason ?? 'no summary.generator in the result'}`];
+  for (const a of health.agents) {
+    lines.push(`agent ${a.id} ${a.status}${a.reason ? ` (${a.reason})` : ''}: ${a.saturatedIntervals ?? '?'} of ${a.intervals ?? '?'} intervals saturated; load-loop delay p99 max ${fix(a.loopP99Max, 1)} ms (max ${fix(a.loopMax, 0)} ms); ELU mean ${pct(a.eluMean)} max ${pct(a.eluMax)}; CPU mean ${pct(a.cpuMean)} max ${pct(a.cpuMax)}; RSS max ${fix(a.rssMbMax, 0)} MB, heap max ${fix(a.heapMbMax, 0)} MB; reports late up to ${a.lateMsMax ?? '?'} ms`);
+  }
+  return lines;
+}
 
 /**
  * Starts `spear run` on a scenario (YAML text) with one agent and live progress
@@ -465,6 +560,7 @@ async function startSpear(name, yaml, durationS, onProgress = () => {}, nodeArgs
   });
   child.stdout.resume();
   let hung = '';
+  const loadBefore = loadAvg();
   const startedAt = Date.now();
   let resultSeenAt = 0;
   const watchdog = setInterval(() => {
@@ -478,15 +574,24 @@ async function startSpear(name, yaml, durationS, onProgress = () => {}, nodeArgs
     }
   }, 500);
   const done = child.exited.then((code) => {
+    const exitedAt = Date.now();
     clearInterval(watchdog);
     writeFileSync(`${base}.stderr`, stderr);
     let result;
+    let exitLagMs = NaN;
     try {
+      // spear writes a temp file and renames it over: its mtime is when the result was written.
+      exitLagMs = exitedAt - statSync(`${base}.json`).mtimeMs;
       result = JSON.parse(readFileSync(`${base}.json`, 'utf8'));
     } catch {
       result = undefined;
     }
-    return { code, result, stderr, hung };
+    const health = result === undefined ? undefined : selfHealth(result);
+    const load = [loadBefore, loadAvg()];
+    spearRuns.push({ name, code, hung, exitLagMs, load, health });
+    log(`  ${name}: spear exit ${code}${hung ? ` (${hung})` : ''} ${fix(exitLagMs / 1000, 1)} s after writing its result; load average ${load[0]} -> ${load[1]}`);
+    for (const line of healthLines(health)) log(`    ${line}`);
+    return { code, result, stderr, hung, exitLagMs, health, load };
   });
   let agent;
   try {
@@ -672,11 +777,12 @@ flow:
 `;
   const spear = await startSpear('connect-spear', yaml, config.connectHoldS);
   sampler.add(spear.agent);
-  const { code, result, hung } = await spear.done;
+  const { code, result, hung, health } = await spear.done;
   const c = result?.summary.connections;
   if (c === undefined) throw new Error(`spear exit ${code}, no result`);
   const t0 = Date.parse(result.startedAt);
   const notes = hung ? ['spear-hung'] : [];
+  notes.push(`generator=${verdictWord(health)}`);
   if (c.failed > 0) notes.push(`failed=${c.failed} ${JSON.stringify(result.summary.errorCodes)}`);
   if (c.timeToAllConnectedMs === null) return { rate: NaN, t0, t1: t0, pid: spear.agent, notes: [...notes, 'never all connected'] };
   return { rate: config.connectN / (c.timeToAllConnectedMs / 1000), t0, t1: t0 + c.timeToAllConnectedMs, pid: spear.agent, notes, p99: result.summary.connectMs.p99 };
@@ -748,9 +854,53 @@ flow:
 `;
 }
 
-async function sectionHold() {
+/**
+ * The ramp of a hold run, from the result: the intervals from the start until
+ * every user had connected (or the planned ramp ended, whichever is later), the
+ * load loop's delay in them (timeline[].health of agent 0), and the connects the
+ * agent started per second in them (connectsStarted / interval length) against
+ * the rate asked.
+ */
+function rampFigures(result, users, askedPerS) {
+  const startMs = Date.parse(result.startedAt);
+  const c = result.summary.connections;
+  const rampEndMs = startMs + Math.max((users / askedPerS) * 1000, c.timeToAllConnectedMs ?? 0);
+  const intervals = result.timeline.filter((entry) => entry.startMs < rampEndMs).map((entry) => {
+    const health = (entry.health ?? []).find((each) => each.agent === 0);
+    const seconds = (entry.endMs - entry.startMs) / 1000;
+    return {
+      index: entry.index, seconds, p99: health?.loopDelayMs.p99 ?? NaN, max: health?.loopDelayMs.max ?? NaN, elu: health?.elu ?? NaN, cpu: health?.cpu ?? NaN,
+      started: health?.connectsStarted ?? NaN, behind: health?.connectsBehind ?? NaN, connecting: health?.connecting ?? NaN, connected: entry.sessions?.connected ?? NaN,
+      perS: (health?.connectsStarted ?? NaN) / seconds,
+    };
+  });
+  const started = intervals.reduce((sum, each) => sum + (Number.isFinite(each.started) ? each.started : 0), 0);
+  // Mean rate: connects started over the time from the start to the end of the last interval that started any.
+  const lastStarting = intervals.findLast((each) => each.started > 0);
+  const spanS = lastStarting === undefined ? NaN : (result.timeline.find((entry) => entry.index === lastStarting.index).endMs - startMs) / 1000;
+  const finite = (values) => values.filter(Number.isFinite);
+  return {
+    intervals, started, askedPerS,
+    meanPerS: started / spanS,
+    maxPerS: Math.max(...finite(intervals.map((each) => each.perS))),
+    summaryPerS: c.connectRate?.achievedPerS,
+    p99Max: Math.max(...finite(intervals.map((each) => each.p99))),
+    delayMax: Math.max(...finite(intervals.map((each) => each.max))),
+    behindMax: Math.max(...finite(intervals.map((each) => each.behind))),
+    connectingMax: Math.max(...finite(intervals.map((each) => each.connecting))),
+  };
+}
+
+/**
+ * HOLD_USERS users at HOLD_RATE/s held HOLD_S s by one agent on the client core.
+ * `loaded`: the same while LOADED_BURNERS busy loops (node -e 'for(;;){}') share
+ * the client core with spear: the box is loaded, spear gets part of a core.
+ */
+async function sectionHold({ loaded = false } = {}) {
   const busy = await waitForIdle();
   const target = await startTarget(config.holdTarget);
+  const burners = [];
+  let sampler;
   let users = config.holdUsers;
   let preflight;
   const inspectPort = await freePort();
@@ -758,10 +908,18 @@ async function sectionHold() {
   const connectedAll = new Promise((resolve) => {
     allConnected = resolve;
   });
-  const launch = () => startSpear('hold', holdYaml(target, users), config.holdS + users / config.holdRate, (connected) => {
+  const name = loaded ? 'hold-loaded' : 'hold';
+  const launch = () => startSpear(name, holdYaml(target, users), config.holdS + users / config.holdRate, (connected) => {
     if (connected >= users) allConnected();
   }, [`--inspect-port=${inspectPort}`]);
   try {
+    if (loaded) {
+      for (let i = 0; i < config.loadedBurners; i += 1) burners.push(start('node', ['-e', 'for(;;){}'], { cpu: config.clientCpu }));
+      await sleep(1000); // the burners are spinning before spear starts
+    }
+    const burnerCpu0 = burners.map((burner) => cpuSeconds(burner.pid));
+    const t0 = Date.now();
+    sampler = growingSampler([target.pid, ...burners.map((burner) => burner.pid)]);
     let spear;
     try {
       spear = await launch();
@@ -769,9 +927,11 @@ async function sectionHold() {
       // spear's preflight refuses plans over the open-file limit (64 descriptors kept back per agent).
       preflight = error.message;
       users = fdLimit() - 64;
-      log(`  hold: spear refused ${config.holdUsers} users (${preflight}); retrying with ${users}`);
+      log(`  ${name}: spear refused ${config.holdUsers} users (${preflight}); retrying with ${users}`);
       spear = await launch();
     }
+    sampler.add(spear.agent);
+    sampler.add(spear.child.pid);
     const peaks = { agentFds: 0, targetFds: 0, agentHwm: 0 };
     const watch = setInterval(() => {
       peaks.agentFds = Math.max(peaks.agentFds, fdCount(spear.agent) || 0);
@@ -780,32 +940,49 @@ async function sectionHold() {
     }, 500);
     // Mid-hold: the agent's RSS as it stands, then after a full GC (if the hold leaves time for it).
     const reading = Promise.race([connectedAll, spear.done]).then(async () => {
-      if (!children.has(spear.child)) return undefined;
+      if (!children.has(spear.child) || !config.holdGc) return undefined;
       const at = await plateauRss(spear.agent, inspectPort);
       return children.has(spear.child) ? at : undefined;
     }).catch((error) => {
-      log(`  hold: no mid-hold RSS reading: ${error.message}`);
+      log(`  ${name}: no mid-hold RSS reading: ${error.message}`);
       return undefined;
     });
-    const { code, result, hung, stderr } = await spear.done;
+    const { code, result, hung, stderr, exitLagMs, health, load } = await spear.done;
+    const burnerShare = burners.map((burner, index) => (cpuSeconds(burner.pid) - burnerCpu0[index]) / ((Date.now() - t0) / 1000));
     const rss = await reading;
     clearInterval(watch);
+    await sleep(150); // one more CPU sample past the end
     if (result === undefined) throw new Error(`spear exit ${code}, no result`);
     const s = result.summary;
     const startMs = Date.parse(result.startedAt);
     const rampMs = (users / config.holdRate) * 1000;
-    // Intervals wholly inside the hold: every user should be connected in each.
-    const holdIntervals = result.timeline.filter((entry) => entry.startMs >= startMs + rampMs + 1000 && entry.endMs <= startMs + rampMs + config.holdS * 1000);
+    const allConnectedMs = startMs + Math.max(rampMs, s.connections.timeToAllConnectedMs ?? Infinity);
+    const planEndMs = startMs + rampMs + config.holdS * 1000;
+    // Intervals wholly inside the hold, once every user had connected: every user should be connected in each.
+    const holdIntervals = result.timeline.filter((entry) => entry.startMs >= allConnectedMs + 1000 && entry.endMs <= planEndMs);
+    // Who used the cores: over the ramp (start to all connected) and over the rest of the planned run.
+    const window = (from, to) => (to - from < 500 ? undefined : {
+      seconds: (to - from) / 1000, agent: sampler.share(spear.agent, from, to), coordinator: sampler.share(spear.child.pid, from, to), target: sampler.share(target.pid, from, to),
+      clientCore: sampler.coreBusy(config.clientCpu, from, to), serverCore: sampler.coreBusy(config.serverCpu, from, to), foreign: sampler.foreignShare(from, to),
+      burners: burners.reduce((sum, burner) => sum + sampler.share(burner.pid, from, to), 0),
+    });
+    const cpuRamp = window(startMs, Math.min(allConnectedMs, planEndMs));
+    const cpuHold = window(Math.min(allConnectedMs, planEndMs), planEndMs);
+    // The bench's own forced GC stalls the load loop: name the intervals it ran in.
+    const gcIntervals = rss === undefined ? [] : result.timeline.filter((entry) => entry.startMs < rss.gcEndMs && entry.endMs > rss.gcStartMs).map((entry) => entry.index);
     const heldMin = holdIntervals.length === 0 ? NaN : Math.min(...holdIntervals.map((entry) => entry.sessions?.connected ?? 0));
     const agent = result.agents[0];
     const emfile = Object.keys(s.errorCodes).filter((key) => /EMFILE|ENFILE/.test(key));
     if (/EMFILE|ENFILE/.test(stderr)) emfile.push('EMFILE in stderr');
     const healthy = !hung && code === 0 && agent?.status === 'ok' && emfile.length === 0 && s.connections.failed === 0 && s.connections.disconnects === 0 && heldMin === users;
     return {
-      users, requested: config.holdUsers, preflight, code, target: target.label, connections: s.connections, heldMin, holdIntervals: holdIntervals.length,
+      loaded, burners: burners.length, burnerShare, users, requested: config.holdUsers, preflight, code, target: target.label, connections: s.connections, heldMin, holdIntervals: holdIntervals.length,
       errorCodes: s.errorCodes, agentStatus: agent?.status, agentReason: agent?.reason, healthy, hung, emfile, rss, ...peaks, busy,
+      ramp: rampFigures(result, users, config.holdRate), exitLagMs, health, load, cpuRamp, cpuHold, gcIntervals,
     };
   } finally {
+    sampler?.stop();
+    for (const burner of burners) await stop(burner, 1000);
     await stop(target.child);
   }
 }
@@ -856,7 +1033,7 @@ flow:
     const spear = await startSpear(`bcast-${targetKind}`, yaml, config.bcastHoldS + config.bcastUsers / rampRate + 6);
     sampler.add(spear.agent);
     sampler.add(spear.child.pid);
-    const { code, result, hung } = await spear.done;
+    const { code, result, hung, health, load } = await spear.done;
     if (result === undefined) throw new Error(`spear exit ${code}, no result`);
     const s = result.summary;
     const startMs = Date.parse(result.startedAt);
@@ -878,7 +1055,9 @@ flow:
       agentCpu: agentCpuS / seconds, targetCpu: sampler.share(target.pid, t0, t1), clientCore: sampler.coreBusy(config.clientCpu, t0, t1), serverCore: sampler.coreBusy(config.serverCpu, t0, t1), coordinatorCpu: sampler.share(spear.child.pid, t0, t1), perCpuS: received / agentCpuS,
       offeredPerS: (config.bcastUsers / intervalS) * config.bcastGroup, intervalS, users: s.connections,
       foreign: sampler.foreignShare(t0, t1),
-      wholeRunPerS: (b.delivered ?? 0) / s.durationS, broadcast: b, errors: s.errorCodes,
+      wholeRunPerS: (b.delivered ?? 0) / s.durationS, broadcast: b, errors: s.errorCodes, health, load,
+      // the agent's own view of the steady window: its intervals there, saturated or not
+      steadyHealth: steady.map((entry) => (entry.health ?? []).find((each) => each.agent === 0)).filter(Boolean),
     };
   } finally {
     sampler.stop();
@@ -967,34 +1146,62 @@ function printConnect(runs) {
   return medians;
 }
 
-function printHold(h) {
-  console.log(`\n3. Connections held by one spear agent (${h.target} target, ${config.holdS}s hold, connectRate ${config.holdRate}/s)`);
+function printHold(h, number) {
+  const title = h.loaded
+    ? `${number}. The same on a loaded box: ${h.burners} busy loop(s) (node -e 'for(;;){}') pinned to the client core beside spear`
+    : `${number}. Connections held by one spear agent`;
+  console.log(`\n${title} (${h.target} target, ${h.users} users asked at ${config.holdRate}/s, ${config.holdS}s hold; load average ${h.load[0]} -> ${h.load[1]})`);
   if (h.preflight) console.log(`spear refused ${h.requested} users with --agents 1: "${h.preflight}"; ran ${h.users}`);
   const c = h.connections;
-  console.log(`users ${h.users}: peak ${c.peak} connected, opened ${c.opened}, failed ${c.failed}, disconnects ${c.disconnects}, all connected after ${c.timeToAllConnectedMs ?? 'never'} ms`);
+  const r = h.ramp;
+  const every = c.peak >= h.users && c.timeToAllConnectedMs !== null;
+  console.log(`every user connected: ${every ? 'yes' : 'NO'} (peak ${c.peak} of ${h.users} asked; opened ${c.opened}, failed ${c.failed}, disconnects ${c.disconnects}; all connected after ${c.timeToAllConnectedMs ?? 'never'} ms)`);
+  console.log(`agent never lost: ${h.agentStatus === 'ok' ? 'yes' : 'NO'} (agents[0].status ${h.agentStatus}${h.agentReason ? `: ${h.agentReason}` : ''}; reports late up to ${h.health?.agents[0]?.lateMsMax ?? '?'} ms)`);
+  console.log(`load-loop delay during the ramp (intervals ${r.intervals.map((each) => each.index).join(',')}): p99 max ${fix(r.p99Max, 1)} ms, max ${fix(r.delayMax, 0)} ms; per interval p99 ${r.intervals.map((each) => fix(each.p99, 0)).join(' / ')} ms`);
+  console.log(`connect rate: asked ${r.askedPerS}/s, achieved ${fix(r.meanPerS, 0)}/s over the ramp (${r.started} started), best interval ${fix(r.maxPerS, 0)}/s (summary.connections.connectRate.achievedPerS ${fix(r.summaryPerS, 0)}); per interval ${r.intervals.map((each) => fix(each.perS, 0)).join(' / ')}; connectsBehind max ${fix(r.behindMax, 0)}, handshakes in flight max ${fix(r.connectingMax, 0)}`);
+  console.log(`ramp ELU per interval ${r.intervals.map((each) => pct(each.elu)).join(' / ')}; CPU per interval ${r.intervals.map((each) => pct(each.cpu)).join(' / ')}${h.loaded ? `; the burners took ${h.burnerShare.map(pct).join(', ')} of a core over the run` : ''}`);
+  const cpuLine = (w) => (w === undefined ? 'n/a' : `agent ${pct(w.agent)}, coordinator ${pct(w.coordinator)}${h.loaded ? `, burners ${pct(w.burners)}` : ''}, client core busy ${pct(w.clientCore)} (softirq included); target ${pct(w.target)}, server core ${pct(w.serverCore)}; other people's processes ${pct(w.foreign)} of a core (over ${fix(w.seconds, 1)} s)`);
+  console.log(`CPU over the ramp: ${cpuLine(h.cpuRamp)}`);
+  console.log(`CPU over the rest of the run: ${cpuLine(h.cpuHold)}`);
+  if (h.gcIntervals.length > 0) console.log(`note: the bench's own forced full GC (inspector, for the after-GC RSS) ran in interval(s) ${h.gcIntervals.join(',')}: the load-loop delay there is the bench's doing (HOLD_GC=0 skips it)`);
+  console.log(`exit: ${fix(h.exitLagMs / 1000, 1)} s from result written to process exit [< 10 s] ${verdict(h.exitLagMs, '<=', 10000)}${h.hung ? ` (${h.hung})` : ''}, exit code ${h.code}`);
   console.log(`held through the hold: min ${h.heldMin} connected over ${h.holdIntervals} whole interval(s); peak fds: agent ${h.agentFds}, server ${h.targetFds}`);
-  const rss = h.rss === undefined ? 'n/a (the hold ended first)' : `${fix(h.rss.asIs / 1024, 1)} MB as is, ${fix(h.rss.afterGc / 1024, 1)} MB after a full GC (${fix(h.rss.afterGc / h.users, 2)} KB per connection)`;
-  console.log(`agent: status ${h.agentStatus}${h.agentReason ? ` (${h.agentReason})` : ''}, exit ${h.hung ? `hung: ${h.hung}` : h.code}, peak RSS ${fix(h.agentHwm / 1024, 1)} MB; mid-hold RSS ${rss}`);
+  const rss = h.rss === undefined ? 'n/a (the hold ended first)' : `${fix(h.rss.asIs / 1024, 1)} MB as is, ${fix(h.rss.afterGc / 1024, 1)} MB after a full GC of the main thread and ${h.rss.workers} worker(s) (${fix(h.rss.afterGc / h.users, 2)} KB per connection)`;
+  console.log(`agent peak RSS ${fix(h.agentHwm / 1024, 1)} MB (VmHWM); mid-hold RSS ${rss}`);
   console.log(`errors ${JSON.stringify(h.errorCodes)}${h.emfile.length > 0 ? ` EMFILE: ${h.emfile.join(', ')}` : ''}`);
+  for (const line of healthLines(h.health)) console.log(line);
   console.log(`healthy (no EMFILE, no failure or drop, every user held): ${h.healthy ? 'yes' : 'NO'}${h.busy ? ' (machine-busy)' : ''}`);
 }
 
 function printBcast(rows) {
   console.log(`\n4. Broadcast deliveries recorded by one agent core (${config.bcastUsers} users, groups of ${config.bcastGroup}, each user broadcasts every <interval>; all users join, wait ${config.bcastWaitS}s, then broadcast)`);
-  const w = [14, 15, 13, 11, 10, 12, 11, 12, 26, 40];
-  console.log(row(w, ['target', 'offered/s', 'deliveries/s', 'on time/s', 'agent CPU', 'client core', 'target CPU', 'server core', 'per agent-CPU-s [>=150k]', 'limit']));
+  const w = [14, 15, 13, 11, 10, 12, 11, 12, 26, 12, 40];
+  console.log(row(w, ['target', 'offered/s', 'deliveries/s', 'on time/s', 'agent CPU', 'client core', 'target CPU', 'server core', 'per agent-CPU-s [>=150k]', 'generator', 'limit']));
   for (const r of rows) {
     const sides = [];
     if (r.targetCpu >= 0.9 || r.serverCore >= 0.95) sides.push('server core saturated');
     if (r.agentCpu >= 0.95 || r.clientCore >= 0.95) sides.push('client core busy');
     if (r.receivedPerS >= 0.95 * r.offeredPerS) sides.push('all offered delivered');
     const limit = sides.length > 0 ? sides.join(', ') : 'neither core saturated';
-    console.log(row(w, [r.target, `${fix(r.offeredPerS, 0)} (${r.intervalS}s)`, fix(r.receivedPerS, 0), fix(r.deliveredPerS, 0), pct(r.agentCpu), pct(r.clientCore), pct(r.targetCpu), pct(r.serverCore), `${fix(r.perCpuS, 0)} ${verdict(r.perCpuS, '>=', 150000)}`, limit]));
+    console.log(row(w, [r.target, `${fix(r.offeredPerS, 0)} (${r.intervalS}s)`, fix(r.receivedPerS, 0), fix(r.deliveredPerS, 0), pct(r.agentCpu), pct(r.clientCore), pct(r.targetCpu), pct(r.serverCore), `${fix(r.perCpuS, 0)} ${verdict(r.perCpuS, '>=', 150000)}`, verdictWord(r.health), limit]));
   }
+  console.log('  (generator: spear\'s own verdict, summary.generator; the steady window\'s agent intervals below: load-loop p99 ms / ELU / CPU)');
   for (const r of rows) {
     const b = r.broadcast;
     const lat = b.latencyMs ?? {};
-    console.log(`  ${r.target}: ${r.users.opened} of ${r.users.users} users connected; steady window ${fix(r.steadyS, 1)}s, spear coordinator CPU ${pct(r.coordinatorCpu)} (same core)${r.foreign > 0.1 ? `, other processes' load ${pct(r.foreign)} of a core (skewed)` : ''}; whole run: sent ${b.sent} expected ${b.expected} delivered ${b.delivered} lost ${b.lost} late ${b.late ?? 0} (${fix(r.wholeRunPerS, 0)} delivered/s over the run); latency p50 ${fix(lat.p50)} ms p99 ${fix(lat.p99)} ms; errors ${JSON.stringify(r.errors)}${r.hung ? ` ${r.hung}` : ''}${r.busy ? ' machine-busy' : ''}`);
+    console.log(`  ${r.target}: ${r.users.opened} of ${r.users.users} users connected; steady window ${fix(r.steadyS, 1)}s, spear coordinator CPU ${pct(r.coordinatorCpu)} (same core)${r.foreign > 0.1 ? `, other processes' load ${pct(r.foreign)} of a core (skewed)` : ''}; whole run: sent ${b.sent} expected ${b.expected} delivered ${b.delivered} lost ${b.lost} late ${b.late ?? 0} (${fix(r.wholeRunPerS, 0)} delivered/s over the run); latency p50 ${fix(lat.p50)} ms p99 ${fix(lat.p99)} ms; unverified ${b.unverified ?? 'n/a'}; errors ${JSON.stringify(r.errors)}${r.hung ? ` ${r.hung}` : ''}${r.busy ? ' machine-busy' : ''}; load average ${r.load[0]} -> ${r.load[1]}`);
+    console.log(`    steady window, per interval: ${r.steadyHealth.map((each) => `${fix(each.loopDelayMs.p99, 0)}/${pct(each.elu)}/${pct(each.cpu)}`).join(' ')}`);
+    for (const line of healthLines(r.health)) console.log(`    ${line}`);
+  }
+}
+
+/** Every spear run of the bench: its verdict on itself and each agent's health, so a reader sees whether spear or the target was the limit. */
+function printSelfHealth() {
+  if (spearRuns.length === 0) return;
+  console.log('\nspear self-health, every spear run (summary.generator, agents[].health; ELU from timeline[].health)');
+  for (const run of spearRuns) {
+    console.log(`  ${run.name}: exit ${run.code}${run.hung ? ` (${run.hung})` : ''}, ${fix(run.exitLagMs / 1000, 1)} s from result to exit; load average ${run.load[0]} -> ${run.load[1]}`);
+    for (const line of healthLines(run.health)) console.log(`    ${line}`);
   }
 }
 
@@ -1006,18 +1213,20 @@ function printTargets(results, connectMedians) {
     const rate = connectMedians[`${targetKind}/spear`];
     if (rate !== undefined) console.log(`  connects/s >= 4000 (${TARGETS[targetKind].label.padEnd(13)}):   ${fix(rate, 0)} ${verdict(rate, '>=', 4000)}`);
   }
-  const h = results.hold;
-  if (h) console.log(`  ${config.holdUsers} connections on one agent:       ${h.heldMin} held${h.users !== config.holdUsers ? ` (${h.users} run)` : ''}, healthy ${h.healthy ? 'ok' : 'MISS'}`);
+  for (const h of [results.hold, results.loaded].filter(Boolean)) {
+    const label = h.loaded ? 'on a loaded box' : 'on one agent   ';
+    console.log(`  ${config.holdUsers} connections ${label}:    ${h.heldMin} held${h.users !== config.holdUsers ? ` (${h.users} run)` : ''}, healthy ${h.healthy ? 'ok' : 'MISS'}; exit ${fix(h.exitLagMs / 1000, 1)} s after the result [< 10 s] ${verdict(h.exitLagMs, '<=', 10000)}; generator ${verdictWord(h.health)}`);
+  }
   for (const r of results.bcast ?? []) console.log(`  deliveries per agent-CPU-s >= 150k (${r.target}): ${fix(r.perCpuS, 0)} ${verdict(r.perCpuS, '>=', 150000)}`);
 }
 
 // ---------------------------------------------------------------- main
 
 async function main() {
-  const unknown = config.sections.filter((section) => !['rss', 'connect', 'hold', 'bcast'].includes(section));
-  if (unknown.length > 0) throw new Error(`unknown SECTIONS ${unknown.join(' ')} (rss connect hold bcast)`);
+  const unknown = config.sections.filter((section) => !['rss', 'connect', 'hold', 'loaded', 'bcast'].includes(section));
+  if (unknown.length > 0) throw new Error(`unknown SECTIONS ${unknown.join(' ')} (rss connect hold loaded bcast)`);
   if (!existsSync(join(REPO, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run npm run build first');
-  if (config.sections.includes('rss') || config.sections.includes('connect')) await installSocketIoClient();
+  if ((config.sections.includes('rss') || config.sections.includes('connect')) && CLIENTS.includes('socket.io-client')) await installSocketIoClient();
   const spearVersion = execFileSync('node', [join(REPO, 'bin', 'spear.js'), '--version'], { encoding: 'utf8' }).trim();
   log(`spear ${spearVersion}, node ${process.version}, socket.io-client ${config.sioClientDir ? sioClientVersion() : '-'}; targets on CPU ${config.serverCpu}, clients on CPU ${config.clientCpu}; open-file limit ${fdLimit()}`);
   const results = {};
@@ -1039,6 +1248,16 @@ async function main() {
       log(`  hold FAILED: ${error.message}`);
     }
   }
+  if (config.sections.includes('loaded')) {
+    log(`3b. ${config.holdUsers} connections on one agent, ${config.loadedBurners} busy loop(s) on its core`);
+    try {
+      results.loaded = await sectionHold({ loaded: true });
+      const h = results.loaded;
+      log(`  loaded hold ${h.users} users: peak ${h.connections.peak}, failed ${h.connections.failed}, disconnects ${h.connections.disconnects}, agent ${h.agentStatus}, healthy ${h.healthy ? 'yes' : 'NO'}`);
+    } catch (error) {
+      log(`  loaded hold FAILED: ${error.message}`);
+    }
+  }
   if (config.sections.includes('bcast')) {
     log('4. broadcast deliveries per agent core');
     results.bcast = await sectionBcast();
@@ -1046,8 +1265,10 @@ async function main() {
   console.log(`\nws-capacity: spear ${spearVersion}, node ${process.version}, targets on CPU ${config.serverCpu}, clients on CPU ${config.clientCpu}`);
   if (results.rss) printRss(results.rss);
   const connectMedians = results.connect ? printConnect(results.connect) : {};
-  if (results.hold) printHold(results.hold);
+  if (results.hold) printHold(results.hold, '3');
+  if (results.loaded) printHold(results.loaded, '3b');
   if (results.bcast) printBcast(results.bcast);
+  printSelfHealth();
   printTargets(results, connectMedians);
   if (config.keepRaw) writeFileSync(join(WORK, 'results.json'), JSON.stringify(results, null, 2));
 }
