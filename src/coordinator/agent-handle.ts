@@ -45,6 +45,8 @@ export class AgentHandle {
   /** The most `lateMs` was during the run. */
   lateMsMax = 0;
   #intervalMs = 1000;
+  /** After the run's end, closing tens of thousands of sockets may hold reports back: spear's own shutdown, not load it measured. */
+  #lateCountsUntilMs = Number.POSITIVE_INFINITY;
   readonly #link: AgentLink;
   readonly #events: AgentHandleEvents;
   #phase: Phase = 'connecting';
@@ -133,7 +135,9 @@ export class AgentHandle {
     });
   }
 
-  start(atMs: number): void {
+  /** Starts the agent's load at `atMs`; lateness counts against it until the run's end (`durationMs` later) plus one interval. */
+  start(atMs: number, durationMs: number): void {
+    this.#lateCountsUntilMs = atMs + durationMs + this.#intervalMs;
     this.#phase = 'running';
     this.lastHeardMs = Date.now();
     this.#link.send({ type: 'start', atMs });
@@ -190,7 +194,7 @@ export class AgentHandle {
         if (this.#phase === 'running') {
           // One interval of silence is normal (the next report is due at its end); beyond it the load thread is behind.
           this.lateMs = Math.max(0, message.loadSilentMs - this.#intervalMs);
-          this.lateMsMax = Math.max(this.lateMsMax, this.lateMs);
+          if (Date.now() <= this.#lateCountsUntilMs) this.lateMsMax = Math.max(this.lateMsMax, this.lateMs);
           this.#events.heartbeat?.(this);
         }
         return;

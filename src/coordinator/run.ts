@@ -121,7 +121,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   }
 
   const startAtMs = Date.now() + startDelayMs;
-  for (const handle of handles) handle.start(startAtMs);
+  for (const handle of handles) handle.start(startAtMs, scenario.load.durationMs);
   options.events?.started?.({ agents: handles.length, startAtMs, durationMs: scenario.load.durationMs });
 
   let interrupted = false;
