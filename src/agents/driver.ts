@@ -6,7 +6,7 @@ import type { ExchangeListener, Slot } from '../protocols/protocol.js';
  * or the open model (send on schedule). Owns the in-flight count; records
  * every outcome into the recorder. Single-threaded, event-loop only.
  */
-export interface Driver extends ExchangeListener {
+export interface Driver extends Pick<ExchangeListener, 'completed'> {
   /** Begins sending; `startAt` is the performance.now() time of the start barrier. */
   start(startAt: number): void;
   /** Starts no new exchange from now on; in-flight ones finish or time out. */

@@ -25,6 +25,7 @@ export class RequestWorkload implements Workload {
     // The pool needs a listener before the driver (which needs the pool's slots) exists.
     const listener: ExchangeListener = {
       completed: (slot, status, bytes, error) => this.#driver.completed(slot, status, bytes, error),
+      connectionFailed: (error) => recorder.failure(error),
     };
     this.#pool = requestProtocolNamed(plan.protocol).createPool(plan, listener, lookup);
     this.#driver = plan.load.model === 'closed'

@@ -3,7 +3,8 @@ import { errorSampleChars, errorSampleKeys } from './counters.js';
 import { errorKey } from './error-kind.js';
 import { createHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
 
-const statusSlots = 600;
+/** Statuses 100–999 are counted as themselves (the parser refuses others). */
+const statusSlots = 1000;
 
 /**
  * An agent's metrics for the current interval. `response`, `failure` and

@@ -24,6 +24,11 @@ export interface ExchangeListener {
    * synchronously from `send` when the failure is immediate.
    */
   completed(slot: Slot, status: number, bytes: number, error: unknown): void;
+  /**
+   * A connection failed in a way no exchange caused (bytes no request asked
+   * for): counted as an error of its own, not charged to any request.
+   */
+  connectionFailed(error: unknown): void;
 }
 
 /** The clients of one agent, sized by the plan. */

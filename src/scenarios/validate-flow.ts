@@ -1,3 +1,4 @@
+import { headerValueProblem } from '../protocols/http/request-text.js';
 import { builtinVariables, variablesIn } from '../sessions/template.js';
 import { describe, type Checker, type DocPath } from './checker.js';
 import { maxTimeoutMs } from './units.js';
@@ -184,7 +185,11 @@ function stringMap(value: unknown, path: DocPath, state: FlowState, check: Check
   if (value === undefined) return {};
   const record = check.mapping(value, path, Object.keys(value ?? {}));
   const out: Record<string, string> = {};
-  for (const [key, item] of Object.entries(record)) out[key.toLowerCase()] = template(item, [...path, key], state, check);
+  for (const [key, item] of Object.entries(record)) {
+    out[key.toLowerCase()] = template(item, [...path, key], state, check);
+    const problem = headerValueProblem(out[key.toLowerCase()]!);
+    if (problem !== undefined) check.fail([...path, key], `${problem}: write one value per header, without line breaks`);
+  }
   return out;
 }
 

@@ -48,3 +48,32 @@ export async function refusedPortUrl(): Promise<string> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
 }
+
+/** A server that answers each request (one per "\r\n\r\n"; GETs only) through `answer`, counting requests. */
+export interface ScriptedServer extends FaultyServer {
+  /** Requests received so far, over all connections. */
+  readonly requests: () => number;
+}
+
+/**
+ * Answers every request with `answer(socket, index)` (index counts requests
+ * over all connections). For faults in how responses are framed.
+ */
+export async function startScriptedServer(answer: (socket: Socket, index: number, head: Buffer) => void): Promise<ScriptedServer> {
+  let requests = 0;
+  const server = await start((socket) => {
+    let buffered = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      let end = buffered.indexOf('\r\n\r\n');
+      while (end >= 0) {
+        const head = buffered.subarray(0, end + 4);
+        buffered = buffered.subarray(end + 4);
+        answer(socket, requests, head);
+        requests += 1;
+        end = buffered.indexOf('\r\n\r\n');
+      }
+    });
+  });
+  return { ...server, requests: () => requests };
+}

@@ -3,6 +3,7 @@ import { connect as connectTls } from 'node:tls';
 import { ExchangeError } from '../exchange-error.js';
 import type { ExchangeListener, Slot } from '../protocol.js';
 import type { PreparedRequest } from './request-bytes.js';
+import { connectBackoffFirstMs, connectBackoffMaxMs } from './http-limits.js';
 import { ResponseParser, type ResponseSink } from './response-parser.js';
 
 /** Where and how to connect; shared by every connection of a pool. */
@@ -34,7 +35,14 @@ export interface InFlight extends Slot {
  * One keep-alive HTTP/1.1 connection: writes prepared request bytes, parses
  * responses in order and hands each to the listener with the slot it
  * answers. Opens its socket on the first send and again after any close, so
- * a refused or reset connection is retried by the next send (as wrk does).
+ * a refused or reset connection is retried by the next send (as wrk does),
+ * after a backoff that grows while connects keep failing.
+ *
+ * Every send ends exactly once: a response, or an error. Bytes no request
+ * asked for (a second response, garbage after a body) are an error of the
+ * connection (`read:SPEAR_UNSOLICITED_RESPONSE`), never of the next
+ * request, and close it. A body framed by the close counts only when the
+ * close was clean.
  *
  * Hot path (`send`, `response`): one socket write per request and no
  * allocation beyond what the socket itself does.
@@ -50,6 +58,10 @@ export class HttpConnection implements ResponseSink {
   #connected = false;
   #error: Error | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
+  /** Connects failed in a row; the next waits `#backoffMs()` after the last. */
+  #failedConnects = 0;
+  #retryAt = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
 
   constructor(endpoint: Endpoint, listener: ExchangeListener, gauge: ConnectionGauge) {
     this.#endpoint = endpoint;
@@ -59,9 +71,14 @@ export class HttpConnection implements ResponseSink {
 
   /** Writes the slot's request; its completion reaches the listener. */
   send(slot: InFlight): void {
-    const socket = this.#socket ?? this.#open();
     this.#inFlight.push(slot);
-    socket.write(slot.request.bytes);
+    if (this.#socket !== undefined) {
+      this.#socket.write(slot.request.bytes);
+      return;
+    }
+    const wait = this.#retryAt - performance.now();
+    if (wait <= 0) this.#open();
+    else this.#retryTimer ??= setTimeout(this.#openAfterBackoff, wait);
   }
 
   /** The oldest unanswered exchange's send time, or undefined when idle. */
@@ -69,24 +86,46 @@ export class HttpConnection implements ResponseSink {
     return this.#inFlight[0]?.sentAt;
   }
 
-  /** Closes the socket; every in-flight exchange fails with `error`. */
+  /** Closes the socket; every in-flight exchange (or one waiting out a backoff) fails with `error`. */
   abort(error: Error): void {
-    this.#socket?.destroy(error);
+    if (this.#socket !== undefined) {
+      this.#socket.destroy(error);
+      return;
+    }
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#fail(this.#inFlight.splice(0, this.#inFlight.length), error);
   }
 
   nextIsBodyless(): boolean {
     return this.#inFlight[0]?.request.bodyless === true;
   }
 
-  response(status: number, bytes: number): void {
+  response(status: number, bytes: number, more: boolean): boolean {
     const slot = this.#inFlight.shift();
+    const socket = this.#socket;
+    if (slot === undefined || socket === undefined) {
+      if (socket !== undefined) this.#unsolicited(socket);
+      return false;
+    }
+    // Bytes after this response with no request left to answer cannot be the next request's response.
+    const unsolicited = more && this.#inFlight.length === 0;
     // Subtleness ahead: the listener may send the slot's next request from inside this call. When the
-    // server announced it closes after this response, detach the socket first, so that request goes to a
-    // fresh connection instead of the one being closed.
-    const orphans = this.#parser.closeAfter && this.#socket !== undefined ? this.#retire(this.#socket) : undefined;
-    if (slot !== undefined) this.#listener.completed(slot, status, bytes, undefined);
-    if (orphans !== undefined) this.#fail(orphans, new ExchangeError('SPEAR_SOCKET_CLOSED', 'the server closed the connection before responding'));
+    // connection ends with this response, detach the socket first, so that request goes to a fresh
+    // connection instead of the one being closed.
+    const ending = this.#parser.closeAfter || unsolicited;
+    const orphans = ending ? this.#retire(socket) : undefined;
+    this.#listener.completed(slot, status, bytes, undefined);
+    if (unsolicited) this.#listener.connectionFailed(unsolicitedError());
+    if (orphans !== undefined) this.#fail(orphans, closedError(false));
+    return !ending;
   }
+
+  readonly #openAfterBackoff = (): void => {
+    this.#retryTimer = undefined;
+    if (this.#socket !== undefined || this.#inFlight.length === 0) return;
+    this.#open();
+  };
 
   #open(): Socket {
     const { host, port, tls, connectTimeoutMs, lookup } = this.#endpoint;
@@ -103,6 +142,7 @@ export class HttpConnection implements ResponseSink {
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(this.#connectTimer);
       this.#connected = true;
+      this.#failedConnects = 0;
       this.#gauge.opened();
     });
     socket.on('data', (chunk: Buffer) => this.#read(socket, chunk));
@@ -110,26 +150,50 @@ export class HttpConnection implements ResponseSink {
       if (socket === this.#socket) this.#error ??= error;
     });
     socket.once('close', () => this.#closed(socket));
+    for (const slot of this.#inFlight) socket.write(slot.request.bytes);
     return socket;
   }
 
   #read(socket: Socket, chunk: Buffer): void {
     if (socket !== this.#socket) return;
-    let keep: boolean;
-    try {
-      keep = this.#parser.execute(chunk);
-    } catch (error) {
-      socket.destroy(error as Error);
+    if (this.#inFlight.length === 0 && !this.#parser.inResponse) {
+      this.#unsolicited(socket);
       return;
     }
-    if (!keep) socket.destroy();
+    try {
+      this.#parser.execute(chunk);
+    } catch (error) {
+      socket.destroy(error as Error);
+    }
+  }
+
+  /** Bytes arrived that no request asked for: an error of the connection, which closes. */
+  #unsolicited(socket: Socket): void {
+    this.#fail(this.#retire(socket), closedError(false));
+    this.#listener.connectionFailed(unsolicitedError());
   }
 
   #closed(socket: Socket): void {
     if (this.#socket !== socket) return; // retired earlier: already accounted for
-    this.#parser.finish();
-    const failed = this.#retire(socket);
-    this.#fail(failed, this.#error ?? new ExchangeError('SPEAR_SOCKET_CLOSED', 'the server closed the connection before responding'));
+    const error = this.#error;
+    const midResponse = this.#parser.inResponse;
+    const framedByClose = error === undefined ? this.#parser.finishAtClose() : -1;
+    const status = this.#parser.status;
+    if (!this.#connected) this.#connectFailed();
+    const waiting = this.#retire(socket);
+    let failed: readonly InFlight[] = waiting;
+    if (framedByClose >= 0 && waiting.length > 0) {
+      failed = waiting.slice(1);
+      this.#listener.completed(waiting[0]!, status, framedByClose, undefined);
+    }
+    this.#fail(failed, error ?? closedError(midResponse && framedByClose < 0));
+  }
+
+  /** A connect failed: the next one waits, longer after each failure in a row (with jitter, so connections spread). */
+  #connectFailed(): void {
+    this.#failedConnects += 1;
+    const ceiling = Math.min(connectBackoffMaxMs, connectBackoffFirstMs * 2 ** Math.min(this.#failedConnects - 1, 16));
+    this.#retryAt = performance.now() + ceiling * (0.5 + Math.random() / 2);
   }
 
   /** Detaches the socket (closing it) and returns the exchanges still waiting on it. */
@@ -138,6 +202,7 @@ export class HttpConnection implements ResponseSink {
     this.#socket = undefined;
     if (this.#connected) this.#gauge.closed();
     this.#connected = false;
+    this.#parser.reset();
     socket.destroy();
     return this.#inFlight.splice(0, this.#inFlight.length);
   }
@@ -146,6 +211,14 @@ export class HttpConnection implements ResponseSink {
   #fail(slots: readonly InFlight[], error: Error): void {
     for (const slot of slots) this.#listener.completed(slot, 0, 0, error);
   }
+}
+
+function closedError(midResponse: boolean): ExchangeError {
+  return new ExchangeError('SPEAR_SOCKET_CLOSED', midResponse ? 'the server closed the connection in the middle of a response' : 'the server closed the connection before responding');
+}
+
+function unsolicitedError(): ExchangeError {
+  return new ExchangeError('SPEAR_UNSOLICITED_RESPONSE', 'the server sent bytes no request asked for (a second response, or bytes after a body): the connection was closed');
 }
 
 function isIp(host: string): boolean {
