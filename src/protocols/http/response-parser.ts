@@ -61,6 +61,8 @@ const COLON = 0x3a;
 const contentLength = Buffer.from('content-length', 'latin1');
 const transferEncoding = Buffer.from('transfer-encoding', 'latin1');
 const connection = Buffer.from('connection', 'latin1');
+const closeToken = Buffer.from('close', 'latin1');
+const keepAliveToken = Buffer.from('keep-alive', 'latin1');
 
 /** RFC 9110 tchar: the bytes a header name may hold. */
 const isTokenByte = new Uint8Array(256);
@@ -242,9 +244,8 @@ export class ResponseParser {
       } else if (nameLength === 17 && equalsIgnoringCase(data, line, transferEncoding)) {
         chunked = lastToken(valueText(data, colon + 1, end)) === 'chunked';
       } else if (nameLength === 10 && equalsIgnoringCase(data, line, connection)) {
-        const value = valueText(data, colon + 1, end).toLowerCase();
-        if (value.includes('close')) close = true;
-        else if (value.includes('keep-alive')) keepAlive = true;
+        if (includesIgnoringCase(data, colon + 1, end, closeToken)) close = true;
+        else if (includesIgnoringCase(data, colon + 1, end, keepAliveToken)) keepAlive = true;
       }
       line = lineFeed + 1;
     }
@@ -442,6 +443,14 @@ function equalsIgnoringCase(data: Buffer, at: number, name: Buffer): boolean {
     if ((data[at + index]! | 0x20) !== name[index]) return false;
   }
   return true;
+}
+
+/** Whether `data[start..end)` contains a lowercase ASCII word, ignoring case. No allocation. */
+function includesIgnoringCase(data: Buffer, start: number, end: number, word: Buffer): boolean {
+  for (let at = start; at + word.length <= end; at += 1) {
+    if (equalsIgnoringCase(data, at, word)) return true;
+  }
+  return false;
 }
 
 /** A content-length value: digits with optional surrounding whitespace, at most 2^53 − 1. */
