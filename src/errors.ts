@@ -24,6 +24,13 @@ export const ExitCode = {
    * first and saved the result elsewhere, named in the error.
    */
   output: 6,
+  /**
+   * Nothing succeeded: not one HTTP response (or, in a ws/socketio run, not
+   * one user connected), or the run was stopped early by `abortOnFail`. The
+   * summary and the result are still written; one line on stderr says why.
+   * Takes precedence over thresholds (99); 130, 5 and 6 take precedence over it.
+   */
+  noSuccess: 7,
   /** The run was interrupted (Ctrl-C); a result was still written. */
   interrupted: 130,
   /** The run completed but a threshold failed (k6 uses the same number). */

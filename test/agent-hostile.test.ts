@@ -7,7 +7,7 @@
  * with counts equal to the target server's.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -27,6 +27,7 @@ import { exchange } from '../src/sessions/http-exchange.js';
 import { wireVersion, type AgentMessage } from '../src/wire/messages.js';
 import { parseAgentMessage, parseCoordinatorMessage } from '../src/wire/parse.js';
 import { startHttpServer, type CountingServer } from './servers/http-server.js';
+import { opensslMissing, selfSignedCertificate } from './support/certificates.js';
 import { runSpear, spearBin, tempDir } from './support/spear.js';
 
 const token = 'hostile-test-token';
@@ -307,7 +308,7 @@ function httpPlan(target: string, load: Partial<HttpPlan['load']> = {}): HttpPla
     timeouts: { connectMs: 2000, requestMs: 5000 },
     intervalMs: 1000,
     protocol: 'http',
-    requests: [{ method: 'GET', path: '/', headers: {}, body: undefined }],
+    requests: [{ name: 'GET /', method: 'GET', path: '/', headers: {}, body: undefined }],
     load: { model: 'closed', connections: 2, durationMs: 1000, pipelining: 1, ...load } as HttpPlan['load'],
   };
 }
@@ -343,11 +344,13 @@ test('a second plan during a run is refused; the run goes on and its counts equa
   await assertSurvived(agent, idleFds);
 });
 
-test('TLS: a coordinator\'s link outlives the upgrade timeout (the timer follows the raw socket under TLS)', async () => {
-  const cert = join(dir.path, 'agent.pem');
-  const key = join(dir.path, 'agent.key');
-  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=spear-test-agent', '-addext', 'subjectAltName=IP:127.0.0.17'], { stdio: 'ignore' });
-  if (made.status !== 0) return; // no openssl here: nothing to test with
+test('TLS: a coordinator\'s link outlives the upgrade timeout (the timer follows the raw socket under TLS)', async (t) => {
+  const made = selfSignedCertificate(dir.path, 'spear-test-agent', 'IP:127.0.0.17');
+  if (made === undefined) {
+    t.skip(opensslMissing);
+    return;
+  }
+  const { cert, key } = made;
   const secure = await startAgent('127.0.0.17', ['--tls-cert', cert, '--tls-key', key]);
   try {
     const link = await coordinatorLink(secure, { ca: await readFile(cert, 'utf8') });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { ExitCode } from '../src/errors.js';
 import { readResult } from '../src/report/result-file.js';
 import type { RunResult } from '../src/report/result.js';
 import { refusedPortUrl, startResettingServer, startSilentServer } from './servers/faulty-servers.js';
@@ -17,10 +18,11 @@ after(async () => {
   await dir.cleanup();
 });
 
-async function load(target: string, name: string, extra: readonly string[] = []): Promise<RunResult> {
+/** `code`: the exit code expected; a run in which no request got a response exits 7 (ExitCode.noSuccess). */
+async function load(target: string, name: string, extra: readonly string[] = [], code: number = ExitCode.noSuccess): Promise<RunResult> {
   const out = join(dir.path, `${name}.json`);
   const run = await runSpear(['run', '--target', target, '-c', '2', '-d', '1s', '--agents', '1', '--quiet', '--out', out, ...extra]);
-  assert.equal(run.code, 0, `exit ${run.code}: ${run.stderr}`);
+  assert.equal(run.code, code, `exit ${run.code}: ${run.stderr}`);
   return readResult(out);
 }
 
@@ -72,7 +74,7 @@ test('a server that never answers gives timeout errors', async () => {
 test('503 responses are counted per status, not as transport errors', async () => {
   const server = await startHttpServer({ status: 503 });
   try {
-    const result = await load(server.url, 'status503');
+    const result = await load(server.url, 'status503', [], ExitCode.ok);
     onlyKind(result, 'status');
     assert.equal(result.summary.requests, server.received());
     assert.equal(result.summary.errors.status, server.received());

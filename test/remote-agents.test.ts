@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readResult } from '../src/report/result-file.js';
 import { wireVersion } from '../src/wire/messages.js';
 import { startHttpServer, type CountingServer } from './servers/http-server.js';
+import { refusedPortUrl } from './servers/faulty-servers.js';
+import { opensslMissing, selfSignedCertificate } from './support/certificates.js';
 import { runSpear, spearBin, tempDir } from './support/spear.js';
 
 const token = 'test-token-7f3a';
@@ -20,8 +24,8 @@ interface RemoteAgent {
 }
 
 /** Starts `spear agent --listen HOST:0` as a real process and waits for its address. */
-async function startAgent(host: string, env: Record<string, string> = {}, extra: readonly string[] = []): Promise<RemoteAgent> {
-  const child = spawn(process.execPath, [spearBin, 'agent', '--listen', `${host}:0`, '--token', token, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+async function startAgent(host: string, env: Record<string, string> = {}, extra: readonly string[] = [], port = '0'): Promise<RemoteAgent> {
+  const child = spawn(process.execPath, [spearBin, 'agent', '--listen', `${host}:${port}`, '--token', token, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -80,7 +84,15 @@ test('a wrong token is refused, with the reason on both sides', async () => {
   const run = await runSpear(['run', '--target', server.url, '-c', '2', '-d', '1s', '--agent', agents[0]!.address, '--token', 'nope', '--quiet']);
   assert.equal(run.code, 5);
   assert.equal(run.stderr, `spear: agent 0 (${agents[0]!.address}): refused (HTTP 401): wrong token: use the token the agent was started with (--token or SPEAR_TOKEN)\n`);
-  assert.match(agents[0]!.log(), /refused coordinator 127\.0\.0\.1:\d+: wrong token/);
+  assert.match(agents[0]!.log(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z spear agent: refused coordinator 127\.0\.0\.1:\d+: wrong token/m);
+  // The right token from a file (a trailing newline is not part of it) is accepted; the result names the agent's host.
+  const tokenFile = join(dir.path, 'token');
+  await writeFile(tokenFile, `${token}\n`);
+  const out = join(dir.path, 'token-file.json');
+  const fromFile = await runSpear(['run', '--target', server.url, '-c', '2', '-d', '1s', '--agent', agents[0]!.address, '--token-file', tokenFile, '--quiet', '--out', out]);
+  assert.equal(fromFile.code, 0, fromFile.stderr);
+  const row = (await readResult(out)).agents[0]!;
+  assert.deepEqual([row.host, row.address], [hostname(), agents[0]!.address]);
 });
 
 test('an agent of another wire version is refused before any load', async () => {
@@ -128,11 +140,13 @@ test('a coordinator killed mid-run: remote agents stop the load within 5 s and w
   assert.equal(next.code, 0, next.stderr);
 });
 
-test('TLS: an agent with --tls-cert serves wss://, and a coordinator trusting its CA drives it', async () => {
-  const cert = join(dir.path, 'agent.pem');
-  const key = join(dir.path, 'agent.key');
-  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=spear-test-agent', '-addext', 'subjectAltName=IP:127.0.0.6'], { stdio: 'ignore' });
-  if (made.status !== 0) return; // no openssl here: nothing to test with
+test('TLS: an agent with --tls-cert serves wss://, and a coordinator trusting its CA drives it', async (t) => {
+  const made = selfSignedCertificate(dir.path, 'spear-test-agent', 'IP:127.0.0.6');
+  if (made === undefined) {
+    t.skip(opensslMissing);
+    return;
+  }
+  const { cert, key } = made;
   const secure = await startAgent('127.0.0.6', {}, ['--tls-cert', cert, '--tls-key', key]);
   try {
     const before = server.received();
@@ -172,3 +186,30 @@ test('agent weights: HOST:PORT*3 gets three times the connections', async () => 
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual((await readResult(out)).agents.map((agent) => agent.connections), [6, 2]);
 });
+
+test('--wait: an agent that comes up after the coordinator is dialed again; one that never does is named after the wait', async () => {
+  const port = Number(new URL(await refusedPortUrl()).port);
+  const address = `127.0.0.4:${port}`;
+  const out = join(dir.path, 'late-agent.json');
+  const running = runSpear(['run', '--target', server.url, '-c', '2', '-d', '1s', '--agent', address, '--token', token, '--wait', '20s', '--quiet', '--out', out]);
+  await sleep(1000);
+  const late = await startAgentAt(address);
+  try {
+    const run = await running;
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok((await readResult(out)).summary.requests > 0);
+  } finally {
+    await late.stop();
+  }
+  const started = performance.now();
+  const missing = await runSpear(['run', '--target', server.url, '-c', '2', '-d', '1s', '--agent', address, '--token', token, '--wait', '1s', '--quiet']);
+  assert.equal(missing.code, 5, missing.stderr);
+  assert.match(missing.stderr, new RegExp(`agent 0 \\(${address.replaceAll('.', '\\.')}\\): cannot connect \\(ECONNREFUSED\\).*\\(tried for 1s: --wait\\)`));
+  assert.ok(performance.now() - started >= 1000, 'it waited');
+});
+
+/** An agent on a fixed address (the coordinator may dial it before it listens). */
+function startAgentAt(address: string): Promise<RemoteAgent> {
+  const [host, port] = address.split(':') as [string, string];
+  return startAgent(host, {}, [], port);
+}

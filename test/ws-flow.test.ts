@@ -85,7 +85,9 @@ flow:
 `);
   const out = join(dir.path, 'wrong-server.json');
   const run = await runSpear(['run', scenario, '--agents', '2', '--quiet', '--out', out]);
-  assert.equal(run.code, 0, run.stderr);
+  // No user ever connected: exit 7 (ExitCode.noSuccess), the result still written.
+  assert.equal(run.code, 7, run.stderr);
+  assert.match(run.stderr, /^spear: no user connected: \d+ /m);
   const result = await readResult(out);
   assert.deepEqual(result.agents.map((agent) => agent.status), ['ok', 'ok']);
   const connections = result.summary.connections!;

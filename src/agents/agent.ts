@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { ExitCode, messageOf, PreflightError, SpearError } from '../errors.js';
 import { spearVersion } from '../version.js';
 import { wireVersion, type AgentMessage, type CoordinatorMessage } from '../wire/messages.js';
@@ -123,7 +124,7 @@ export function serveCoordinator(link: CoordinatorLink, options: ServeOptions = 
       }
     });
 
-    link.send({ type: 'ready', wireVersion, spearVersion, pid: process.pid, fdLimit });
+    link.send({ type: 'ready', wireVersion, spearVersion, pid: process.pid, host: hostname(), fdLimit });
   });
 }
 

@@ -21,8 +21,8 @@ export interface Driver extends Pick<ExchangeListener, 'completed'> {
 /** Records one finished exchange. Hot path: no allocation. */
 export function recordOutcome(recorder: Recorder, slot: Slot, now: number, status: number, bytes: number, error: unknown): void {
   if (status > 0) {
-    recorder.response(status, bytes, Math.round((now - slot.intendedAt) * 1000), Math.round((now - slot.sentAt) * 1000));
+    recorder.response(status, bytes, Math.round((now - slot.intendedAt) * 1000), Math.round((now - slot.sentAt) * 1000), slot.requestIndex);
   } else {
-    recorder.failure(error);
+    recorder.failure(error, slot.requestIndex);
   }
 }

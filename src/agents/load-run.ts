@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { HealthProbe } from './health-probe.js';
 import { Recorder } from '../metrics/recorder.js';
 import type { AgentPlan } from '../scenarios/plan.js';
+import { requestNamesOf } from '../scenarios/request-names.js';
 import type { CoordinatorClock } from '../sessions/clock.js';
 import { UserFleet } from '../sessions/user-fleet.js';
 import type { IntervalMessage } from '../wire/messages.js';
@@ -23,7 +24,7 @@ export interface LoadRunEvents {
 export class LoadRun {
   readonly #plan: AgentPlan;
   readonly #events: LoadRunEvents;
-  readonly #recorder = new Recorder();
+  readonly #recorder: Recorder;
   readonly #health = new HealthProbe();
   readonly #workload: Workload;
   #startEpochMs = 0;
@@ -41,6 +42,7 @@ export class LoadRun {
     this.#plan = plan;
     this.#ignoreStop = ignoreStop;
     this.#events = events;
+    this.#recorder = new Recorder(requestNamesOf(plan).length);
     this.#workload = plan.protocol === 'http' ? new RequestWorkload(plan, this.#recorder, targetPolicy?.lookup) : new UserFleet(plan, this.#recorder, clock, targetPolicy);
   }
 
@@ -89,7 +91,7 @@ export class LoadRun {
 
   #emitInterval(endMs: number): void {
     this.#workload.account(performance.now());
-    const { counters, histograms } = this.#recorder.takeInterval(this.#workload.inFlight, this.#workload.openConnections());
+    const { counters, histograms, requests } = this.#recorder.takeInterval(this.#workload.inFlight, this.#workload.openConnections());
     const sessions = this.#workload.takeSessionReport();
     this.#events.interval({
       type: 'interval',
@@ -100,6 +102,7 @@ export class LoadRun {
       counters,
       histograms,
       ...(sessions === undefined ? {} : { sessions }),
+      ...(requests === undefined ? {} : { requests }),
       health: this.#health.take(this.#workload.takeConnectGauges(), Date.now() - endMs),
     });
     this.#index += 1;

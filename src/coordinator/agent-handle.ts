@@ -36,6 +36,8 @@ export class AgentHandle {
   readonly id: number;
   readonly label: string;
   pid: number | null = null;
+  /** The agent's host name, from its ready message. */
+  host: string | undefined;
   connections = 0;
   status: AgentStatus = 'ok';
   reason: string | undefined;
@@ -56,8 +58,12 @@ export class AgentHandle {
   #pong: { id: number; resolve: (sample: { t2: number; t3: number; t4: number }) => void } | undefined;
   clock: ClockEstimate | undefined;
 
-  constructor(id: number, label: string, link: AgentLink, events: AgentHandleEvents) {
+  /** "local" for a process this coordinator started, else the address dialed. */
+  readonly address: string;
+
+  constructor(id: number, label: string, link: AgentLink, events: AgentHandleEvents, address = 'local') {
     this.id = id;
+    this.address = address;
     this.label = label;
     this.#link = link;
     this.#events = events;
@@ -173,6 +179,7 @@ export class AgentHandle {
       case 'ready':
         this.#ready = message;
         this.pid = message.pid;
+        this.host = message.host;
         this.#advance('ready');
         return;
       case 'planned':

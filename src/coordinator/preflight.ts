@@ -28,7 +28,7 @@ export function preflightLocal(plans: readonly AgentPlan[], fdLimit: number | nu
  */
 export function preflightPorts(plans: readonly AgentPlan[], ports: number | null = readEphemeralPorts()): void {
   const first = plans[0];
-  if (ports === null || first === undefined || first.protocol === 'http') return;
+  if (ports === null || first === undefined || first.protocol === 'http' || first.protocol === 'http-flow') return;
   // Only the users of the agents on this host share its ports.
   const users = plans.reduce((sum, plan) => sum + connectionsOf(plan), 0);
   // A templated connect URL (from a ticket API) may spread users over several destinations.

@@ -32,6 +32,42 @@ export function agentUrl(address: string): string {
   return url.toString();
 }
 
+/** A dial that failed; `retryable` when the agent may just not be up yet (refused, unreachable, timed out). */
+export class AgentDialError extends AgentError {
+  readonly retryable: boolean;
+
+  constructor(message: string, retryable: boolean) {
+    super(message);
+    this.retryable = retryable;
+  }
+}
+
+const retryableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Dials like `dialRemoteAgent`, again and again while the failure says the
+ * agent may not be up yet (refused, unreachable, unresolved, timed out),
+ * for up to `waitMs`: a scheduler may start agents and the coordinator
+ * together. Refusals (token, version, busy) fail at once.
+ */
+export async function dialRemoteAgentWaiting(id: number, address: string, token: string | undefined, events: AgentHandleEvents, ca: string | undefined, waitMs: number): Promise<AgentHandle> {
+  const deadline = performance.now() + waitMs;
+  let pauseMs = 100;
+  for (;;) {
+    try {
+      return await dialRemoteAgent(id, address, token, events, ca);
+    } catch (error) {
+      const left = deadline - performance.now();
+      if (!(error instanceof AgentDialError) || !error.retryable || left <= 0) {
+        if (error instanceof AgentDialError && error.retryable && waitMs > 0) throw new AgentError(`${error.message} (tried for ${Math.round(waitMs / 1000)}s: --wait)`);
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pauseMs, left)));
+      pauseMs = Math.min(2000, pauseMs * 2);
+    }
+  }
+}
+
 /**
  * Dials a remote `spear agent --listen` and returns its handle once the
  * WebSocket is up (the agent then says ready). A refused token, version or
@@ -50,11 +86,11 @@ export function dialRemoteAgent(id: number, address: string, token: string | und
       ...(ca === undefined ? {} : { ca }),
     });
     let settled = false;
-    const fail = (message: string): void => {
+    const fail = (message: string, retryable = false): void => {
       if (settled) return;
       settled = true;
       socket.terminate();
-      reject(new AgentError(`${label}: ${message}`));
+      reject(new AgentDialError(`${label}: ${message}`, retryable));
     };
     socket.on('unexpected-response', (_request, response) => {
       let body = '';
@@ -69,13 +105,13 @@ export function dialRemoteAgent(id: number, address: string, token: string | und
       const hint = code === 'ECONNREFUSED'
         ? ': is `spear agent --listen` running there?'
         : /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) ? ': pass --ca with the CA certificate the agent\'s --tls-cert chains to' : '';
-      fail(`cannot connect (${error.code ?? error.message})${hint}`);
+      fail(`cannot connect (${error.code ?? error.message})${hint}`, retryableCodes.has(code) || /timed out/i.test(error.message));
     });
     socket.on('open', () => {
       if (settled) return;
       settled = true;
       const link = new WebSocketTransport<CoordinatorMessage, AgentMessage>(socket, parseAgentMessage);
-      resolve(new AgentHandle(id, label, link, events));
+      resolve(new AgentHandle(id, label, link, events, address));
     });
   });
 }

@@ -1,14 +1,17 @@
 import { AgentError, UsageError } from '../errors.js';
 import { saturationLookup } from '../metrics/generator-verdict.js';
 import { RunMerger, type MergedInterval } from '../metrics/merger.js';
-import { buildResult, type RunResult } from '../report/result.js';
+import { successMeasureOf } from '../report/no-success.js';
+import { buildResult, type RunAbort, type RunResult } from '../report/result.js';
 import { planAgents, type AgentPlan } from '../scenarios/plan.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import type { IntervalMessage } from '../wire/messages.js';
+import { AbortOnFail } from './abort-on-fail.js';
 import type { AgentHandle, AgentHandleEvents } from './agent-handle.js';
+import { AgentListener } from './agent-listener.js';
 import { BroadcastLedger } from './broadcast-ledger.js';
 import { spawnLocalAgent } from './local-agents.js';
-import { dialRemoteAgent, parseAgentSpec } from './remote-agents.js';
+import { dialRemoteAgentWaiting, parseAgentSpec } from './remote-agents.js';
 import { preflightLocal, preflightPorts } from './preflight.js';
 
 /** What the UI hears while a run goes on. Listeners must not block. */
@@ -25,6 +28,8 @@ export interface RunEvents {
    * of a running agent, with 0 once it caught up.
    */
   agentLate(agent: { readonly id: number; readonly lateMs: number }): void;
+  /** Nothing succeeded for `abortOnFail`: the coordinator is stopping every agent (once per run). */
+  aborted(abort: RunAbort): void;
 }
 
 export interface RunOptions {
@@ -36,12 +41,25 @@ export interface RunOptions {
   readonly token?: string | undefined;
   /** PEM CA certificate(s) to trust: remote agents serve TLS (wss://). */
   readonly ca?: string | undefined;
+  /**
+   * Dial-in agents (`spear agent --join`): listen at HOST:PORT (wss:// with
+   * `tls`) for `expect` of them; they take the ids after the dialed agents.
+   */
+  readonly listen?: { readonly host: string; readonly port: number; readonly expect: number; readonly tls?: { readonly cert: string; readonly key: string } | undefined } | undefined;
+  /** Lines about agents joining (`listen`); none when undefined. Must not block. */
+  readonly log?: ((line: string) => void) | undefined;
+  /** How long to keep dialing remote agents that are not up yet (refused, unreachable), and to wait for `listen` agents to join; default 5 s, 60 s with `listen`. */
+  readonly waitMs?: number | undefined;
   /** Aborting stops every agent early; the result is still built. */
   readonly stop?: AbortSignal | undefined;
   readonly events?: Partial<RunEvents> | undefined;
 }
 
 const readyTimeoutMs = 15_000;
+/** How long remote agents that are not up yet are dialed again by default (--wait). */
+const defaultAgentWaitMs = 5000;
+/** With dial-in agents (`listen`), they and a scheduler's pods need longer: the default --wait then. */
+const defaultJoinWaitMs = 60_000;
 const planTimeoutMs = 15_000;
 
 /** A plan's acceptance timeout: 15 s, plus 1 s per MiB the plan carries (feeder rows travel in it). */
@@ -66,15 +84,17 @@ const clockResyncMs = 15_000;
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
   const specs = (options.remote ?? []).map(parseAgentSpec);
   const remote = specs.map((spec) => spec.address);
-  const weights = [...specs.map((spec) => spec.weight), ...Array.from({ length: options.agents }, () => 1)];
+  const joining = options.listen?.expect ?? 0;
+  const weights = [...specs.map((spec) => spec.weight), ...Array.from({ length: joining + options.agents }, () => 1)];
   if (scenario.protocol !== 'http' && weights.some((weight) => weight !== 1)) {
     throw new UsageError('agent weights (HOST:PORT*W) apply to http scenarios; for users, start more agent processes on the bigger host');
   }
-  const plans = planAgents(scenario, remote.length + options.agents, weights);
-  // Remote agents come first; a plan with fewer slices than agents leaves the last ones out.
+  const plans = planAgents(scenario, remote.length + joining + options.agents, weights);
+  // Dialed agents come first, then joined ones; a plan with fewer slices than agents leaves the last ones out.
   const remoteCount = Math.min(remote.length, plans.length);
-  preflightLocal(plans.slice(remoteCount));
-  preflightPorts(plans.slice(remoteCount));
+  const joinedCount = Math.min(joining, plans.length - remoteCount);
+  preflightLocal(plans.slice(remoteCount + joinedCount));
+  preflightPorts(plans.slice(remoteCount + joinedCount));
   const merger = new RunMerger(plans.map((plan) => plan.agentId));
   // Broadcasts settle while the run goes on, judged with the agents' clocks as the result reads them at the end.
   const ledger = scenario.protocol === 'http' ? new BroadcastLedger(true) : new BroadcastLedger(scenario.broadcast.includeSender, {
@@ -83,8 +103,18 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     intervalMs: scenario.intervalMs,
     saturated: () => saturationLookup(merger.health, new Map(handles.map((handle) => [handle.id, (handle.clock?.offsetUs ?? 0) / 1000]))),
   });
+  const abortOnFail = scenario.abortOnFailMs > 0 ? new AbortOnFail(scenario.abortOnFailMs, successMeasureOf(scenario), scenario.load.durationMs) : undefined;
+  let aborted: RunAbort | undefined;
   const emitClosed = (closed: MergedInterval[]): void => {
-    for (const interval of closed) options.events?.interval?.(interval);
+    for (const interval of closed) {
+      options.events?.interval?.(interval);
+      const abort = abortOnFail?.add(interval);
+      if (abort === undefined || options.stop?.aborted === true) continue;
+      // The normal stop path: agents stop, drain, send their last intervals; the result is built as usual.
+      aborted = abort;
+      options.events?.aborted?.(abort);
+      for (const handle of handles) handle.stop();
+    }
   };
   let settle: () => void = () => undefined;
   const allEnded = new Promise<void>((resolve) => {
@@ -106,17 +136,27 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       if (handles.every((each) => each.ended)) settle();
     },
   };
+  const waitMs = options.waitMs ?? (options.listen === undefined ? defaultAgentWaitMs : defaultJoinWaitMs);
+  const listener = options.listen === undefined ? undefined : await AgentListener.open({ ...options.listen, token: options.token, log: options.log });
   try {
-    const dialed = await Promise.allSettled(remote.slice(0, remoteCount).map((address, id) => dialRemoteAgent(id, address, options.token, events, options.ca)));
+    const gathering = listener?.gather(joining, waitMs, options.stop);
+    // Awaited below, after the dials: a dial that fails first must not leave this rejection unhandled.
+    gathering?.catch(() => undefined);
+    const dialed = await Promise.allSettled(remote.slice(0, remoteCount).map((address, id) => dialRemoteAgentWaiting(id, address, options.token, events, options.ca, waitMs)));
     for (const outcome of dialed) if (outcome.status === 'fulfilled') handles.push(outcome.value);
     const refused = dialed.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (refused !== undefined) throw refused.reason;
-    for (const plan of plans.slice(remoteCount)) handles.push(spawnLocalAgent(plan.agentId, events));
+    for (const [index, agent] of ((await gathering) ?? []).entries()) {
+      if (index < joinedCount) handles.push(agent.adopt(remoteCount + index, events));
+      else agent.close();
+    }
+    for (const plan of plans.slice(remoteCount + joinedCount)) handles.push(spawnLocalAgent(plan.agentId, events));
     await Promise.all(handles.map((handle) => handle.ready(readyTimeoutMs)));
     await Promise.all(handles.map((handle, index) => handle.plan(plans[index]!, planTimeoutFor(plans[index]!))));
     await Promise.all(handles.map((handle) => handle.syncClock(clockSamplesAtStart)));
   } catch (error) {
     for (const handle of handles) handle.release();
+    void listener?.close();
     throw error;
   }
 
@@ -144,17 +184,20 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     // Not awaited: the result is built and written at once; the coordinator process
     // stays until its local agents have exited (each gets SIGTERM, then SIGKILL, if it must).
     for (const handle of handles) void handle.release();
+    // Agents that dial in meanwhile were refused as busy; now they find nobody, and dial on for the next run.
+    void listener?.close();
   }
   if (merger.endMs === 0 && handles.every((handle) => handle.status !== 'ok')) {
     throw new AgentError(`every agent failed before reporting anything: ${handles.map((handle) => handle.reason).join('; ')}`);
   }
-  return buildResult(
+  const result = buildResult(
     scenario,
     merger,
-    handles.map((handle) => ({ id: handle.id, pid: handle.pid, status: handle.status, reason: handle.reason, connections: handle.connections, clock: handle.clock, lateMsMax: handle.lateMsMax })),
+    handles.map((handle) => ({ id: handle.id, pid: handle.pid, host: handle.host, address: handle.address, status: handle.status, reason: handle.reason, connections: handle.connections, clock: handle.clock, lateMsMax: handle.lateMsMax })),
     interrupted,
     ledger,
   );
+  return aborted === undefined ? result : { ...result, aborted };
 }
 
 /** Slack beyond the plan's own drain bound before an agent that has not finished is given up on. */

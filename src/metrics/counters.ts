@@ -41,14 +41,14 @@ function addCounts(into: Record<string, number>, from: Readonly<Record<string, n
 }
 
 /** Failed exchanges (no response) in a counter set. */
-export function transportErrors(counters: IntervalCounters): number {
+export function transportErrors(counters: Pick<IntervalCounters, 'errors'>): number {
   let total = 0;
   for (const count of Object.values(counters.errors)) total += count;
   return total;
 }
 
 /** Responses whose status is not 2xx or 3xx (wrk's "Non-2xx or 3xx responses"). */
-export function badStatuses(counters: IntervalCounters): number {
+export function badStatuses(counters: Pick<IntervalCounters, 'statuses'>): number {
   let total = 0;
   for (const [status, count] of Object.entries(counters.statuses)) {
     const code = Number(status);

@@ -2,11 +2,12 @@
  * Stable error kinds: wrk's split (connect, read, write, timeout) and, for
  * long connections, handshake (upgrade or Socket.IO connect refused),
  * disconnect (an open connection dropped) and flow (a step's expectation
- * failed); other for the rest. A response with a non-2xx/3xx status is not an error of
+ * failed), check (a flow http step's check failed: STATUS, MATCH, CONTAINS);
+ * other for the rest. A response with a non-2xx/3xx status is not an error of
  * these kinds; it is counted per status code (`status` in the summary).
  * Classification reads `err.code` only, never the message.
  */
-export const errorKinds = ['connect', 'read', 'write', 'timeout', 'handshake', 'disconnect', 'flow', 'other'] as const;
+export const errorKinds = ['connect', 'read', 'write', 'timeout', 'handshake', 'disconnect', 'flow', 'check', 'other'] as const;
 export type ErrorKind = (typeof errorKinds)[number];
 
 const kindByCode: Readonly<Record<string, ErrorKind>> = {
@@ -21,13 +22,23 @@ const kindByCode: Readonly<Record<string, ErrorKind>> = {
   EHOSTUNREACH: 'connect',
   ETIMEDOUT: 'connect',
   SPEAR_CONNECT_TIMEOUT: 'connect',
+  // TLS certificate verification (OpenSSL's X509_V_ERR_* names, as Node reports them) fails the connect.
   ERR_TLS_CERT_ALTNAME_INVALID: 'connect',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'connect',
   SELF_SIGNED_CERT_IN_CHAIN: 'connect',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'connect',
+  UNABLE_TO_GET_ISSUER_CERT: 'connect',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'connect',
+  CERT_UNTRUSTED: 'connect',
+  CERT_SIGNATURE_FAILURE: 'connect',
+  CERT_REJECTED: 'connect',
+  INVALID_CA: 'connect',
   CERT_HAS_EXPIRED: 'connect',
+  CERT_NOT_YET_VALID: 'connect',
+  ERR_TLS_HANDSHAKE_TIMEOUT: 'connect',
   ECONNRESET: 'read',
   SPEAR_SOCKET_CLOSED: 'read',
+  SPEAR_UNSOLICITED_RESPONSE: 'read',
   EPIPE: 'write',
   SPEAR_REQUEST_TIMEOUT: 'timeout',
   SPEAR_EXPECT_TIMEOUT: 'timeout',
@@ -45,6 +56,9 @@ const kindByCode: Readonly<Record<string, ErrorKind>> = {
   SPEAR_PING_TIMEOUT: 'disconnect',
   SPEAR_SERVER_CLOSED: 'disconnect',
   SPEAR_EXPECT_MISMATCH: 'flow',
+  STATUS: 'check',
+  MATCH: 'check',
+  CONTAINS: 'check',
   SPEAR_CAPTURE_MISSING: 'flow',
   SPEAR_NOT_CONNECTED: 'flow',
   SPEAR_TARGET_NOT_ALLOWED: 'connect',
@@ -65,6 +79,8 @@ export function errorKindOf(code: string): ErrorKind {
   const kind = kindByCode[code];
   if (kind !== undefined) return kind;
   if (code.startsWith('HPE_')) return 'read';
+  // OpenSSL failures (a handshake alert, a plain-HTTP port): the TLS connection never became usable.
+  if (code.startsWith('ERR_SSL_')) return 'connect';
   if (code.startsWith('UPGRADE_')) return 'handshake';
   // A WebSocket close frame from the server (WS_1000, WS_1011, …); WS_ERR_* are ws's framing errors on what it read.
   if (/^WS_\d+$/.test(code)) return 'disconnect';
@@ -111,9 +127,32 @@ export function hintFor(code: string): string | undefined {
     case 'ETIMEDOUT':
     case 'SPEAR_CONNECT_TIMEOUT':
       return 'connects timed out: the server\'s listen backlog is likely full and dropping SYNs (raise its backlog and net.core.somaxconn) or the host is unreachable';
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'CERT_UNTRUSTED':
+    case 'CERT_SIGNATURE_FAILURE':
+    case 'INVALID_CA':
+      return 'the target\'s TLS certificate is not signed by a CA spear trusts (self-signed, or a private CA): trust its CA with --target-ca FILE (tls.ca), or skip verification with --insecure (tls.insecure: true)';
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+      return 'the target\'s TLS certificate is outside its validity dates (check it, and the clocks of both hosts): renew it, or skip verification with --insecure (tls.insecure: true); --target-ca (tls.ca) does not help here';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return 'the target\'s TLS certificate does not name the URL\'s host: connect by a name it lists, set tls.servername to one of them, or skip verification with --insecure (tls.insecure: true)';
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      return 'the target did not answer in TLS: it serves plain HTTP on this port (use http:// or ws://) or TLS is on another port';
+    case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
+      return 'the server requires a client certificate: give one with tls.cert and tls.key';
+    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
+    case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
+      return 'the server rejected spear\'s client certificate (tls.cert): it is not signed by a CA the server trusts, or is missing when required';
     case 'ECONNRESET':
     case 'SPEAR_SOCKET_CLOSED':
       return 'the server closed connections mid-request: check its keep-alive limits and error log';
+    case 'SPEAR_UNSOLICITED_RESPONSE':
+      return 'the server sent a response no request asked for (two responses to one request, or bytes after a body): check its Content-Length and framing; spear closed those connections';
     case 'SPEAR_REQUEST_TIMEOUT':
       return 'responses took longer than timeouts.request: the server is saturated or stalled';
     case 'SPEAR_PING_TIMEOUT':

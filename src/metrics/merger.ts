@@ -1,7 +1,8 @@
-import type { IntervalCounters, IntervalMessage, SessionCounters } from '../wire/messages.js';
+import type { IntervalCounters, IntervalMessage, RequestCounters, SessionCounters } from '../wire/messages.js';
 import { addCounters, emptyCounters } from './counters.js';
 import type { AgentIntervalHealth } from './generator-verdict.js';
 import { SessionMerger } from './session-merger.js';
+import { RequestMerger } from './request-merger.js';
 import { addSessionCounters, emptySessionCounters } from './session-recorder.js';
 import { createHistogram, decodeHistogram, encodeHistogram, summarizeMs, type Histogram, type LatencySummaryMs } from './histogram.js';
 
@@ -19,6 +20,8 @@ export interface MergedInterval {
   readonly sessions: SessionCounters | undefined;
   /** Each reporting agent's own health in this interval, by agent id. */
   readonly health: readonly AgentIntervalHealth[];
+  /** Per-request counters of this interval, by request name index; absent without per-request statistics. */
+  readonly requests?: readonly RequestCounters[] | undefined;
 }
 
 interface OpenInterval {
@@ -50,6 +53,8 @@ export class RunMerger {
   readonly byAgent = new Map<number, IntervalCounters>();
   /** Long-connection totals and histograms (empty for request runs). */
   readonly sessions = new SessionMerger();
+  /** Per-request totals and histograms (empty unless the run has several request names). */
+  readonly requests = new RequestMerger();
   /** Largest sum of open connections seen in one interval. */
   maxConnections = 0;
   startMs = Number.POSITIVE_INFINITY;
@@ -82,6 +87,7 @@ export class RunMerger {
     const agent = this.byAgent.get(message.agentId);
     if (agent !== undefined) addCounters(agent, message.counters);
     this.sessions.add(message);
+    this.requests.add(message);
     this.startMs = Math.min(this.startMs, message.startMs);
     this.endMs = Math.max(this.endMs, message.endMs);
 
@@ -134,6 +140,7 @@ export class RunMerger {
     this.#open.delete(index);
     this.maxConnections = Math.max(this.maxConnections, open.counters.connections);
     if (open.sessions !== undefined) this.sessions.gauges(open.sessions);
+    const requests = this.requests.takeInterval(index);
     const merged: MergedInterval = {
       index,
       startMs: open.startMs,
@@ -144,6 +151,7 @@ export class RunMerger {
       latency: encodeHistogram(open.latency),
       sessions: open.sessions,
       health: open.health.sort((a, b) => a.agent - b.agent),
+      ...(requests === undefined ? {} : { requests }),
     };
     this.#closed.push(merged);
     return merged;

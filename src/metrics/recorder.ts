@@ -1,7 +1,9 @@
-import type { IntervalCounters, IntervalHistograms } from '../wire/messages.js';
+import { breaksDownRequests } from '../scenarios/request-names.js';
+import type { IntervalCounters, IntervalHistograms, RequestInterval } from '../wire/messages.js';
 import { errorSampleChars, errorSampleKeys } from './counters.js';
 import { errorKey } from './error-kind.js';
 import { createHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
+import { RequestBreakdown } from './request-breakdown.js';
 
 /** Statuses 100–999 are counted as themselves (the parser refuses others). */
 const statusSlots = 1000;
@@ -11,6 +13,9 @@ const statusSlots = 1000;
  * `drop` are on the hot path: they add to preallocated counters and
  * histograms and never allocate (except the first time an error key is
  * seen). `takeInterval` encodes and resets, once per interval.
+ * `request` arguments are the exchange's index in the run's request names
+ * (-1: none); per-request statistics are kept only when the run has
+ * several names (`breaksDownRequests`), otherwise they cost one branch.
  * Single-threaded: call from the agent's event loop only.
  */
 export class Recorder {
@@ -25,9 +30,16 @@ export class Recorder {
   #bytesRead = 0;
   #scheduled = 0;
   #dropped = 0;
+  readonly #byRequest: RequestBreakdown | undefined;
+
+  /** `requestNames`: how many request names the run has (requestNamesOf). */
+  constructor(requestNames = 0) {
+    this.#byRequest = breaksDownRequests(requestNames) ? new RequestBreakdown(requestNames) : undefined;
+  }
 
   /** A response arrived: `latencyUs` from the intended send, `serviceUs` from the actual one. */
-  response(status: number, bytes: number, latencyUs: number, serviceUs: number): void {
+  response(status: number, bytes: number, latencyUs: number, serviceUs: number, request = -1): void {
+    if (this.#byRequest !== undefined) this.#byRequest.response(request, status, latencyUs);
     this.#requests += 1;
     this.#bytesRead += bytes;
     this.#statuses[status > 0 && status < statusSlots ? status : 0]! += 1;
@@ -36,8 +48,19 @@ export class Recorder {
   }
 
   /** An exchange failed without a response (connect, read, write, timeout). */
-  failure(error: unknown): void {
-    this.failureKey(errorKey(error), error);
+  failure(error: unknown, request = -1): void {
+    const key = errorKey(error);
+    if (this.#byRequest !== undefined) this.#byRequest.failure(request, key);
+    this.failureKey(key, error);
+  }
+
+  /**
+   * Counts a failure under request `request` only: for callers whose failure
+   * reaches the totals by another path (a flow `http` step's error ends the
+   * user's iteration, which records it with `failure`).
+   */
+  requestFailed(request: number, error: unknown): void {
+    if (this.#byRequest !== undefined) this.#byRequest.failure(request, errorKey(error));
   }
 
   /** Counts one failure under an exact "kind:CODE" key; `error`'s message becomes the key's sample if it has none yet. */
@@ -64,7 +87,7 @@ export class Recorder {
   }
 
   /** The interval's counters and encoded histograms; resets for the next one. */
-  takeInterval(inFlight: number, connections: number): { counters: IntervalCounters; histograms: IntervalHistograms } {
+  takeInterval(inFlight: number, connections: number): { counters: IntervalCounters; histograms: IntervalHistograms; requests?: RequestInterval[] } {
     const statuses: Record<string, number> = {};
     for (let status = 0; status < statusSlots; status += 1) {
       const count = this.#statuses[status]!;
@@ -96,6 +119,6 @@ export class Recorder {
     this.#bytesRead = 0;
     this.#scheduled = 0;
     this.#dropped = 0;
-    return { counters, histograms };
+    return this.#byRequest === undefined ? { counters, histograms } : { counters, histograms, requests: this.#byRequest.takeInterval() };
   }
 }

@@ -12,6 +12,8 @@ export interface Slot {
   intendedAt: number;
   /** When it was actually handed to the connection. */
   sentAt: number;
+  /** The exchange in flight (or last sent): its index in the plan's requests, for per-request statistics. */
+  readonly requestIndex: number;
   /** Starts the next exchange on this slot. Must not be called while one is in flight. */
   send(): void;
 }

@@ -14,6 +14,13 @@ export const requestProtocols: ReadonlyMap<string, Protocol> = new Map<string, P
 export const sessionProtocols: ReadonlyMap<string, (options: SessionOptions) => SessionFactory> = new Map([
   ['ws', wsSessions],
   ['socketio', socketIoSessions],
+  // HTTP journeys hold no long connection: validation refuses connect steps, so nothing is ever created.
+  ['http-flow', () => ({
+    create: () => {
+      throw new Error('an HTTP journey opens no long connection');
+    },
+    dispose: () => undefined,
+  })],
 ]);
 
 /** The request protocol for `name`; throws when none is registered (validation rejects unknown names first). */

@@ -5,6 +5,7 @@
  */
 
 import type { LookupFunction } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 
 /** What a session reports to its user. */
 export interface SessionListener {
@@ -41,6 +42,8 @@ export interface SessionOptions {
    * to a name now pointing somewhere not allowed (SPEAR_TARGET_NOT_ALLOWED).
    */
   readonly lookup?: LookupFunction | undefined;
+  /** For wss:// connects: the run's target TLS options (`targetTlsOptions`), one secure context shared by every session. */
+  readonly tls?: ConnectionOptions | undefined;
   /** Socket.IO only. */
   readonly socketio: SocketIoOptions;
 }

@@ -1,6 +1,7 @@
 import { parseDurationMs } from '../scenarios/units.js';
 import type { LatencySummaryMs } from '../metrics/histogram.js';
-import type { RunResult } from './result.js';
+import { parseRequestRef, requestRef } from '../scenarios/request-names.js';
+import type { RunResult, Summary } from './result.js';
 import { comparisonWarnings, verdictOf } from './self-health.js';
 import { formatMs } from './text-summary.js';
 
@@ -48,11 +49,25 @@ export function compareResults(baseline: RunResult, current: RunResult): Compare
     add('lost', 'count', b.broadcast.lost, c.broadcast.lost, true);
     add('duplicated', 'count', b.broadcast.duplicated, c.broadcast.duplicated, true);
   }
+  addRequests(add, b.byRequest, c.byRequest);
   // Agents spear found saturated: not the server's number, but what makes every other row suspect.
   const before = verdictOf(baseline);
   const after = verdictOf(current);
   if (before !== undefined && after !== undefined) add('saturated', 'count', before.agents.length, after.agents.length, true);
   return metrics;
+}
+
+/** Per request, when both runs kept per-request statistics: rps, p50 and p99 of every name both have, named as thresholds name them. */
+function addRequests(add: (name: string, unit: MetricUnit, before: number, after: number, lowerIsBetter: boolean) => void, before: Summary['byRequest'], after: Summary['byRequest']): void {
+  if (before === undefined || after === undefined) return;
+  for (const [name, entry] of Object.entries(after)) {
+    const base = before[name];
+    if (base === undefined) continue;
+    const ref = requestRef(name);
+    add(`${ref}.rps`, 'req/s', base.rps, entry.rps, false);
+    add(`${ref}.p50`, 'ms', base.latencyMs.p50, entry.latencyMs.p50, true);
+    add(`${ref}.p99`, 'ms', base.latencyMs.p99, entry.latencyMs.p99, true);
+  }
 }
 
 function addLatency(add: (name: string, unit: MetricUnit, before: number, after: number, lowerIsBetter: boolean) => void, prefix: string, before: LatencySummaryMs, after: LatencySummaryMs): void {
@@ -76,13 +91,14 @@ export interface FailCondition {
   readonly relative: boolean;
 }
 
-const conditionPattern = /^\s*([a-z0-9.]+)\s*(<=|>=|<|>)\s*([+-]?)(\S+)\s*$/i;
+const conditionPattern = /^\s*((?:requests\["(?:[^"\\]|\\.)*"\]\.)?[a-z0-9._-]+)\s*(<=|>=|<|>)\s*([+-]?)(\S+)\s*$/i;
 
 /** Parses a --fail-if condition, or returns the one-line problem. */
 export function parseFailCondition(source: string): FailCondition | string {
   const match = conditionPattern.exec(source);
   if (match === null) return `--fail-if: expected "<metric> <op> <change>" such as "p99 > +10%", got ${JSON.stringify(source)}`;
-  const [, metric = '', operator = '>', sign = '', amount = ''] = match;
+  const [, written = '', operator = '>', sign = '', amount = ''] = match;
+  const metric = canonicalMetric(written);
   const negative = sign === '-' ? -1 : 1;
   if (amount.endsWith('%')) {
     const value = Number(amount.slice(0, -1));
@@ -93,6 +109,12 @@ export function parseFailCondition(source: string): FailCondition | string {
   const value = Number.isFinite(plain) ? plain : parseDurationMs(amount);
   if (value === undefined) return `--fail-if: ${JSON.stringify(amount)} is neither a number, a duration nor a percentage`;
   return { source, metric, operator: operator as FailCondition['operator'], value: negative * value, relative: false };
+}
+
+/** `requests["login"].p99` and `requests.login.p99` name one metric: the form comparisons use (requestRef). */
+function canonicalMetric(written: string): string {
+  const ref = parseRequestRef(written);
+  return ref === undefined || typeof ref === 'string' ? written : `${requestRef(ref.name)}.${ref.rest}`;
 }
 
 /** The conditions that hold (the run should fail), or a problem naming an unknown metric. */
@@ -120,15 +142,44 @@ function holds(actual: number, operator: FailCondition['operator'], bound: numbe
   }
 }
 
+/** Durations that differ by more than this share of the baseline's make a comparison suspect. */
+const durationTolerance = 0.1;
+
+/**
+ * Warnings when the two runs did not measure the same thing: another load
+ * model (closed, open, users) or protocol, durations more than 10 % apart
+ * (a run that was aborted or interrupted shows here too), another target.
+ * Pure.
+ */
+export function runMismatches(baseline: RunResult, current: RunResult): string[] {
+  const lines: string[] = [];
+  const modelOf = (result: RunResult): string => `${result.summary.model} model${result.scenario.protocol === 'http' ? '' : ` (${result.scenario.protocol})`}`;
+  if (modelOf(baseline) !== modelOf(current)) {
+    lines.push(`WARNING: the runs differ in load model: baseline ${modelOf(baseline)}, current ${modelOf(current)}: their latencies and rates measure different things.`);
+  }
+  const before = baseline.summary.durationS;
+  const after = current.summary.durationS;
+  if (before > 0 && Math.abs(after - before) / before > durationTolerance) {
+    lines.push(`WARNING: the runs differ in duration by more than ${durationTolerance * 100}%: baseline ${before.toFixed(1)}s, current ${after.toFixed(1)}s.`);
+  }
+  if (baseline.scenario.target !== current.scenario.target) {
+    lines.push(`WARNING: the runs differ in target: baseline ${baseline.scenario.target}, current ${current.scenario.target}.`);
+  }
+  return lines;
+}
+
 /** The comparison as a text table; regressions are marked. Pure. */
 export function renderComparison(baselineFile: string, baseline: RunResult, currentFile: string, current: RunResult, metrics: readonly ComparedMetric[]): string {
   const lines = [`spear compare: ${currentFile} (${current.startedAt}) against baseline ${baselineFile} (${baseline.startedAt})`];
   lines.push(...comparisonWarnings(baselineFile, baseline, currentFile, current).map((line) => `  ${line}`));
-  lines.push(`  ${'metric'.padEnd(16)}${'baseline'.padStart(14)}${'current'.padStart(14)}${'change'.padStart(12)}`);
+  lines.push(...runMismatches(baseline, current).map((line) => `  ${line}`));
+  // Per-request metrics carry the request's name: the first column widens to fit them.
+  const width = Math.max(16, ...metrics.map((metric) => metric.name.length + 2));
+  lines.push(`  ${'metric'.padEnd(width)}${'baseline'.padStart(14)}${'current'.padStart(14)}${'change'.padStart(12)}`);
   for (const metric of metrics) {
     const change = metric.deltaPercent === null ? (metric.delta === 0 ? '0' : `${metric.delta > 0 ? '+' : ''}${formatValue(metric.delta, metric.unit)}`) : `${metric.deltaPercent > 0 ? '+' : ''}${metric.deltaPercent.toFixed(1)}%`;
     const mark = metric.regression ? '  REGRESSION' : '';
-    lines.push(`  ${metric.name.padEnd(16)}${formatValue(metric.baseline, metric.unit).padStart(14)}${formatValue(metric.current, metric.unit).padStart(14)}${change.padStart(12)}${mark}`);
+    lines.push(`  ${metric.name.padEnd(width)}${formatValue(metric.baseline, metric.unit).padStart(14)}${formatValue(metric.current, metric.unit).padStart(14)}${change.padStart(12)}${mark}`);
   }
   const regressions = metrics.filter((metric) => metric.regression).length;
   lines.push(regressions === 0 ? '  no regression beyond 5%' : `  ${regressions} regression${regressions === 1 ? '' : 's'} beyond 5%`);

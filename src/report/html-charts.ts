@@ -66,6 +66,7 @@ export function chartsFor(result: RunResult): ChartSpec[] {
   ];
   const present = distributions.filter((entry): entry is [string, string] => entry[1] !== undefined && decodeHistogram(entry[1]).totalCount > 0);
   if (present.length > 0) charts.push(distribution(present));
+  charts.push(...requestCharts(result, x));
   charts.push(...healthCharts(timeline, x));
   return charts;
 }
@@ -114,14 +115,35 @@ function perAgent(
   ];
 }
 
+/**
+ * Runs with several request names: each request's responses per second
+ * over time, and its latency by percentile (its merged histogram).
+ */
+function requestCharts(result: RunResult, x: number[]): ChartSpec[] {
+  const byRequest = result.summary.byRequest;
+  if (byRequest === undefined) return [];
+  const names = Object.keys(byRequest);
+  const charts = [overTime('requests-rate', 'Responses per second, by request', x, 'per second', names.map((name): [string, (number | null)[]] => [
+    name, result.timeline.map((entry) => {
+      const tick = entry.byRequest?.[name];
+      return tick === undefined ? null : round(perSecond(entry, tick.requests));
+    }),
+  ]))];
+  const histograms = names
+    .map((name): [string, string | undefined] => [name, result.requestHistograms?.[name]])
+    .filter((entry): entry is [string, string] => entry[1] !== undefined && decodeHistogram(entry[1]).totalCount > 0);
+  if (histograms.length > 0) charts.push(distribution(histograms, 'requests-distribution', 'Latency by percentile, by request (HdrHistogram plot)'));
+  return charts;
+}
+
 /** The HdrHistogram plot: latency by percentile, x = 1/(1−percentile) on a log axis. */
-function distribution(histograms: [string, string][]): ChartSpec {
+function distribution(histograms: [string, string][], id = 'distribution', title = 'Latency by percentile (HdrHistogram plot)'): ChartSpec {
   const decoded = histograms.map(([label, encoded]) => ({ label, histogram: decodeHistogram(encoded) }));
   const x: number[] = [];
   for (let step = 0; step < distributionSteps; step += 1) x.push(round(10 ** (step / 10)));
   return {
-    id: 'distribution',
-    title: 'Latency by percentile (HdrHistogram plot)',
+    id,
+    title,
     xLabel: 'percentile',
     yLabel: 'ms',
     x,

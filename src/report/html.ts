@@ -25,7 +25,7 @@ function scriptJson(value: unknown): string {
 }
 
 function latencyRow(label: string, latency: LatencySummaryMs): string[] {
-  return [label, String(latency.count), ...[latency.p50, latency.p90, latency.p99, latency.p999, latency.max, latency.mean].map(formatMs)];
+  return [label, String(latency.count), ...[latency.p50, latency.p90, latency.p95, latency.p99, latency.p999, latency.max, latency.mean].map(formatMs)];
 }
 
 function summaryTables(result: RunResult): string {
@@ -48,11 +48,22 @@ function summaryTables(result: RunResult): string {
   if (s.connectMs !== undefined && s.connectMs.count > 0) latency.push(latencyRow('connect', s.connectMs));
   if (s.replyMs !== undefined && s.replyMs.count > 0) latency.push(latencyRow('reply', s.replyMs));
   if (s.broadcast !== undefined) latency.push(latencyRow('delivery', s.broadcast.latencyMs), latencyRow('to first member', s.broadcast.firstMemberMs), latencyRow('to last member', s.broadcast.lastMemberMs));
-  if (latency.length > 0) parts.push(table(['latency', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean'], latency));
+  if (latency.length > 0) parts.push(table(['latency', 'count', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'mean'], latency));
   const errors = Object.entries(s.errorCodes).sort((a, b) => b[1] - a[1]).map(([key, count]) => [key, String(count)]);
   const statuses = Object.entries(s.statusCodes).map(([status, count]) => [`status ${status}`, String(count)]);
   if (errors.length + statuses.length > 0) parts.push(table(['code', 'count'], [...statuses, ...errors]));
   return parts.join('\n');
+}
+
+/** One row per request name (runs with several names only), in the scenario's order. */
+function requestsTable(result: RunResult): string {
+  const byRequest = result.summary.byRequest;
+  if (byRequest === undefined) return '';
+  const rows = Object.entries(byRequest).map(([name, entry]) => [
+    name, String(entry.requests), entry.rps.toFixed(1), String(entry.errors), `${(entry.errorRate * 100).toFixed(2)}%`,
+    ...[entry.latencyMs.p50, entry.latencyMs.p95, entry.latencyMs.p99, entry.latencyMs.max, entry.latencyMs.mean].map(formatMs),
+  ]);
+  return `<h2>Requests</h2>${table(['request', 'count', 'requests/s', 'errors', 'error rate', 'p50', 'p95', 'p99', 'max', 'mean'], rows, 'requests')}`;
 }
 
 function broadcastTables(result: RunResult): string {
@@ -136,6 +147,7 @@ th:first-child, td:first-child { text-align: left; } .badge { background: #fdd; 
 ${verdictBanner(result)}
 <h2>Summary</h2>
 ${summaryTables(result)}
+${requestsTable(result)}
 ${thresholds}
 ${comparisonTable(comparison?.metrics, comparison?.baseline)}
 <h2>Charts</h2>

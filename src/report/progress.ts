@@ -1,10 +1,12 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { transportErrors, badStatuses } from '../metrics/counters.js';
-import { intervalSaturation, saturationOf, type AgentIntervalHealth } from '../metrics/generator-verdict.js';
+import { saturationOf } from '../metrics/generator-verdict.js';
 import type { MergedInterval } from '../metrics/merger.js';
 import type { RunEvents } from '../coordinator/run.js';
+import { formatDurationMs } from '../scenarios/units.js';
 import type { IntervalMessage } from '../wire/messages.js';
-import { formatMs } from './text-summary.js';
+import { clip, fitLiveLine, intervalFields, joinFields, wrap, type LineField } from './live-line.js';
+import type { RunAbort } from './result.js';
 
 export type ProgressMode = 'tty' | 'lines' | 'quiet';
 
@@ -23,31 +25,24 @@ export function createProgress(mode: ProgressMode, stream: NodeJS.WriteStream = 
   return new BarProgress(stream);
 }
 
-function describeInterval(interval: MergedInterval, elapsedS: number): string {
-  const counters = interval.counters;
-  const seconds = Math.max(0.001, (interval.endMs - interval.startMs) / 1000);
-  const errors = transportErrors(counters) + badStatuses(counters);
-  const dropped = counters.dropped > 0 ? `  dropped ${counters.dropped}` : '';
-  const sessions = interval.sessions;
-  if (sessions !== undefined) {
-    const churn = sessions.disconnects + sessions.failed > 0 ? `  dropped ${sessions.disconnects}  failed ${sessions.failed}  reconnected ${sessions.reconnects}` : '';
-    return `[${elapsedS.toFixed(0).padStart(4)}s] users ${String(sessions.connected).padStart(6)} connected, ${sessions.joined} joined  msgs in ${(sessions.messagesReceived / seconds).toFixed(0)}/s  deliveries ${(sessions.delivered / seconds).toFixed(0)}/s  errors ${errors}${churn}`;
-  }
-  return `[${elapsedS.toFixed(0).padStart(4)}s] ${(counters.requests / seconds).toFixed(0).padStart(7)} req/s  p50 ${formatMs(interval.latencyMs.p50)}  p99 ${formatMs(interval.latencyMs.p99)}  errors ${errors}${dropped}  conns ${counters.connections}  in flight ${counters.inFlight}`;
+/** "[  12s]": when the interval ended, from the start. */
+function elapsedLabel(interval: MergedInterval, startAtMs: number): string {
+  return `[${((interval.endMs - startAtMs) / 1000).toFixed(0).padStart(4)}s]`;
 }
 
-/** The interval line plus, when an agent was saturated in it, who and why: those numbers are partly spear's. */
-function describeWithHealth(interval: MergedInterval, elapsedS: number): string {
-  return `${describeInterval(interval, elapsedS)}${busyNote(interval.health)}`;
+/**
+ * Each agent's last report covers only the moments between the last boundary and its finish
+ * (often a few milliseconds of drain): shown, it repeats the previous line's second with rates
+ * over almost nothing. The summary counts it; the live views skip it.
+ */
+function isRunoff(interval: MergedInterval, previous: MergedInterval | undefined, startAtMs: number): boolean {
+  if (previous === undefined) return false;
+  return interval.endMs - interval.startMs < (previous.endMs - previous.startMs) / 2 && elapsedLabel(interval, startAtMs) === elapsedLabel(previous, startAtMs);
 }
 
-/** "  SPEAR BUSY: agent 1 load-loop delay p99 120 ms > 50 ms", or "" when every agent kept up. */
-function busyNote(health: readonly AgentIntervalHealth[] | undefined): string {
-  const busy = (health ?? []).flatMap((each) => {
-    const why = intervalSaturation(each);
-    return why === undefined ? [] : [`agent ${each.agent} ${why}`];
-  });
-  return busy.length === 0 ? '' : `  SPEAR BUSY: ${busy.join('; ')}`;
+/** "spear: stopping early after 10.0s (abortOnFail: 10s): no request succeeded: …". */
+function abortNote(abort: RunAbort): string {
+  return `spear: stopping early after ${(abort.afterMs / 1000).toFixed(1)}s (abortOnFail: ${formatDurationMs(abort.abortOnFailMs)}): ${abort.reason}`;
 }
 
 /** "agent 1 late 4s (busy)". */
@@ -58,6 +53,7 @@ function lateNote(id: number, lateMs: number): string {
 class LineProgress implements Progress {
   readonly #stream: NodeJS.WriteStream;
   #startAtMs = 0;
+  #previous: MergedInterval | undefined;
   /** Late agents: the lateness last printed (whole seconds; a stall prints at 1, 2, 4, 8… s, not every heartbeat) and the most seen. */
   readonly #late = new Map<number, { printedS: number; maxMs: number }>();
 
@@ -71,7 +67,13 @@ class LineProgress implements Progress {
   }
 
   interval(interval: MergedInterval): void {
-    this.#stream.write(`${describeWithHealth(interval, (interval.endMs - this.#startAtMs) / 1000)}\n`);
+    const runoff = isRunoff(interval, this.#previous, this.#startAtMs);
+    this.#previous = interval;
+    if (!runoff) this.#stream.write(`${elapsedLabel(interval, this.#startAtMs)} ${joinFields(intervalFields(interval))}\n`);
+  }
+
+  aborted(abort: RunAbort): void {
+    this.#stream.write(`${abortNote(abort)}\n`);
   }
 
   agentInterval(message: IntervalMessage): void {
@@ -103,29 +105,42 @@ class LineProgress implements Progress {
   close(): void {}
 }
 
-/** A total bar plus one row per agent (up to 16), redrawn in place. */
+/**
+ * A total bar plus one row per agent (up to 16), redrawn in place. Every row is fitted to the
+ * terminal's width when drawn (live-line.ts): wrapping is off while bars show, so the terminal
+ * would clip the end of the line, where errors and p99 are.
+ */
 class BarProgress implements Progress {
+  readonly #stream: NodeJS.WriteStream;
   readonly #bars: MultiBar;
   #total: SingleBar | undefined;
   readonly #agents = new Map<number, SingleBar>();
+  /** Each agent row's text, drawn (fitted) by its bar's formatter. */
+  readonly #agentLines = new Map<number, string>();
   #startAtMs = 0;
   #durationS = 0;
   #ticker: NodeJS.Timeout | undefined;
-  /** The last merged interval's line: lateness notes are appended to it while reports stall. */
-  #line = 'starting';
+  /** The last merged interval's fields: lateness notes are appended to them while reports stall. */
+  #fields: readonly LineField[] = [{ text: 'starting', drop: 0 }];
+  #previous: MergedInterval | undefined;
   readonly #late = new Map<number, number>();
 
   constructor(stream: NodeJS.WriteStream) {
-    this.#bars = new MultiBar({ stream, hideCursor: true, clearOnComplete: false, format: '{bar} {value}/{total}s {line}' }, Presets.shades_classic);
+    this.#stream = stream;
+    // Every row brings its own formatter (started()).
+    this.#bars = new MultiBar({ stream, hideCursor: true, clearOnComplete: false, format: () => '' }, Presets.shades_classic);
   }
 
   started(info: { agents: number; startAtMs: number; durationMs: number }): void {
     this.#startAtMs = info.startAtMs;
     this.#durationS = Math.ceil(info.durationMs / 1000);
-    this.#total = this.#bars.create(this.#durationS, 0, { line: this.#line });
+    this.#total = this.#bars.create(this.#durationS, 0, {}, {
+      format: (_options, params) => fitLiveLine(this.#fieldsWithLate(), { elapsedS: params.value, durationS: params.total }, params.maxWidth),
+    });
     if (info.agents > 1 && info.agents <= 16) {
       for (let id = 0; id < info.agents; id += 1) {
-        this.#agents.set(id, this.#bars.create(this.#durationS, 0, { line: `agent ${id}: starting` }, { format: '  {line}' }));
+        this.#agentLines.set(id, `agent ${id}: starting`);
+        this.#agents.set(id, this.#bars.create(this.#durationS, 0, {}, { format: (_options, params) => clip(`  ${this.#agentLines.get(id) ?? ''}`, params.maxWidth) }));
       }
     }
     this.#ticker = setInterval(() => this.#total?.update(this.#elapsedS()), 250);
@@ -133,8 +148,16 @@ class BarProgress implements Progress {
   }
 
   interval(interval: MergedInterval): void {
-    this.#line = describeWithHealth(interval, (interval.endMs - this.#startAtMs) / 1000);
+    const runoff = isRunoff(interval, this.#previous, this.#startAtMs);
+    this.#previous = interval;
+    if (runoff) return;
+    this.#fields = intervalFields(interval);
     this.#showTotal();
+  }
+
+  aborted(abort: RunAbort): void {
+    // Wrapping is off while the bars show: a long line would be clipped, so it is broken here.
+    this.#bars.log(`${wrap(abortNote(abort), this.#stream.columns || 80).join('\n')}\n`);
   }
 
   agentInterval(message: IntervalMessage): void {
@@ -145,10 +168,10 @@ class BarProgress implements Progress {
     const busy = why === undefined ? '' : `  SPEAR BUSY: ${why}`;
     if (this.#late.delete(message.agentId)) this.#showTotal();
     if (sessions !== undefined) {
-      this.#agents.get(message.agentId)?.update(0, { line: `agent ${message.agentId}: ${sessions.connected} connected, ${(sessions.messagesReceived / seconds).toFixed(0)} msgs/s in, errors ${errors}${busy}` });
+      this.#showAgent(message.agentId, `agent ${message.agentId}: ${sessions.connected} connected, ${(sessions.messagesReceived / seconds).toFixed(0)} msgs/s in, errors ${errors}${busy}`);
       return;
     }
-    this.#agents.get(message.agentId)?.update(0, { line: `agent ${message.agentId}: ${(message.counters.requests / seconds).toFixed(0)} req/s, errors ${errors}, conns ${message.counters.connections}${busy}` });
+    this.#showAgent(message.agentId, `agent ${message.agentId}: ${(message.counters.requests / seconds).toFixed(0)} req/s, errors ${errors}, conns ${message.counters.connections}${busy}`);
   }
 
   agentLate(agent: { readonly id: number; readonly lateMs: number }): void {
@@ -157,13 +180,13 @@ class BarProgress implements Progress {
       return;
     }
     this.#late.set(agent.id, agent.lateMs);
-    this.#agents.get(agent.id)?.update(0, { line: `${lateNote(agent.id, agent.lateMs)}: heartbeats arrive, interval reports lag (not lost)` });
+    this.#showAgent(agent.id, `${lateNote(agent.id, agent.lateMs)}: heartbeats arrive, interval reports lag (not lost)`);
     this.#showTotal();
   }
 
   agentEnded(agent: { id: number; status: string; reason: string | undefined }): void {
     if (this.#late.delete(agent.id)) this.#showTotal();
-    if (agent.status !== 'ok') this.#agents.get(agent.id)?.update(0, { line: `agent ${agent.id}: ${agent.status}: ${agent.reason ?? ''}` });
+    if (agent.status !== 'ok') this.#showAgent(agent.id, `agent ${agent.id}: ${agent.status}: ${agent.reason ?? ''}`);
   }
 
   close(): void {
@@ -172,9 +195,22 @@ class BarProgress implements Progress {
     this.#bars.stop();
   }
 
-  #showTotal(): void {
+  #showAgent(id: number, line: string): void {
+    const bar = this.#agents.get(id);
+    if (bar === undefined) return;
+    this.#agentLines.set(id, line);
+    bar.update(0);
+  }
+
+  /** The interval's fields, and the late agents last: dropped after the bar, before p99 and errors. */
+  #fieldsWithLate(): readonly LineField[] {
     const late = [...this.#late].map(([id, lateMs]) => lateNote(id, lateMs));
-    this.#total?.update(this.#elapsedS(), { line: late.length === 0 ? this.#line : `${this.#line}  | ${late.join(', ')}` });
+    if (late.length === 0) return this.#fields;
+    return [...this.#fields, { text: `| ${late.join(', ')}`, short: `| ${late.length} agent${late.length === 1 ? '' : 's'} late`, drop: 1 }];
+  }
+
+  #showTotal(): void {
+    this.#total?.update(this.#elapsedS());
   }
 
   #elapsedS(): number {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ExitCode, ReportWriteError, ResultReadError, SpearError, UsageError, errnoOf, messageOf, type ExitCodeValue } from '../errors.js';
-import { compareResults, failedConditions, parseFailCondition, renderComparison, type FailCondition } from './compare.js';
+import { compareResults, failedConditions, parseFailCondition, renderComparison, runMismatches, type FailCondition } from './compare.js';
 import { renderHgrm } from './hgrm.js';
 import { renderHtml } from './html.js';
 import { readResult } from './result-file.js';
@@ -37,6 +37,8 @@ export async function report(file: string, options: ReportOptions): Promise<Exit
   let metrics: ComparedMetrics | undefined;
   try {
     metrics = baseline === undefined ? undefined : compareResults(baseline, result);
+    // The text comparison prints these in its header; the other formats get them on stderr.
+    if (baseline !== undefined && options.format !== 'text') for (const line of runMismatches(baseline, result)) process.stderr.write(`spear: ${line}\n`);
     await render(file, result, baseline === undefined || metrics === undefined ? undefined : { baseline, metrics }, options);
   } catch (error) {
     if (error instanceof SpearError) throw error;

@@ -225,6 +225,10 @@ function shapeProblem(raw: Record<string, unknown>): string | undefined {
   for (const key of ['latencyMs', 'serviceTimeMs', 'errors']) {
     if (!isRecord(summary[key])) return `no "summary.${key}" object`;
   }
+  if (raw.requestHistograms !== undefined && !isRecord(raw.requestHistograms)) return 'no "requestHistograms" object';
+  for (const [name, encoded] of Object.entries(raw.requestHistograms ?? {})) {
+    if (typeof encoded !== 'string') return `"requestHistograms[${JSON.stringify(name)}]" is not a string`;
+  }
   for (const [name, encoded] of Object.entries(raw.histograms as Record<string, unknown>)) {
     if (typeof encoded !== 'string') return `"histograms.${name}" is not a string`;
     try {

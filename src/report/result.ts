@@ -5,11 +5,13 @@ import type { MergedInterval, RunMerger } from '../metrics/merger.js';
 import { judgeGenerator, saturationLookup, summarizeAgentHealth, type AgentHealthSummary, type AgentIntervalHealth, type GeneratorVerdict } from '../metrics/generator-verdict.js';
 import type { BroadcastLedger } from '../coordinator/broadcast-ledger.js';
 import type { ClockEstimate } from '../coordinator/agent-handle.js';
-import type { Scenario } from '../scenarios/scenario.js';
+import type { PemFile, Scenario } from '../scenarios/scenario.js';
 import { spearVersion } from '../version.js';
 import type { IntervalCounters } from '../wire/messages.js';
 import { askedConnectRate, summarizeSessions, type BroadcastResult, type ConnectionSummary } from './session-summary.js';
 import { evaluateThresholds, type ThresholdResult } from './thresholds.js';
+import { requestTicks, summarizeRequests, type RequestSummary, type RequestTick } from './request-summary.js';
+import { requestNamesOf } from '../scenarios/request-names.js';
 
 /** Version of the result file format (docs/result-format.md). Bumped on incompatible change. */
 export const resultVersion = 1;
@@ -61,6 +63,12 @@ export interface Summary {
   readonly messages?: { readonly sent: number; readonly received: number } | undefined;
   /** Runs whose flow sends stamped broadcasts: delivery accounting across agents. */
   readonly broadcast?: BroadcastResult | undefined;
+  /**
+   * Per-request statistics by request name (`requests[].name`, flow `http`
+   * step names): only in runs with more than one name (and at most
+   * maxRequestBreakdown). Absent in older result files.
+   */
+  readonly byRequest?: Readonly<Record<string, RequestSummary>> | undefined;
 }
 
 export interface TimelineEntry {
@@ -93,6 +101,8 @@ export interface TimelineEntry {
   } | undefined;
   /** Each reporting agent's own health in this interval (load-loop delay, CPU, memory, connects). */
   readonly health: readonly AgentIntervalHealth[];
+  /** Per-request counts of this interval, by request name; present when `summary.byRequest` is. */
+  readonly byRequest?: Readonly<Record<string, RequestTick>> | undefined;
 }
 
 export type AgentStatus = 'ok' | 'lost' | 'failed';
@@ -100,6 +110,10 @@ export type AgentStatus = 'ok' | 'lost' | 'failed';
 export interface AgentEntry {
   readonly id: number;
   readonly pid: number | null;
+  /** The agent's host name (absent in results before 2026-12). */
+  readonly host?: string | undefined;
+  /** "local" (started by the coordinator) or the address it was dialed at (HOST:PORT). */
+  readonly address?: string | undefined;
   readonly status: AgentStatus;
   /** Why the agent is lost or failed. */
   readonly reason: string | undefined;
@@ -124,6 +138,8 @@ export interface RunResult {
   readonly partial: boolean;
   /** True when the run was stopped early (Ctrl-C). */
   readonly interrupted: boolean;
+  /** Present when spear stopped the run early itself (`abortOnFail`): nothing had succeeded. */
+  readonly aborted?: RunAbort | undefined;
   readonly scenario: Scenario;
   readonly summary: Summary;
   readonly thresholds: readonly ThresholdResult[];
@@ -137,12 +153,28 @@ export interface RunResult {
   };
   readonly timeline: readonly TimelineEntry[];
   readonly agents: readonly AgentEntry[];
+  /** Merged corrected-latency histogram of each request, by name; present when `summary.byRequest` is. */
+  readonly requestHistograms?: Readonly<Record<string, string>> | undefined;
+}
+
+/** Why and when spear stopped a run early on its own. */
+export interface RunAbort {
+  /** One line: what failed, e.g. "no request succeeded: 34 connect:ECONNREFUSED (nothing listens …)". */
+  readonly reason: string;
+  /** From the run's start to the interval that decided it, ms. */
+  readonly afterMs: number;
+  /** The scenario's `abortOnFail`, ms. */
+  readonly abortOnFailMs: number;
 }
 
 /** What the coordinator knows about each agent at the end. */
 export interface AgentOutcome {
   readonly id: number;
   readonly pid: number | null;
+  /** The agent's host name, as it reported it. */
+  readonly host?: string | undefined;
+  /** "local" for a process this coordinator started, else the address dialed (HOST:PORT). */
+  readonly address?: string | undefined;
   readonly status: AgentStatus;
   readonly reason: string | undefined;
   readonly connections: number;
@@ -155,15 +187,18 @@ export interface AgentOutcome {
 export function buildResult(
   scenario: Scenario, merger: RunMerger, agents: readonly AgentOutcome[], interrupted: boolean, ledger?: BroadcastLedger,
 ): RunResult {
-  const timeline = merger.timeline().map(timelineEntry);
+  const names = requestNamesOf(scenario);
+  const timeline = merger.timeline().map((interval) => withRequestTicks(timelineEntry(interval), interval, names));
   const startMs = Number.isFinite(merger.startMs) ? merger.startMs : Date.now();
   const endMs = Math.max(merger.endMs, startMs);
   const generator = judgeGenerator(merger.health, new Map(agents.map((agent) => [agent.id, agent.lateMsMax])));
-  const base = summarize(scenario, merger, (endMs - startMs) / 1000, generator);
-  const sessions = scenario.protocol !== 'http' && ledger !== undefined
+  const requests = summarizeRequests(names, merger.requests, (endMs - startMs) / 1000);
+  const base = { ...summarize(scenario, merger, (endMs - startMs) / 1000, generator), ...(requests === undefined ? {} : { byRequest: requests.byRequest }) };
+  // An HTTP journey holds no long connection: its summary is the HTTP one (requests, latency, rps).
+  const sessions = scenario.protocol !== 'http' && scenario.protocol !== 'http-flow' && ledger !== undefined
     ? summarizeSessions(scenario, merger.sessions, ledger, agents, startMs, saturationLookup(merger.health, new Map(agents.map((agent) => [agent.id, (agent.clock?.offsetUs ?? 0) / 1000]))))
     : undefined;
-  const withRate = sessions?.connections === undefined || scenario.protocol === 'http' ? sessions : {
+  const withRate = sessions?.connections === undefined || scenario.protocol === 'http' || scenario.protocol === 'http-flow' ? sessions : {
     ...sessions,
     connections: { ...sessions.connections, connectRate: { askedPerS: askedConnectRate(scenario.load.stages), achievedPerS: peakConnectRate(merger) } },
   };
@@ -177,8 +212,7 @@ export function buildResult(
     endedAt: new Date(endMs).toISOString(),
     partial: agents.some((agent) => agent.status !== 'ok'),
     interrupted,
-    // The feeder's rows stay in the CSV file; the result names the file and its columns.
-    scenario: scenario.protocol !== 'http' && scenario.feeder !== undefined ? { ...scenario, feeder: { ...scenario.feeder, rows: [] } } : scenario,
+    scenario: recordedScenario(scenario),
     summary,
     thresholds: evaluateThresholds(scenario.thresholds, summary),
     histograms: {
@@ -192,7 +226,32 @@ export function buildResult(
     },
     timeline,
     agents: agents.map((agent) => agentEntry(agent, merger.byAgent.get(agent.id), merger.health.get(agent.id) ?? [])),
+    ...(requests === undefined ? {} : { requestHistograms: requests.histograms }),
   };
+}
+
+/** The entry with its interval's per-request counts, when the run keeps them. */
+function withRequestTicks(entry: TimelineEntry, interval: MergedInterval, names: readonly string[]): TimelineEntry {
+  return interval.requests === undefined ? entry : { ...entry, byRequest: requestTicks(names, interval.requests) };
+}
+
+/**
+ * The scenario as the result file keeps it: files it named stay files. The
+ * feeder's rows stay in the CSV (the result names it and its columns), and
+ * the tls PEM texts in theirs: a client private key must never travel into
+ * a result or a report.
+ */
+function recordedScenario(scenario: Scenario): Scenario {
+  const tls = scenario.tls;
+  const withoutPem = tls === undefined ? scenario : {
+    ...scenario,
+    tls: { ...tls, ca: withoutText(tls.ca), cert: withoutText(tls.cert), key: withoutText(tls.key) },
+  };
+  return withoutPem.protocol !== 'http' && withoutPem.feeder !== undefined ? { ...withoutPem, feeder: { ...withoutPem.feeder, rows: [] } } : withoutPem;
+}
+
+function withoutText(file: PemFile | undefined): PemFile | undefined {
+  return file === undefined ? undefined : { file: file.file, pem: '' };
 }
 
 function summarize(scenario: Scenario, merger: RunMerger, durationS: number, generator: GeneratorVerdict): Summary {
@@ -240,7 +299,7 @@ function peakConnectRate(merger: RunMerger): number {
 }
 
 function errorCounts(counters: IntervalCounters): ErrorCounts {
-  const counts = { connect: 0, read: 0, write: 0, timeout: 0, handshake: 0, disconnect: 0, flow: 0, other: 0, status: badStatuses(counters), total: 0 };
+  const counts = { connect: 0, read: 0, write: 0, timeout: 0, handshake: 0, disconnect: 0, flow: 0, check: 0, other: 0, status: badStatuses(counters), total: 0 };
   for (const [key, count] of Object.entries(counters.errors)) counts[parseErrorKey(key).kind] += count;
   counts.total = errorKinds.reduce((sum, kind) => sum + counts[kind], counts.status);
   return counts;
@@ -295,6 +354,8 @@ function agentEntry(agent: AgentOutcome, counters: IntervalCounters | undefined,
   return {
     id: agent.id,
     pid: agent.pid,
+    ...(agent.host === undefined ? {} : { host: agent.host }),
+    ...(agent.address === undefined ? {} : { address: agent.address }),
     status: agent.status,
     reason: agent.reason,
     connections: agent.connections,

@@ -22,12 +22,13 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(unit === 0 ? 0 : 2)}${units[unit]}`;
 }
 
-function latencyRows(label: string, latency: LatencySummaryMs): string[] {
-  const columns = ['p50', 'p75', 'p90', 'p99', 'p99.9', 'max', 'mean', 'stdev'];
-  const values = [latency.p50, latency.p75, latency.p90, latency.p99, latency.p999, latency.max, latency.mean, latency.stdev];
+/** `width`: the label column; blocks printed together share one, so their columns line up. */
+function latencyRows(label: string, latency: LatencySummaryMs, width = 14): string[] {
+  const columns = ['p50', 'p75', 'p90', 'p95', 'p99', 'p99.9', 'max', 'mean', 'stdev'];
+  const values = [latency.p50, latency.p75, latency.p90, latency.p95, latency.p99, latency.p999, latency.max, latency.mean, latency.stdev];
   return [
-    `  ${label.padEnd(14)}${columns.map((column) => column.padStart(10)).join('')}`,
-    `  ${''.padEnd(14)}${values.map((value) => formatMs(value).padStart(10)).join('')}`,
+    `  ${label.padEnd(width)}${columns.map((column) => column.padStart(10)).join('')}`,
+    `  ${''.padEnd(width)}${values.map((value) => formatMs(value).padStart(10)).join('')}`,
   ];
 }
 
@@ -39,24 +40,29 @@ export function renderTextSummary(result: RunResult): string {
     ? `closed model, ${load.connections} connections${load.pipelining > 1 ? ` (pipelining ${load.pipelining})` : ''}`
     : load.model === 'open'
       ? `open model, ${load.stages.length === 1 ? `${round(load.stages[0]?.ratePerS ?? 0)}/s` : `${load.stages.length} stages`} over up to ${load.connections} connections`
-      : `${scenario.protocol} users, ${load.users} held ${formatMs(load.holdMs)}`;
+      : scenario.protocol === 'http-flow'
+        ? `HTTP journey, ${load.users} users for ${formatMs(load.durationMs)}`
+        : `${scenario.protocol} users, ${load.users} held ${formatMs(load.holdMs)}`;
   const lines: string[] = [];
   lines.push(`spear ${result.spearVersion}: ${shape}, ${result.agents.length} agent${result.agents.length === 1 ? '' : 's'}, ${scenario.target}${result.interrupted ? ' (interrupted)' : ''}`);
   // Before any number: a reader must not take spear's own limits for the server's.
   lines.push(...generatorWarning(result));
-  if (load.model === 'users') {
+  if (load.model === 'users' && scenario.protocol !== 'http-flow') {
     lines.push(...sessionLines(result));
     if (summary.requests > 0) {
       lines.push(...latencyRows('HTTP steps', summary.latencyMs));
       lines.push(`  ${summary.requests} flow HTTP requests`);
     }
   } else {
-    lines.push(...latencyRows(load.model === 'open' ? 'Latency (corrected)' : 'Latency', summary.latencyMs));
-    if (load.model === 'open') lines.push(...latencyRows('Service time', summary.serviceTimeMs));
+    // "Latency (corrected)" is wider than the usual label column: both open-model blocks widen it.
+    const width = load.model === 'open' ? 'Latency (corrected)'.length + 1 : 14;
+    lines.push(...latencyRows(load.model === 'open' ? 'Latency (corrected)' : 'Latency', summary.latencyMs, width));
+    if (load.model === 'open') lines.push(...latencyRows('Service time', summary.serviceTimeMs, width));
     lines.push(`  ${summary.requests} requests in ${summary.durationS.toFixed(2)}s, ${formatBytes(summary.bytesRead)} read`);
     lines.push(`Requests/sec: ${summary.rps.toFixed(2)}`);
     lines.push(`Transfer/sec: ${formatBytes(summary.transferPerS)}`);
   }
+  lines.push(...requestTable(result));
   const queue = queueOf(result);
   if (queue !== undefined) lines.push(`  Waited inside spear: p50 ${formatMs(queue.p50)}, p99 ${formatMs(queue.p99)}, max ${formatMs(queue.max)} (${queue.count} waits for a pooled connection or a handshake slot; not part of latency)`);
   const errors = summary.errors;
@@ -88,6 +94,25 @@ export function renderTextSummary(result: RunResult): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Widest request name shown in the per-request table; longer ones are cut with "…". */
+const requestNameWidth = 40;
+
+/** Gatling-like: one row per request name (runs with several names only), in the scenario's order. */
+function requestTable(result: RunResult): string[] {
+  const byRequest = result.summary.byRequest;
+  if (byRequest === undefined) return [];
+  const entries = Object.entries(byRequest);
+  const width = Math.min(requestNameWidth, Math.max(7, ...entries.map(([name]) => name.length)));
+  const cell = (text: string): string => text.padStart(10);
+  const lines = [`  ${'Request'.padEnd(width)}${['count', 'errors', 'p50', 'p95', 'p99', 'max'].map(cell).join('')}`];
+  for (const [name, entry] of entries) {
+    const shown = name.length > width ? `${name.slice(0, width - 1)}…` : name;
+    const latency = entry.latencyMs;
+    lines.push(`  ${shown.padEnd(width)}${[String(entry.requests), `${(entry.errorRate * 100).toFixed(2)}%`, ...[latency.p50, latency.p95, latency.p99, latency.max].map(formatMs)].map(cell).join('')}`);
+  }
+  return lines;
 }
 
 function sessionLines(result: RunResult): string[] {

@@ -1,6 +1,7 @@
 import { compare } from '../scenarios/threshold.js';
 import type { Threshold } from '../scenarios/scenario.js';
 import type { LatencySummaryMs } from '../metrics/histogram.js';
+import type { RequestSummary } from './request-summary.js';
 import type { Summary } from './result.js';
 
 export interface ThresholdResult {
@@ -33,6 +34,7 @@ function latencyOf(threshold: Threshold, summary: Summary): LatencySummaryMs | u
 }
 
 function measure(threshold: Threshold, summary: Summary): { actual: number; unit: ThresholdResult['unit'] } {
+  if (threshold.request !== undefined) return measureRequest(threshold, summary);
   switch (threshold.metric) {
     case 'saturated':
       return { actual: saturatedAgents(summary), unit: 'count' };
@@ -67,6 +69,29 @@ function measure(threshold: Threshold, summary: Summary): { actual: number; unit
     }
     default:
       return { actual: latencyOf(threshold, summary)?.[threshold.metric] ?? 0, unit: 'ms' };
+  }
+}
+
+/**
+ * A threshold on one request. A run with one request name keeps no
+ * breakdown (validation made sure the name exists): its totals are that
+ * request's.
+ */
+function measureRequest(threshold: Threshold, summary: Summary): { actual: number; unit: ThresholdResult['unit'] } {
+  const entry: Pick<RequestSummary, 'requests' | 'rps' | 'errorRate' | 'latencyMs'> & { errors: number } = summary.byRequest?.[threshold.request ?? '']
+    ?? { requests: summary.requests, rps: summary.rps, errors: summary.errors.total, errorRate: summary.errorRate, latencyMs: summary.latencyMs };
+  switch (threshold.metric) {
+    case 'rps':
+      return { actual: entry.rps, unit: 'req/s' };
+    case 'requests':
+      return { actual: entry.requests, unit: 'count' };
+    case 'errors':
+      return threshold.percent ? { actual: entry.errorRate * 100, unit: '%' } : { actual: entry.errors, unit: 'count' };
+    case 'p50': case 'p75': case 'p90': case 'p95': case 'p99': case 'p999': case 'min': case 'mean': case 'max':
+      return { actual: entry.latencyMs[threshold.metric], unit: 'ms' };
+    default:
+      // parseThreshold refuses other metrics on a request.
+      return { actual: 0, unit: 'count' };
   }
 }
 

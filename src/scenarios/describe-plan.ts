@@ -1,10 +1,10 @@
 import { ArrivalSchedule } from './arrival-schedule.js';
 import { connectionsOf, planAgents } from './plan.js';
-import type { Scenario, SessionScenario } from './scenario.js';
+import type { Scenario, SessionScenario, TargetTls } from './scenario.js';
 import { formatDurationMs } from './units.js';
 
-/** What `spear validate` prints: the scenario as understood, and each agent's slice. Pure. */
-export function describePlan(scenario: Scenario, agentCount: number, file: string): string {
+/** What `spear validate` prints: the scenario as understood, each agent's slice, and why that many local agents (`countReason`). Pure. */
+export function describePlan(scenario: Scenario, agentCount: number, file: string, countReason?: string): string {
   const plans = planAgents(scenario, agentCount, scenario.remoteAgents.map((spec) => Number(/\*(.+)$/.exec(spec)?.[1] ?? 1)));
   const load = scenario.load;
   const lines = [`${file}: ok${scenario.name === undefined ? '' : ` (${scenario.name})`}`];
@@ -24,9 +24,11 @@ export function describePlan(scenario: Scenario, agentCount: number, file: strin
     lines.push(`  load        open model: ${shape}; ${new ArrivalSchedule(load).total} arrivals on up to ${load.connections} connections, dropped after waiting ${formatDurationMs(load.maxDelayMs)}`);
   }
   lines.push(`  timeouts    connect ${formatDurationMs(scenario.timeouts.connectMs)}, request ${formatDurationMs(scenario.timeouts.requestMs)}`);
+  if (scenario.tls !== undefined) lines.push(`  tls         ${describeTls(scenario.tls)}`);
+  lines.push(`  abort       ${scenario.abortOnFailMs === 0 ? 'never early (abortOnFail: false)' : `early if nothing succeeded and attempts failed for ${formatDurationMs(scenario.abortOnFailMs)} (abortOnFail)`}`);
   if (scenario.thresholds.length > 0) lines.push(`  thresholds  ${scenario.thresholds.map((threshold) => threshold.source).join('; ')}`);
   const where = scenario.remoteAgents.length > 0 ? `remote agent${plans.length === 1 ? '' : 's'} (${scenario.remoteAgents.join(', ')})` : `local agent process${plans.length === 1 ? '' : 'es'}`;
-  lines.push(`  agents      ${plans.length} ${where}, reporting every ${formatDurationMs(scenario.intervalMs)}`);
+  lines.push(`  agents      ${plans.length} ${where}, reporting every ${formatDurationMs(scenario.intervalMs)}${countReason === undefined ? '' : ` (${countReason})`}`);
   for (const plan of plans) {
     const rate = plan.load.model === 'open' ? `, ${round(plan.load.stages[plan.load.stages.length - 1]?.ratePerS ?? 0)}/s at the end` : '';
     const held = connectionsOf(plan);
@@ -45,6 +47,13 @@ function describeSessions(scenario: SessionScenario): string[] {
   const policy = scenario.reconnect;
   lines.push(`  reconnect   ${policy === undefined ? 'off' : `up to ${policy.attempts} attempts, backoff ${formatDurationMs(policy.initialDelayMs)} doubling to ${formatDurationMs(policy.maxDelayMs)}, jittered`}`);
   return lines;
+}
+
+function describeTls(tls: TargetTls): string {
+  const parts = [tls.insecure ? 'certificates not verified (insecure)' : `verified against ${tls.ca === undefined ? 'the system\'s CAs' : tls.ca.file}`];
+  if (tls.servername !== undefined) parts.push(`servername ${tls.servername}`);
+  if (tls.cert !== undefined && tls.key !== undefined) parts.push(`client certificate ${tls.cert.file} (key ${tls.key.file})`);
+  return parts.join('; ');
 }
 
 function round(value: number): number {

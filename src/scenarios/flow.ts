@@ -74,6 +74,8 @@ export interface SocketIoSpec {
 /** GET/POST through undici; `capture` maps variable names to dotted paths in the JSON response. */
 export interface HttpStep {
   readonly kind: 'http';
+  /** What statistics and thresholds call it: `name:`, default "METHOD url-template" (src/scenarios/request-names.ts). */
+  readonly name: string;
   readonly method: string;
   /** Template: a path (joined to the target) or an absolute URL. */
   readonly url: string;
@@ -81,6 +83,22 @@ export interface HttpStep {
   /** Template. */
   readonly body: string | undefined;
   readonly capture: Readonly<Record<string, string>>;
+  /** What the response must be; absent: any status below 400 passes. */
+  readonly check?: HttpCheck | undefined;
+}
+
+/**
+ * A flow `http` step's check. A response that fails it is an error of kind
+ * `check` (`check:STATUS`, `check:MATCH`, `check:CONTAINS`) and ends the
+ * user's iteration.
+ */
+export interface HttpCheck {
+  /** Statuses that pass; undefined: any status below 400. */
+  readonly statuses: readonly number[] | undefined;
+  /** Fields the JSON body must have, compared deeply (templates allowed in strings). */
+  readonly match: unknown;
+  /** Template: text the body must contain. */
+  readonly contains: string | undefined;
 }
 
 export interface ConnectStep {

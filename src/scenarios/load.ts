@@ -1,3 +1,4 @@
+import { applyRequestFlags, type RequestFlags } from './request-flags.js';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isAlias, isMap, isNode, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
@@ -5,6 +6,7 @@ import { ScenarioError, messageOf } from '../errors.js';
 import { Checker, type DocPath, type Locate } from './checker.js';
 import { variablesIn } from '../sessions/template.js';
 import { readFeeder } from './feeder-file.js';
+import { substituteEnvironment } from './env-substitution.js';
 import { validateScenario } from './validate.js';
 import type { Scenario } from './scenario.js';
 
@@ -23,10 +25,14 @@ export interface ScenarioOverrides {
   readonly agents?: string | undefined;
   readonly interval?: string | undefined;
   readonly timeout?: string | undefined;
+  /** A duration, or "off". */
+  readonly abortOnFail?: string | undefined;
+  /** -m, -H, -b/--body-file, --content-type: see request-flags.ts. */
+  readonly request?: RequestFlags | undefined;
 }
 
 /** Where each override lands in the document, and the flag that set it. */
-const overridePaths: Record<keyof ScenarioOverrides, { path: DocPath; flag: string; integer: boolean }> = {
+const overridePaths: Record<Exclude<keyof ScenarioOverrides, 'request'>, { path: DocPath; flag: string; integer: boolean }> = {
   target: { path: ['target'], flag: '--target', integer: false },
   connections: { path: ['load', 'connections'], flag: '--connections', integer: true },
   users: { path: ['load', 'users'], flag: '--users', integer: true },
@@ -37,9 +43,13 @@ const overridePaths: Record<keyof ScenarioOverrides, { path: DocPath; flag: stri
   agents: { path: ['agents'], flag: '--agents', integer: true },
   interval: { path: ['interval'], flag: '--interval', integer: false },
   timeout: { path: ['timeouts', 'request'], flag: '--timeout', integer: false },
+  abortOnFail: { path: ['abortOnFail'], flag: '--abort-on-fail', integer: false },
 };
 
-/** Reads, parses and validates a scenario file, then applies overrides. */
+/**
+ * Reads a scenario file, resolves its `${VAR}`s from the environment
+ * (env-substitution.ts), parses and validates it, then applies overrides.
+ */
 export async function loadScenarioFile(file: string, overrides: ScenarioOverrides = {}): Promise<Scenario> {
   const scenario = await readScenarioFile(file, overrides);
   if (scenario.protocol === 'http' || scenario.feeder === undefined) return scenario;
@@ -53,6 +63,14 @@ export async function loadScenarioFile(file: string, overrides: ScenarioOverride
   return { ...scenario, feeder };
 }
 
+/**
+ * Longest scenario text, before and after `${VAR}` substitution: far above
+ * any real scenario, and well under the 64 MiB an agent accepts in a plan
+ * (which carries the requests and flow). Bounds what a variable used many
+ * times can grow the text to.
+ */
+export const maxScenarioChars = 16 * 1024 * 1024;
+
 async function readScenarioFile(file: string, overrides: ScenarioOverrides): Promise<Scenario> {
   let text: string;
   try {
@@ -62,7 +80,10 @@ async function readScenarioFile(file: string, overrides: ScenarioOverrides): Pro
     const hint = code === 'ENOENT' ? 'no such file' : code;
     throw new ScenarioError('', `cannot read the scenario file (${hint})`, file);
   }
-  return parseScenario(text, file, overrides);
+  if (text.length > maxScenarioChars) {
+    throw new ScenarioError('', `the scenario file has ${text.length} characters; a scenario is limited to ${maxScenarioChars} (${maxScenarioChars / 1048576} Mi)`, file);
+  }
+  return parseScenario(substituteEnvironment(text, process.env, file, maxScenarioChars), file, overrides);
 }
 
 /** Validates a scenario made of flags only (`spear run --target URL ...`). */
@@ -127,13 +148,17 @@ function checkAliases(document: Document, lines: LineCounter, file: string): voi
 
 function applyOverrides(raw: unknown, overrides: ScenarioOverrides): { document: unknown; flags: Map<string, string> } {
   const flags = new Map<string, string>();
-  const present = Object.entries(overrides).filter(([, value]) => value !== undefined);
-  if (present.length === 0) return { document: raw, flags };
+  const { request, ...values } = overrides;
+  const present = Object.entries(values).filter(([, value]) => value !== undefined);
+  const rawRoot = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw as Record<string, unknown> : undefined;
+  // A full URL as the file's target, with no requests, is a one-liner too.
+  const oneLiner = request !== undefined || (rawRoot !== undefined && rawRoot.requests === undefined && typeof rawRoot.target === 'string');
+  if (present.length === 0 && !oneLiner) return { document: raw, flags };
   const root: Record<string, unknown> = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...(raw as Record<string, unknown>) } : {};
   // In a long-connection scenario the run's length is the hold after the ramp.
   const sessions = root.protocol === 'ws' || root.protocol === 'socketio';
   for (const [name, value] of present) {
-    const spec = overridePaths[name as keyof ScenarioOverrides];
+    const spec = overridePaths[name as keyof typeof overridePaths];
     const path = sessions && name === 'duration' ? ['load', 'hold'] : spec.path;
     setIn(root, path, spec.integer && /^\d+$/.test(String(value)) ? Number(value) : value);
     flags.set(path.join('.'), spec.flag);
@@ -144,6 +169,7 @@ function applyOverrides(raw: unknown, overrides: ScenarioOverrides): { document:
     delete root.load.stages;
     delete root.load.startRate;
   }
+  applyRequestFlags(root, request ?? {});
   return { document: root, flags };
 }
 

@@ -1,4 +1,4 @@
-import type { HttpScenario, LoadProfile, Scenario, SessionScenario, Timeouts } from './scenario.js';
+import type { HttpScenario, LoadProfile, Scenario, SessionScenario, TargetTls, Timeouts } from './scenario.js';
 
 /** What every agent's share of a run has. JSON-safe. */
 interface PlanBase {
@@ -7,6 +7,12 @@ interface PlanBase {
   readonly target: string;
   readonly timeouts: Timeouts;
   readonly intervalMs: number;
+  /**
+   * Target TLS settings with the PEM texts the coordinator read (agents have
+   * no files); absent when the scenario sets none. `targetTlsOptions` in
+   * src/protocols/target-tls.ts turns them into tls.connect options.
+   */
+  readonly tls?: TargetTls;
 }
 
 /** One agent's share of an HTTP run: its connections and its part of the rate. */
@@ -52,9 +58,13 @@ export function weightedShares(total: number, weights: readonly number[]): numbe
   return shares;
 }
 
-/** Connections (or users) an agent's plan holds at most. */
+/** Most pooled connections an HTTP journey's agent opens per origin (user-fleet.ts caps its pool there). */
+const journeyPoolConnections = 256;
+
+/** Connections (or users) an agent's plan holds at most. An HTTP journey's users share a pool. */
 export function connectionsOf(plan: AgentPlan): number {
   if (plan.protocol === 'http') return plan.load.connections;
+  if (plan.protocol === 'http-flow') return Math.min(journeyPoolConnections, usersOfAgent(plan.load.users, plan.agentId, plan.agentCount));
   return usersOfAgent(plan.load.users, plan.agentId, plan.agentCount);
 }
 
@@ -83,6 +93,7 @@ function planHttp(scenario: HttpScenario, agentCount: number, weights: readonly 
       target: scenario.target,
       timeouts: scenario.timeouts,
       intervalMs: scenario.intervalMs,
+      ...tlsOf(scenario),
       protocol: 'http',
       requests: scenario.requests,
       load: sliceLoad(scenario.load, connections, connections / total),
@@ -101,6 +112,7 @@ function planSessions(scenario: SessionScenario, agentCount: number): SessionPla
       target: scenario.target,
       timeouts: scenario.timeouts,
       intervalMs: scenario.intervalMs,
+      ...tlsOf(scenario),
       protocol: scenario.protocol,
       load: scenario.load,
       flow: scenario.flow,
@@ -136,6 +148,11 @@ function greatestCommonDivisor(a: number, b: number): number {
   let y = b;
   while (y !== 0) [x, y] = [y, x % y];
   return x;
+}
+
+/** `{ tls }` when the scenario has TLS settings; nothing otherwise (plans then carry no tls key). */
+function tlsOf(scenario: Scenario): { tls?: TargetTls } {
+  return scenario.tls === undefined ? {} : { tls: scenario.tls };
 }
 
 function sliceLoad(load: LoadProfile, connections: number, share: number): LoadProfile {

@@ -8,6 +8,8 @@ import type { BroadcastSpec, ConnectionSpec, Feeder, Groups, ReconnectPolicy, So
 
 /** One HTTP request a virtual client sends; clients rotate through the list. */
 export interface HttpRequestSpec {
+  /** What statistics and thresholds call it: `requests[].name`, default "METHOD path" (src/scenarios/request-names.ts). */
+  readonly name: string;
   readonly method: string;
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -72,6 +74,8 @@ export interface Threshold {
   readonly operator: ThresholdOperator;
   readonly value: number;
   readonly percent: boolean;
+  /** Set when the threshold reads one request's statistics (`requests.<name>.p99 < 200ms`): that request's name. */
+  readonly request?: string;
 }
 
 export interface Timeouts {
@@ -83,6 +87,32 @@ export interface Timeouts {
    * second), so a timeout fires up to 10% late.
    */
   readonly requestMs: number;
+}
+
+/** A PEM file a scenario names: the path as given, and its text once the coordinator has read it. */
+export interface PemFile {
+  /** As written in the scenario (relative to it) or on the command line (relative to the working directory). */
+  readonly file: string;
+  /** The PEM text: read at load time and shipped to agents in their plans (remote agents do not have the file). "" in result files. */
+  readonly pem: string;
+}
+
+/**
+ * How spear's clients verify the target's TLS certificate and present
+ * their own, for every TLS connection of the run (the target, flow `http`
+ * steps, `connect` URLs). Absent: Node's defaults (verify against the
+ * system's roots, SNI from the URL's host name).
+ */
+export interface TargetTls {
+  /** Skip certificate verification (chain and name): `tls.insecure`, `--insecure`. */
+  readonly insecure: boolean;
+  /** CA certificates to trust *instead of* the system's roots (Node's `ca` replaces them): `tls.ca`, `--target-ca`. */
+  readonly ca: PemFile | undefined;
+  /** Client certificate (and its chain) and its private key: both or neither. */
+  readonly cert: PemFile | undefined;
+  readonly key: PemFile | undefined;
+  /** The name sent in SNI and verified against the certificate; undefined: the URL's host name (none for an IP address). */
+  readonly servername: string | undefined;
 }
 
 /** What every scenario has, whatever it loads. */
@@ -97,6 +127,14 @@ export interface ScenarioBase {
   /** Remote agents to dial (HOST:PORT or HOST:PORT*WEIGHT), from `agents: [...]`; --agent flags replace them. */
   readonly remoteAgents: readonly string[];
   readonly intervalMs: number;
+  /**
+   * Stop the run early when nothing has succeeded (no response; in ws/socketio
+   * runs, no user connected) and attempts failed for this long from the start:
+   * `abortOnFail`, `--abort-on-fail`. 0 = never.
+   */
+  readonly abortOnFailMs: number;
+  /** Target TLS settings (`tls:`, `--insecure`, `--target-ca`); absent when none were given. */
+  readonly tls?: TargetTls | undefined;
 }
 
 /** Case A: request/response load over HTTP/1.1 keep-alive connections. */
@@ -106,9 +144,14 @@ export interface HttpScenario extends ScenarioBase {
   readonly load: LoadProfile;
 }
 
-/** Case B: virtual users on long connections (WebSocket or Socket.IO), each running a flow. */
+/**
+ * Case B: virtual users on long connections (WebSocket or Socket.IO), each
+ * running a flow. `http-flow`: an HTTP user journey (`protocol: http` with a
+ * `flow`): users hold no long connection and repeat their http and sleep
+ * steps until the run ends.
+ */
 export interface SessionScenario extends ScenarioBase {
-  readonly protocol: 'ws' | 'socketio';
+  readonly protocol: 'ws' | 'socketio' | 'http-flow';
   readonly load: UsersLoad;
   readonly flow: readonly Step[];
   readonly groups: Groups;

@@ -1,4 +1,5 @@
 import { parseDurationMs } from './units.js';
+import { parseRequestRef } from './request-names.js';
 import { latencyScopes, thresholdMetrics, type LatencyScope, type Threshold, type ThresholdMetric, type ThresholdOperator } from './scenario.js';
 
 const latencyMetrics: ReadonlySet<ThresholdMetric> = new Set(['p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'min', 'mean', 'max']);
@@ -24,10 +25,13 @@ function scoped(name: string): { scope: LatencyScope; name: string } | string {
 /**
  * Parses "p99 < 50ms", "errors < 1%", "rps >= 1000", "delivery.p99 < 100ms",
  * "lost < 0.1%", "saturated < 1" (fail a run in which spear itself was the
- * bottleneck). Returns the parsed threshold or a one-line problem for the
+ * bottleneck), "requests.login.p99 < 200ms" and "requests[\"GET /x\"].errors < 1%"
+ * (one request's statistics). Returns the parsed threshold or a one-line problem for the
  * caller to place in the file.
  */
 export function parseThreshold(source: string): Threshold | string {
+  const ref = parseRequestRef(source);
+  if (ref !== undefined) return requestThreshold(source, ref);
   const match = expression.exec(source);
   if (match === null) return `expected "<metric> <op> <value>" such as "p99 < 50ms", got ${JSON.stringify(source)}`;
   const named = scoped(match[1] ?? '');
@@ -49,6 +53,24 @@ export function parseThreshold(source: string): Threshold | string {
   if (!Number.isFinite(number)) return `${metric} needs a number${shareMetrics.has(metric) ? ' or a percentage' : ''}, got ${JSON.stringify(text)}`;
   if (percent && !shareMetrics.has(metric)) return `${metric} cannot be a percentage, got ${JSON.stringify(text)}`;
   return { source, metric, scope, operator, value: number, percent };
+}
+
+/** Metrics one request's statistics have (summary.byRequest). */
+const requestMetrics: ReadonlySet<ThresholdMetric> = new Set([...latencyMetrics, 'errors', 'requests', 'rps']);
+
+/**
+ * "requests.login.p99 < 200ms", "requests[\"GET /x\"].errors < 1%": a
+ * threshold on one request's statistics. Whether the name exists is checked
+ * where the scenario's names are known (request-names.ts).
+ */
+function requestThreshold(source: string, ref: Exclude<ReturnType<typeof parseRequestRef>, undefined>): Threshold | string {
+  if (typeof ref === 'string') return ref;
+  const parsed = parseThreshold(ref.rest);
+  if (typeof parsed === 'string') return parsed;
+  if (parsed.request !== undefined || parsed.scope !== 'latency' || !requestMetrics.has(parsed.metric)) {
+    return `${JSON.stringify(ref.rest.trim())}: a request's threshold reads its latency (p50 … p999, min, mean, max), errors, requests or rps`;
+  }
+  return { ...parsed, source, request: ref.name };
 }
 
 /** Whether `actual` satisfies the threshold's comparison. */

@@ -2,12 +2,13 @@ import { headerValueProblem } from '../protocols/http/request-text.js';
 import { builtinVariables, variablesIn } from '../sessions/template.js';
 import { describe, type Checker, type DocPath } from './checker.js';
 import { maxTimeoutMs } from './units.js';
-import type { Step } from './flow.js';
+import type { HttpCheck, Step } from './flow.js';
+import { defaultRequestName, requestNameOf } from './request-names.js';
 
 export const stepKinds = ['http', 'connect', 'emit', 'send', 'expect', 'join', 'sleep', 'every'] as const;
 type StepKind = (typeof stepKinds)[number];
 export const stepKeys = {
-  http: ['method', 'url', 'headers', 'body', 'capture'],
+  http: ['name', 'method', 'url', 'headers', 'body', 'capture', 'check'],
   connect: ['url', 'auth'],
   emit: ['event', 'data', 'ack'],
   send: ['data', 'binary'],
@@ -22,7 +23,8 @@ const methodPattern = /^[A-Za-z]+$/;
 
 /** What the walk knows at each step: variables defined so far, and whether a connection is open. */
 interface FlowState {
-  readonly protocol: 'ws' | 'socketio';
+  /** `http-flow`: an HTTP user journey (no long connection; the flow repeats until the run ends). */
+  readonly protocol: 'ws' | 'socketio' | 'http-flow';
   readonly known: Set<string>;
   connected: boolean;
   /** The event of the first emit whose data holds {{stamp}}: the default broadcast event. */
@@ -36,13 +38,14 @@ interface FlowState {
  * is sent before a connect, and every {{variable}} is built in or captured
  * by an earlier step. Pure.
  */
-export function flowOf(value: unknown, protocol: 'ws' | 'socketio', expectTimeoutMs: number, feeder: boolean, check: Checker): { steps: Step[]; stampedEvent: string | undefined } {
+export function flowOf(value: unknown, protocol: 'ws' | 'socketio' | 'http-flow', expectTimeoutMs: number, feeder: boolean, check: Checker): { steps: Step[]; stampedEvent: string | undefined } {
   if (value === undefined) check.fail(['flow'], 'missing: the steps each virtual user runs (connect, emit/send, expect, join, every, ...)');
+  const journey = protocol === 'http-flow';
   const known = new Set<string>(builtinVariables);
   if (feeder) known.add('feeder');
   const state: FlowState = { protocol, known, connected: false, stampedEvent: undefined, expectTimeoutMs };
   const steps = stepsOf(value, ['flow'], state, check);
-  if (!state.connected) check.fail(['flow'], 'no connect step: every user needs one long connection');
+  if (!state.connected && !journey) check.fail(['flow'], 'no connect step: every user needs one long connection');
   return { steps, stampedEvent: state.stampedEvent };
 }
 
@@ -68,6 +71,9 @@ function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker)
   if (kind === 'join' && wrapper.join !== null && !(typeof wrapper.join === 'object' && Object.keys(wrapper.join as object).length === 0)) {
     check.fail(at, 'join takes no settings: the user joins its own group (groups.size decides which)');
   }
+  if (state.protocol === 'http-flow' && kind !== 'http' && kind !== 'sleep') {
+    check.fail(at, `an HTTP journey (protocol "http" with a flow) has http and sleep steps only; ${kind} needs protocol "ws" or "socketio"`, 'key');
+  }
   const body = check.mapping(wrapper[kind] ?? {}, at, stepKeys[kind]);
   const needsConnection = (): void => {
     if (!state.connected) check.fail(at, `${kind} before any connect step: connect first`, 'key');
@@ -77,13 +83,16 @@ function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker)
       if (body.url === undefined) check.fail(at, 'missing url (a path on the target or an absolute URL)');
       const rawMethod = body.method === undefined ? 'GET' : check.string(body.method, [...at, 'method']);
       if (!methodPattern.test(rawMethod)) check.fail([...at, 'method'], `expected an HTTP method such as "GET", got ${JSON.stringify(rawMethod)}`);
+      const url = unstamped(template(body.url, [...at, 'url'], state, check), [...at, 'url'], check);
       const step: Step = {
         kind: 'http',
+        name: requestNameOf(body.name, defaultRequestName(rawMethod.toUpperCase(), url), [...at, 'name'], check),
         method: rawMethod.toUpperCase(),
-        url: unstamped(template(body.url, [...at, 'url'], state, check), [...at, 'url'], check),
+        url,
         headers: stringMap(body.headers, [...at, 'headers'], state, check),
         body: body.body === undefined ? undefined : jsonOrText(body.body, [...at, 'body'], state, check),
         capture: captures(body.capture, [...at, 'capture'], check),
+        ...(body.check === undefined ? {} : { check: httpCheckOf(body.check, [...at, 'check'], state, check) }),
       };
       for (const name of Object.keys(step.capture)) state.known.add(name);
       return step;
@@ -139,6 +148,24 @@ function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker)
       return { kind: 'every', intervalMs: check.duration(body.interval, [...at, 'interval']), steps: stepsOf(body.steps, [...at, 'steps'], state, check) };
     }
   }
+}
+
+const httpCheckKeys = ['status', 'match', 'contains'] as const;
+
+/** `check: {status: 200 | [200, 201], match: {...}, contains: "text"}` on an http step. */
+function httpCheckOf(value: unknown, path: DocPath, state: FlowState, check: Checker): HttpCheck {
+  const record = check.mapping(value, path, httpCheckKeys);
+  let statuses: number[] | undefined;
+  if (record.status !== undefined) {
+    const items = Array.isArray(record.status) ? record.status : [record.status];
+    if (items.length === 0) check.fail([...path, 'status'], 'expected a status such as 200, or a list of them');
+    statuses = items.map((item, index) => check.integer(item, Array.isArray(record.status) ? [...path, 'status', index] : [...path, 'status'], 100, 999));
+  }
+  return {
+    statuses,
+    match: record.match === undefined ? undefined : matchOf(record.match, [...path, 'match'], state, check),
+    contains: record.contains === undefined ? undefined : template(check.string(record.contains, [...path, 'contains']), [...path, 'contains'], state, check),
+  };
 }
 
 /** An expect's match: any YAML value; its strings may hold variables. */

@@ -1,16 +1,19 @@
+import { headerValueProblem } from '../protocols/http/request-text.js';
 import { Checker, describe, type DocPath } from './checker.js';
 import { parseThreshold } from './threshold.js';
 import { formatDurationMs, maxDurationMs, maxRatePerS, maxTimeoutMs, minIntervalMs, parseRatePerS } from './units.js';
-import type { HttpRequestSpec, LoadProfile, Scenario, SessionScenario, Stage, Threshold, Timeouts } from './scenario.js';
+import type { HttpRequestSpec, LoadProfile, Scenario, SessionScenario, Stage, TargetTls, Threshold, Timeouts } from './scenario.js';
 import { flowOf } from './validate-flow.js';
-import { broadcastOf, connectionOf, feederFileOf, groupsOf, reconnectOf, sessionDefaults, socketioOf, usersLoadOf } from './validate-sessions.js';
+import { checkRequestNames, defaultRequestName, requestNameOf } from './request-names.js';
+import { tlsOf } from './tls-settings.js';
+import { broadcastOf, connectionOf, feederFileOf, groupsOf, reconnectOf, sessionDefaults, socketioOf, usersLoadOf, journeyLoadOf } from './validate-sessions.js';
 
-export const topKeys = ['name', 'target', 'protocol', 'duration', 'requests', 'load', 'timeouts', 'thresholds', 'agents', 'interval'] as const;
+export const topKeys = ['name', 'target', 'protocol', 'duration', 'requests', 'load', 'timeouts', 'thresholds', 'agents', 'interval', 'tls', 'abortOnFail'] as const;
 /** Keys only long-connection scenarios (protocol ws or socketio) have. */
 export const sessionTopKeys = ['flow', 'groups', 'reconnect', 'broadcast', 'connection', 'socketio', 'feeder'] as const;
 export const protocolNames = ['http', 'ws', 'socketio'] as const;
 export const loadKeys = ['connections', 'pipelining', 'rate', 'startRate', 'stages', 'maxDelay'] as const;
-export const requestKeys = ['method', 'path', 'headers', 'body'] as const;
+export const requestKeys = ['name', 'method', 'path', 'headers', 'body'] as const;
 export const stageKeys = ['duration', 'rate'] as const;
 export const timeoutKeys = ['connect', 'request'] as const;
 
@@ -29,6 +32,7 @@ export const defaults = {
   connectTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   intervalMs: 1000,
+  abortOnFailMs: 10_000,
 } as const;
 
 /**
@@ -36,12 +40,19 @@ export const defaults = {
  * ScenarioError naming the first bad path. Pure.
  */
 export function validateScenario(document: unknown, check: Checker): Scenario {
+  const scenario = scenarioOf(document, check);
+  checkRequestNames(scenario, check);
+  return scenario;
+}
+
+function scenarioOf(document: unknown, check: Checker): Scenario {
   const root = check.mapping(document ?? {}, [], [...topKeys, ...sessionTopKeys]);
   const protocol = root.protocol ?? 'http';
   if (protocol !== 'http' && protocol !== 'ws' && protocol !== 'socketio') {
     check.fail(['protocol'], `expected one of ${protocolNames.map((name) => `"${name}"`).join(', ')}, got ${describe(root.protocol)}`);
   }
   if (protocol !== 'http') return sessionScenarioOf(root, protocol, check);
+  if (root.flow !== undefined) return journeyScenarioOf(root, check);
   for (const key of sessionTopKeys) {
     if (root[key] !== undefined) check.fail([key], 'applies to long-connection scenarios: set protocol to "ws" or "socketio"', 'key');
   }
@@ -56,10 +67,18 @@ export function validateScenario(document: unknown, check: Checker): Scenario {
     thresholds: root.thresholds === undefined ? [] : thresholdsOf(root.thresholds, check),
     ...agentsOf(root.agents, check),
     intervalMs: intervalOf(root.interval, check),
+    abortOnFailMs: abortOnFailOf(root.abortOnFail, check),
+    ...tlsField(root.tls, check),
   };
 }
 
-const defaultRequest: HttpRequestSpec = { method: 'GET', path: '/', headers: {}, body: undefined };
+/** `{ tls }` when the scenario sets any, else nothing (plans and results then carry no tls key). */
+function tlsField(value: unknown, check: Checker): { tls?: TargetTls } {
+  const tls = tlsOf(value, check);
+  return tls === undefined ? {} : { tls };
+}
+
+const defaultRequest: HttpRequestSpec = { name: defaultRequestName('GET', '/'), method: 'GET', path: '/', headers: {}, body: undefined };
 
 function sessionScenarioOf(root: Record<string, unknown>, protocol: 'ws' | 'socketio', check: Checker): SessionScenario {
   if (root.requests !== undefined) check.fail(['requests'], `applies to protocol "http"; a ${protocol} scenario describes each user's steps under flow`, 'key');
@@ -91,6 +110,45 @@ function sessionScenarioOf(root: Record<string, unknown>, protocol: 'ws' | 'sock
     thresholds: root.thresholds === undefined ? [] : thresholdsOf(root.thresholds, check),
     ...agentsOf(root.agents, check),
     intervalMs: intervalOf(root.interval, check),
+    abortOnFailMs: abortOnFailOf(root.abortOnFail, check),
+    ...tlsField(root.tls, check),
+  };
+}
+
+/** Keys of a long-connection scenario that mean nothing to an HTTP journey. */
+const journeyRefusedKeys = ['groups', 'reconnect', 'broadcast', 'connection', 'socketio'] as const;
+
+/**
+ * `protocol: http` with a `flow`: virtual users repeat http and sleep steps
+ * (captures, checks, feeders, {{iteration}}) until the run ends. Runs on the
+ * long-connection machinery (users, ramp, templates) as protocol `http-flow`.
+ */
+function journeyScenarioOf(root: Record<string, unknown>, check: Checker): SessionScenario {
+  if (root.requests !== undefined) check.fail(['requests'], 'give either requests (each connection repeats them) or flow (each user runs its steps), not both', 'key');
+  for (const key of journeyRefusedKeys) {
+    if (root[key] !== undefined) check.fail([key], 'applies to long-connection scenarios (protocol "ws" or "socketio"), not to an HTTP journey', 'key');
+  }
+  const load = journeyLoadOf(root, check);
+  const feederFile = root.feeder === undefined ? undefined : feederFileOf(root.feeder, check);
+  const flow = flowOf(root.flow, 'http-flow', sessionDefaults.expectTimeoutMs, feederFile !== undefined, check);
+  return {
+    name: root.name === undefined ? undefined : check.string(root.name, ['name']),
+    protocol: 'http-flow',
+    target: targetOf(root.target, check),
+    load,
+    flow: flow.steps,
+    groups: { size: load.users },
+    reconnect: undefined,
+    broadcast: broadcastOf(undefined, undefined, check),
+    connection: connectionOf(undefined, check),
+    socketio: socketioOf(undefined, check),
+    feeder: feederFile === undefined ? undefined : { file: feederFile, columns: [], rows: [] },
+    timeouts: timeoutsOf(root.timeouts, check),
+    thresholds: root.thresholds === undefined ? [] : thresholdsOf(root.thresholds, check),
+    ...agentsOf(root.agents, check),
+    intervalMs: intervalOf(root.interval, check),
+    abortOnFailMs: abortOnFailOf(root.abortOnFail, check),
+    ...tlsField(root.tls, check),
   };
 }
 
@@ -146,7 +204,7 @@ function targetOf(value: unknown, check: Checker): string {
     check.fail(['target'], `expected an origin without credentials or fragment (send credentials as a header under requests), got ${JSON.stringify(text)}`);
   }
   if (url.pathname !== '/' || url.search !== '') {
-    check.fail(['target'], `expected an origin without a path (put paths under requests), got ${JSON.stringify(text)}`);
+    check.fail(['target'], `with requests listed, give the target as an origin such as "${url.origin}" and the path under requests (a full URL is for a scenario without requests, or spear run URL), got ${JSON.stringify(text)}`);
   }
   return url.origin;
 }
@@ -173,10 +231,12 @@ function requestOf(value: unknown, path: DocPath, check: Checker): HttpRequestSp
       const key = name.toLowerCase();
       if (key in headers) check.fail(valuePath, `header ${JSON.stringify(name)} is given twice (header names ignore case)`, 'key');
       headers[key] = typeof headerValue === 'number' ? String(headerValue) : check.string(headerValue, valuePath);
+      const problem = headerValueProblem(headers[key]);
+      if (problem !== undefined) check.fail(valuePath, `${problem}: write one value per header, without line breaks`);
     }
   }
   const body = record.body === undefined ? undefined : bodyOf(record.body, [...path, 'body'], check);
-  return { method, path: requestPath, headers, body };
+  return { name: requestNameOf(record.name, defaultRequestName(method, requestPath), [...path, 'name'], check), method, path: requestPath, headers, body };
 }
 
 function bodyOf(value: unknown, path: DocPath, check: Checker): string {
@@ -253,6 +313,14 @@ function rateOf(value: unknown, path: DocPath, check: Checker): number {
   const ratePerS = check.parsed(value, path, rateText, parseRatePerS);
   if (ratePerS > maxRatePerS) check.fail(path, `expected a rate of at most ${maxRatePerS}/s, got ${JSON.stringify(value)}`);
   return ratePerS;
+}
+
+/** `abortOnFail`: a duration, or false (or "off") for never; 10 s when absent. */
+function abortOnFailOf(value: unknown, check: Checker): number {
+  if (value === undefined) return defaults.abortOnFailMs;
+  if (value === false || value === 'off') return 0;
+  if (typeof value !== 'string' && typeof value !== 'number') check.fail(['abortOnFail'], `expected a duration such as "10s", or false to never stop early, got ${describe(value)}`);
+  return check.duration(value, ['abortOnFail']);
 }
 
 /** The report interval: at least minIntervalMs, so agents never flood the coordinator with reports. */

@@ -1,9 +1,10 @@
 import type { ExpectStep, Step } from '../scenarios/flow.js';
 import { compileTemplate, type Template } from './template.js';
+import { requestNamesOf } from '../scenarios/request-names.js';
 
 /** A flow step with its templates compiled once per agent. */
 export type CompiledStep =
-  | { readonly kind: 'http'; readonly method: string; readonly url: Template; readonly headers: readonly (readonly [string, Template])[]; readonly body: Template | undefined; readonly bodyJson: boolean; readonly capture: readonly (readonly [string, string])[] }
+  | { readonly kind: 'http'; readonly method: string; readonly url: Template; readonly headers: readonly (readonly [string, Template])[]; readonly body: Template | undefined; readonly bodyJson: boolean; readonly capture: readonly (readonly [string, string])[]; readonly check: CompiledCheck | undefined; /** Index in the run's request names (requestNamesOf), for per-request statistics. */ readonly request: number }
   | { readonly kind: 'connect'; readonly url: Template | undefined; readonly auth: Template | undefined }
   | { readonly kind: 'emit'; readonly event: string; readonly data: Template | undefined; readonly ack: boolean }
   | { readonly kind: 'send'; readonly data: Template; readonly json: boolean; readonly binary: boolean }
@@ -12,12 +13,20 @@ export type CompiledStep =
   | { readonly kind: 'sleep'; readonly durationMs: number }
   | { readonly kind: 'every'; readonly intervalMs: number; readonly steps: readonly CompiledStep[] };
 
-/** Compiles every template of a flow. */
-export function compileFlow(steps: readonly Step[]): CompiledStep[] {
-  return steps.map(compileStep);
+/** An http step's check with its templates compiled; `match` is rendered per user only when it holds variables. */
+export interface CompiledCheck {
+  readonly statuses: readonly number[] | undefined;
+  readonly match: unknown;
+  readonly matchTemplate: Template | undefined;
+  readonly contains: Template | undefined;
 }
 
-function compileStep(step: Step): CompiledStep {
+/** Compiles every template of a flow; `names` are the whole flow's request names (nested steps are compiled with their parent's). */
+export function compileFlow(steps: readonly Step[], names: readonly string[] = requestNamesOf({ flow: steps })): CompiledStep[] {
+  return steps.map((step) => compileStep(step, names));
+}
+
+function compileStep(step: Step, names: readonly string[]): CompiledStep {
   switch (step.kind) {
     case 'http':
       return {
@@ -28,6 +37,13 @@ function compileStep(step: Step): CompiledStep {
         body: step.body === undefined ? undefined : compileTemplate(step.body, isJsonText(step.body)),
         bodyJson: step.body !== undefined && isJsonText(step.body),
         capture: Object.entries(step.capture),
+        request: names.indexOf(step.name),
+        check: step.check === undefined ? undefined : {
+          statuses: step.check.statuses,
+          match: step.check.match,
+          matchTemplate: templateOfMatch(step.check.match),
+          contains: step.check.contains === undefined ? undefined : compileTemplate(step.check.contains, false),
+        },
       };
     case 'connect':
       return {
@@ -49,14 +65,14 @@ function compileStep(step: Step): CompiledStep {
         containsBytes: step.contains === undefined ? undefined : Buffer.from(step.contains),
         capture: Object.entries(step.capture),
         // A match with variables is rendered per user when the expect starts.
-        matchTemplate: step.match !== undefined && JSON.stringify(step.match).includes('{{') ? compileTemplate(JSON.stringify(step.match), true) : undefined,
+        matchTemplate: templateOfMatch(step.match),
       };
     case 'join':
       return { kind: 'join' };
     case 'sleep':
       return { kind: 'sleep', durationMs: step.durationMs };
     case 'every':
-      return { kind: 'every', intervalMs: step.intervalMs, steps: compileFlow(step.steps) };
+      return { kind: 'every', intervalMs: step.intervalMs, steps: compileFlow(step.steps, names) };
   }
 }
 
@@ -92,6 +108,11 @@ function collectExpected(steps: readonly CompiledStep[], into: Set<string>): voi
     if (step.kind === 'expect') into.add(step.step.event ?? '');
     else if (step.kind === 'every') collectExpected(step.steps, into);
   }
+}
+
+/** A match value's template when it holds variables (rendered per user), else undefined. */
+function templateOfMatch(match: unknown): Template | undefined {
+  return match !== undefined && JSON.stringify(match).includes('{{') ? compileTemplate(JSON.stringify(match), true) : undefined;
 }
 
 function isJsonText(text: string): boolean {

@@ -1,22 +1,26 @@
 import type { Dispatcher } from 'undici';
 import type { TargetPolicy } from '../agents/target-policy.js';
 import { ExchangeError } from '../protocols/exchange-error.js';
-import type { CompiledStep } from './compiled-flow.js';
+import { matches, type CompiledCheck, type CompiledStep } from './compiled-flow.js';
+import { asSpearError } from './undici-errors.js';
 import { exchange } from './http-exchange.js';
 import { renderTemplate, type VariableSource } from './template.js';
 import type { FleetContext } from './virtual-user.js';
 
-/** How an `http` step ended: `failed` when the status was 400 or more; `json` the parsed body when the step captures. */
+/** How an `http` step ended: `failed` when the status was 400 or more (no check) or the check failed; `json` the parsed body when the step captures. */
 export interface HttpStepOutcome {
   readonly failed: boolean;
   readonly json: unknown;
 }
 
+const passed: HttpStepOutcome = { failed: false, json: undefined };
+const failed: HttpStepOutcome = { failed: true, json: undefined };
+
 /**
  * Runs one flow `http` step over the agent's shared pool, recording the
- * response (and any wait for a pooled connection as queue time). Rejects
- * with SPEAR_CAPTURE_MISSING when a capturing step gets no JSON, and with
- * the exchange's coded error when there was no response.
+ * response (and any wait for a pooled connection as queue time) and its
+ * check. Rejects with SPEAR_CAPTURE_MISSING when a capturing step gets no
+ * JSON, and with the exchange's coded error when there was no response.
  */
 export async function httpStep(context: FleetContext, step: Extract<CompiledStep, { kind: 'http' }>, vars: VariableSource): Promise<HttpStepOutcome> {
   const url = new URL(renderTemplate(step.url, false, vars), context.plan.target);
@@ -26,19 +30,66 @@ export async function httpStep(context: FleetContext, step: Extract<CompiledStep
   for (const [name, template] of step.headers) headers[name] = renderTemplate(template, false, vars);
   const body = step.body === undefined ? undefined : renderTemplate(step.body, step.bodyJson, vars);
   const timeoutMs = context.plan.timeouts.requestMs;
+  const needsBody = step.capture.length > 0 || step.check?.match !== undefined || step.check?.contains !== undefined;
   const outcome = await exchange(context.http, {
     origin: url.origin, path: `${url.pathname}${url.search}`, method: step.method as Dispatcher.HttpMethod, headers, body,
     headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
-  }, step.capture.length > 0);
+  }, needsBody).catch((error: unknown) => {
+    const coded = asSpearError(error);
+    // Counted in the totals where the iteration ends; here only under this request's name.
+    context.recorder.requestFailed(step.request, coded);
+    throw coded;
+  });
   // Waiting for a pooled connection is spear's queue, not the server's latency.
   if (outcome.queuedUs >= 0) context.recorder.queued(outcome.queuedUs);
-  context.recorder.response(outcome.status, outcome.bytes, outcome.latencyUs, outcome.latencyUs);
-  if (outcome.status >= 400) return { failed: true, json: undefined };
-  if (step.capture.length === 0) return { failed: false, json: undefined };
+  context.recorder.response(outcome.status, outcome.bytes, outcome.latencyUs, outcome.latencyUs, step.request);
+  const statusProblem = statusCheck(step.check, outcome.status);
+  if (statusProblem === 'error') return failed;
+  if (statusProblem !== undefined) {
+    context.recorder.failure(new ExchangeError('STATUS', `${step.method} ${url.pathname}: status ${outcome.status}, expected ${statusProblem}`), step.request);
+    return failed;
+  }
+  if (!needsBody) return passed;
+  const text = outcome.text ?? '';
+  const json = parsedJson(text);
+  if (step.check !== undefined && !bodyPasses(step.check, text, json, vars, context, `${step.method} ${url.pathname}`, step.request)) return failed;
+  if (step.capture.length === 0) return passed;
+  if (json === undefined) throw new ExchangeError('SPEAR_CAPTURE_MISSING', `${step.method} ${url.pathname} did not answer JSON`);
+  return { failed: false, json };
+}
+
+/** Undefined when the status passes; "error" when it is a status error already counted (400+, no check); else the statuses expected. */
+function statusCheck(check: CompiledCheck | undefined, status: number): string | undefined {
+  if (check?.statuses === undefined) return status >= 400 ? 'error' : undefined;
+  if (check.statuses.includes(status)) return undefined;
+  // A 4xx/5xx is already a status error in the summary: ending the iteration is enough.
+  return status >= 400 ? 'error' : check.statuses.join(' or ');
+}
+
+/** Checks the body's match and contains; counts the first failure as check:MATCH or check:CONTAINS. */
+function bodyPasses(check: CompiledCheck, text: string, json: unknown, vars: VariableSource, context: FleetContext, what: string, request: number): boolean {
+  if (check.contains !== undefined) {
+    const needle = renderTemplate(check.contains, false, vars);
+    if (!text.includes(needle)) {
+      context.recorder.failure(new ExchangeError('CONTAINS', `${what}: the body does not contain ${JSON.stringify(needle).slice(0, 100)}`), request);
+      return false;
+    }
+  }
+  if (check.match !== undefined) {
+    const expected = check.matchTemplate === undefined ? check.match : JSON.parse(renderTemplate(check.matchTemplate, true, vars)) as unknown;
+    if (!matches(json, expected)) {
+      context.recorder.failure(new ExchangeError('MATCH', `${what}: got ${text.slice(0, 200)}`), request);
+      return false;
+    }
+  }
+  return true;
+}
+
+function parsedJson(text: string): unknown {
   try {
-    return { failed: false, json: JSON.parse(outcome.text ?? '') as unknown };
+    return JSON.parse(text) as unknown;
   } catch {
-    throw new ExchangeError('SPEAR_CAPTURE_MISSING', `${step.method} ${url.pathname} did not answer JSON`);
+    return undefined;
   }
 }
 

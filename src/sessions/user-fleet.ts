@@ -7,6 +7,7 @@ import type { ConnectGauges } from '../agents/health-probe.js';
 import type { Recorder } from '../metrics/recorder.js';
 import { SessionRecorder } from '../metrics/session-recorder.js';
 import { sessionProtocolNamed } from '../protocols/registry.js';
+import { targetTlsOptions } from '../protocols/target-tls.js';
 import type { SessionFactory } from '../protocols/session.js';
 import { sendsBroadcasts } from '../scenarios/flow.js';
 import { usersOfAgent, type SessionPlan } from '../scenarios/plan.js';
@@ -17,6 +18,7 @@ import { compileFlow, connectsFirst } from './compiled-flow.js';
 import { ConnectGate } from './connect-gate.js';
 import { SocketDrain, socketDrainMaxMs } from './socket-drain.js';
 import { dueSlice, localTarget, targetUsersAt } from './user-ramp.js';
+import { JourneyUser, type FleetUser } from './journey-user.js';
 import { VirtualUser, type FleetContext } from './virtual-user.js';
 
 /** How often the ramp starts the users that came due. */
@@ -56,15 +58,15 @@ const reserveHttpConnections = 16;
  * the like). A user makes one request at a time, so more connections than
  * users never help; undici opens them only when every open one is busy, so
  * the size is a cap, not an allocation. Descriptors: each user holds one
- * long connection, so the pool gets what the open-file limit leaves beyond
+ * long connection (none in an HTTP journey: `usersHoldConnections` false), so the pool gets what the open-file limit leaves beyond
  * the users and the agent's reserve (at least 16, which the reserve covers),
  * at most 256. A request that still waits for a connection is measured as
  * queue time, never as latency. Pure.
  */
-export function httpPoolSize(localUsers: number, fdLimit: number | null): number {
+export function httpPoolSize(localUsers: number, fdLimit: number | null, usersHoldConnections = true): number {
   const wanted = Math.max(1, Math.min(maxHttpConnections, localUsers));
   if (fdLimit === null) return wanted;
-  const spare = fdLimit - fdReserve - localUsers;
+  const spare = fdLimit - fdReserve - (usersHoldConnections ? localUsers : 0);
   return Math.min(wanted, Math.max(reserveHttpConnections, spare));
 }
 
@@ -93,7 +95,9 @@ export class UserFleet implements Workload {
   /** Users whose flow connects first get a handshake slot when started (see `#startUsers`). */
   readonly #reserveSlots: boolean;
   readonly #localUsers: number;
-  readonly #users: VirtualUser[] = [];
+  readonly #users: FleetUser[] = [];
+  /** HTTP journeys: each user's run, so the end of the run waits for the requests in flight. */
+  readonly #runs: Promise<void>[] = [];
   readonly #gauges = { connected: 0, joined: 0, received: 0 };
   readonly #windowMs: number;
   readonly #drain: SocketDrain;
@@ -121,21 +125,24 @@ export class UserFleet implements Workload {
       timeoutMs: plan.broadcast.timeoutMs,
       includeSender: plan.broadcast.includeSender,
     }, clock, this.#sessionRecorder);
+    // One secure context (tls.ca, tls.cert) for every connection of the fleet: WebSockets and flow http steps alike.
+    const tls = targetTlsOptions(plan.tls);
     this.#sessions = sessionProtocolNamed(plan.protocol)({
       connectTimeoutMs: plan.timeouts.connectMs,
       perMessageDeflate: plan.connection.perMessageDeflate,
       lookup: targetPolicy?.lookup,
+      tls,
       socketio: plan.socketio,
     });
-    const connections = pacing.httpConnections ?? testHttpConnections() ?? httpPoolSize(this.#localUsers, readFdLimit());
+    const connections = pacing.httpConnections ?? testHttpConnections() ?? httpPoolSize(this.#localUsers, readFdLimit(), plan.protocol !== 'http-flow');
     // With --allow-target, every connection's addresses are checked as it opens (a name may be re-pointed after its check).
-    this.#http = new HttpAgent({ connections, connect: { timeout: plan.timeouts.connectMs, ...(targetPolicy === undefined ? {} : { lookup: targetPolicy.lookup }) } });
+    this.#http = new HttpAgent({ connections, connect: { ...tls, timeout: plan.timeouts.connectMs, ...(targetPolicy === undefined ? {} : { lookup: targetPolicy.lookup }) } });
     this.#gate = new ConnectGate(pacing.maxConnecting, pacing.slice);
     const flow = compileFlow(plan.flow);
     this.#reserveSlots = connectsFirst(flow);
     this.#windowMs = sendsBroadcasts(plan.flow) ? plan.broadcast.timeoutMs : 0;
     this.#drain = new SocketDrain(() => this.#gauges.received, () => this.#finishDrain());
-    this.drainBoundMs = this.#windowMs + socketDrainMaxMs + drainGraceMs;
+    this.drainBoundMs = plan.protocol === 'http-flow' ? plan.timeouts.requestMs + drainGraceMs : this.#windowMs + socketDrainMaxMs + drainGraceMs;
     this.#context = {
       plan,
       flow,
@@ -170,8 +177,10 @@ export class UserFleet implements Workload {
     // Nobody waiting for a handshake slot connects any more.
     this.#gate.close();
     for (const user of this.#users) user.stop();
+    // A journey's steps in flight finish (or time out) and count before the end.
+    if (this.#plan.protocol === 'http-flow') void Promise.all(this.#runs).then(() => this.#finishDrain());
     // Broadcasts sent just before the end still travel: keep listening for one window, then drain.
-    this.#windowTimer = setTimeout(() => this.#drain.start(), this.#windowMs);
+    else this.#windowTimer = setTimeout(() => this.#drain.start(), this.#windowMs);
   }
 
   onDrained(listener: () => void): void {
@@ -185,7 +194,9 @@ export class UserFleet implements Workload {
     return this.#gauges.connected;
   }
 
-  takeSessionReport(): SessionReport {
+  /** None for an HTTP journey: it holds no long connection, and its numbers are the HTTP ones. */
+  takeSessionReport(): SessionReport | undefined {
+    if (this.#plan.protocol === 'http-flow') return undefined;
     const { counters, histograms } = this.#sessionRecorder.takeInterval(this.#gauges.connected, this.#gauges.joined, this.#allConnectedUs);
     return { counters, histograms, ...this.#tracker.takeInterval() };
   }
@@ -262,9 +273,11 @@ export class UserFleet implements Workload {
     for (let started = 0; started < count; started += 1) {
       const reserved = this.#reserveSlots && this.#gate.reserve();
       if (this.#reserveSlots && !reserved) return started;
-      const user = new VirtualUser(plan.agentId + this.#users.length * plan.agentCount, this.#context, reserved);
+      const index = plan.agentId + this.#users.length * plan.agentCount;
+      const user = plan.protocol === 'http-flow' ? new JourneyUser(index, this.#context) : new VirtualUser(index, this.#context, reserved);
       this.#users.push(user);
-      void user.run();
+      const run = user.run();
+      if (plan.protocol === 'http-flow') this.#runs.push(run);
     }
     return count;
   }

@@ -39,8 +39,12 @@
  * | feeder.columns, cells per feeder row                       | ≤ 1,024                        |
  * | target, request path, step url, header and capture values  | ≤ 8,192 characters             |
  * | method, header/capture names, events, socketio path/ns     | ≤ 256 characters               |
+ * | request and http step names (default "METHOD path")        | ≤ 8,449 characters             |
  * | request body, step body/data/auth/contains                 | ≤ 16 MiB (16,777,216 chars)    |
  * | feeder cells, feeder.file                                  | ≤ 65,536 characters            |
+ * | tls.ca.pem, tls.cert.pem, tls.key.pem (PEM text)           | ≤ 1 MiB (1,048,576 chars) each |
+ * | tls.ca.file, tls.cert.file, tls.key.file                   | ≤ 65,536 characters            |
+ * | tls.servername                                             | ≤ 256 characters               |
  *
  * The whole message is also capped at 64 MiB by the agent server.
  */
@@ -64,6 +68,10 @@ export const planLimits = {
   feederColumns: 1024,
   urlChars: 8192,
   nameChars: 256,
+  /** A request or http step name: one given (≤ 256) or the default "METHOD path-or-url". */
+  requestNameChars: 256 + 1 + 8192,
   bodyChars: 16 * 1024 * 1024,
   textChars: 65_536,
+  /** The scenario loader's own bound on PEM files (`maxPemBytes`); PEM is ASCII, so bytes = characters. */
+  pemChars: 1024 * 1024,
 } as const;

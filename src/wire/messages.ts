@@ -34,6 +34,21 @@ export interface IntervalCounters {
   connections: number;
 }
 
+/** One request name's counts in one interval of one agent (or a merge of several). */
+export interface RequestCounters {
+  /** Responses received, whatever their status. */
+  requests: number;
+  /** Responses per status code. */
+  statuses: Record<string, number>;
+  /** Failed exchanges per "kind:CODE". */
+  errors: Record<string, number>;
+}
+
+/** One request name's interval on the wire: its counts and its latency histogram (V2 compressed base64; "" when empty). */
+export interface RequestInterval extends RequestCounters {
+  latency: string;
+}
+
 /** Encoded HdrHistograms (V2 compressed base64) of one interval. */
 export interface IntervalHistograms {
   /** Corrected latency: from the intended send time (open) or the send (closed). */
@@ -147,6 +162,8 @@ export interface ReadyMessage {
   wireVersion: number;
   spearVersion: string;
   pid: number;
+  /** The agent's host name (os.hostname()); absent from agents before 2026-12. */
+  host?: string | undefined;
   /** Hard open-file limit of the agent process; null when unknown. */
   fdLimit: number | null;
 }
@@ -167,6 +184,11 @@ export interface IntervalMessage {
   histograms: IntervalHistograms;
   /** Long-connection runs only. */
   sessions?: SessionReport;
+  /**
+   * Runs with several request names (src/scenarios/request-names.ts) only:
+   * one entry per name, in the names' order (index i is name i).
+   */
+  requests?: RequestInterval[];
   health: AgentHealth;
 }
 

@@ -1,9 +1,10 @@
 import { isIP } from 'node:net';
 import { WireError } from '../errors.js';
-import type { BroadcastSpec, ConnectionSpec, Feeder, Groups, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from '../scenarios/flow.js';
+import type { BroadcastSpec, ConnectionSpec, Feeder, Groups, HttpCheck, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from '../scenarios/flow.js';
 import type { SessionPlan } from '../scenarios/plan.js';
 import { bounded, integer, list, number, positive, record, string, stringMap, type Fields } from './fields.js';
 import { planLimits } from './limits.js';
+import { defaultRequestName } from '../scenarios/request-names.js';
 import type { BroadcastReceipt, MembershipChange, SentBroadcast, SessionCounters, SessionHistograms, SessionReport } from './messages.js';
 
 type SessionPart = Omit<SessionPlan, 'agentId' | 'agentCount' | 'target' | 'timeouts' | 'intervalMs'>;
@@ -11,7 +12,7 @@ type SessionPart = Omit<SessionPlan, 'agentId' | 'agentCount' | 'target' | 'time
 const maxMs = planLimits.durationMs;
 
 /** The long-connection fields of a received plan, validated for types and bounds (limits.ts). */
-export function sessionPlanFields(fields: Fields, protocol: 'ws' | 'socketio'): SessionPart {
+export function sessionPlanFields(fields: Fields, protocol: 'ws' | 'socketio' | 'http-flow'): SessionPart {
   const load = record(fields.load, 'plan.load');
   if (load.model !== 'users') throw new WireError('plan.load.model: expected "users"');
   const steps = { count: 0 };
@@ -104,11 +105,19 @@ function stepOf(value: unknown, what: string, steps: { count: number }, depth: n
   const optional = (key: string, maxChars: number): string | undefined => (fields[key] === undefined ? undefined : string(fields, key, what, maxChars));
   const map = (key: string): Record<string, string> => stringMap(fields, key, what, planLimits.mapEntries, planLimits.nameChars, planLimits.urlChars);
   switch (fields.kind) {
-    case 'http':
+    case 'http': {
+      const method = string(fields, 'method', what, planLimits.nameChars);
+      const url = string(fields, 'url', what, planLimits.urlChars);
       return {
-        kind: 'http', method: string(fields, 'method', what, planLimits.nameChars), url: string(fields, 'url', what, planLimits.urlChars),
+        kind: 'http',
+        // A coordinator that predates request names sends none: the default name.
+        name: fields.name === undefined ? defaultRequestName(method, url) : string(fields, 'name', what, planLimits.requestNameChars),
+        method,
+        url,
         headers: map('headers'), body: optional('body', planLimits.bodyChars), capture: map('capture'),
+        ...(fields.check === undefined ? {} : { check: httpCheck(record(fields.check, `${what}.check`), `${what}.check`) }),
       };
+    }
     case 'connect':
       return { kind: 'connect', url: optional('url', planLimits.urlChars), auth: optional('auth', planLimits.bodyChars) };
     case 'emit':
@@ -204,4 +213,19 @@ function tuples(value: unknown, length: number, what: string): number[][] {
     }
   }
   return value as number[][];
+}
+
+/** A flow http step's check: statuses, a match value (depth-bounded) and contains text. */
+function httpCheck(fields: Fields, what: string): HttpCheck {
+  let statuses: number[] | undefined;
+  if (fields.statuses !== undefined) {
+    if (!Array.isArray(fields.statuses) || fields.statuses.length === 0 || fields.statuses.length > planLimits.listItems) throw new WireError(`${what}.statuses: expected a non-empty list`);
+    statuses = fields.statuses.map((status: unknown) => {
+      if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 999) throw new WireError(`${what}.statuses: expected statuses 100-999`);
+      return status;
+    });
+  }
+  checkDepth(fields.match, `${what}.match`);
+  if (fields.contains !== undefined && (typeof fields.contains !== 'string' || fields.contains.length > planLimits.bodyChars)) throw new WireError(`${what}.contains: expected a string`);
+  return { statuses, match: fields.match, contains: fields.contains as string | undefined };
 }

@@ -3,9 +3,10 @@ import { errorSampleChars, errorSampleKeys } from '../metrics/counters.js';
 import { bounded, integer, list, number, positive, record, string, stringMap, type Fields } from './fields.js';
 import { planLimits } from './limits.js';
 import type { AgentPlan } from '../scenarios/plan.js';
-import type { HttpRequestSpec, LoadProfile, Stage } from '../scenarios/scenario.js';
+import type { HttpRequestSpec, LoadProfile, PemFile, Stage, TargetTls } from '../scenarios/scenario.js';
 import { sessionPlanFields, sessionReport } from './parse-session-plan.js';
-import type { AgentHealth, AgentMessage, CoordinatorMessage, IntervalCounters, IntervalHistograms } from './messages.js';
+import { defaultRequestName } from '../scenarios/request-names.js';
+import type { AgentHealth, AgentMessage, CoordinatorMessage, IntervalCounters, IntervalHistograms, RequestInterval } from './messages.js';
 
 function counts(fields: Fields, key: string, what: string): Record<string, number> {
   const map = record(fields[key], `${what}.${key}`);
@@ -29,6 +30,18 @@ function counters(value: unknown): IntervalCounters {
     inFlight: number(fields, 'inFlight', what),
     connections: number(fields, 'connections', what),
   };
+}
+
+/** Per-request entries: at most one per request a plan may hold. */
+function requestIntervals(value: unknown): RequestInterval[] {
+  const what = 'interval.requests';
+  if (!Array.isArray(value)) throw new WireError(`${what}: expected a list`);
+  if (value.length > planLimits.listItems) throw new WireError(`${what}: expected at most ${planLimits.listItems} entries, got ${value.length}`);
+  return value.map((entry: unknown, index) => {
+    const at = `${what}[${index}]`;
+    const fields = record(entry, at);
+    return { requests: number(fields, 'requests', at), statuses: counts(fields, 'statuses', at), errors: counts(fields, 'errors', at), latency: string(fields, 'latency', at) };
+  });
 }
 
 function histograms(value: unknown): IntervalHistograms {
@@ -63,6 +76,7 @@ export function parseAgentMessage(value: unknown): AgentMessage {
         wireVersion: number(fields, 'wireVersion', 'ready'),
         spearVersion: string(fields, 'spearVersion', 'ready'),
         pid: number(fields, 'pid', 'ready'),
+        host: typeof fields.host === 'string' ? fields.host.slice(0, 255) : undefined,
         fdLimit: fields.fdLimit === null ? null : number(fields, 'fdLimit', 'ready'),
       };
     case 'planned':
@@ -77,6 +91,7 @@ export function parseAgentMessage(value: unknown): AgentMessage {
         counters: counters(fields.counters),
         histograms: histograms(fields.histograms),
         ...(fields.sessions === undefined ? {} : { sessions: sessionReport(fields.sessions) }),
+        ...(fields.requests === undefined ? {} : { requests: requestIntervals(fields.requests) }),
         health: health(fields.health),
       };
     case 'heartbeat':
@@ -135,20 +150,43 @@ function plan(value: unknown): AgentPlan {
       requestMs: positive(timeouts, 'requestMs', 'plan.timeouts', planLimits.durationMs),
     },
     intervalMs: bounded(fields, 'intervalMs', what, planLimits.minIntervalMs, planLimits.durationMs),
+    ...(fields.tls === undefined ? {} : { tls: targetTls(record(fields.tls, 'plan.tls')) }),
   };
-  if (fields.protocol === 'ws' || fields.protocol === 'socketio') return { ...base, ...sessionPlanFields(fields, fields.protocol) };
-  if (fields.protocol !== 'http') throw new WireError('plan.protocol: expected "http", "ws" or "socketio"');
+  if (fields.protocol === 'ws' || fields.protocol === 'socketio' || fields.protocol === 'http-flow') return { ...base, ...sessionPlanFields(fields, fields.protocol) };
+  if (fields.protocol !== 'http') throw new WireError('plan.protocol: expected "http", "http-flow", "ws" or "socketio"');
   const requests = list(fields, 'requests', what, planLimits.listItems);
   if (requests.length === 0) throw new WireError('plan.requests: expected a non-empty list');
   return { ...base, protocol: 'http', requests: requests.map(request), load: load(fields.load) };
 }
 
+/** Types and sizes only: whether the PEM loads is checked where the agent builds its context (targetTlsOptions). */
+function targetTls(fields: Record<string, unknown>): TargetTls {
+  const what = 'plan.tls';
+  if (typeof fields.insecure !== 'boolean') throw new WireError(`${what}.insecure: expected true or false`);
+  const pem = (key: string): PemFile | undefined => {
+    if (fields[key] === undefined) return undefined;
+    const file = record(fields[key], `${what}.${key}`);
+    return { file: string(file, 'file', `${what}.${key}`, planLimits.textChars), pem: string(file, 'pem', `${what}.${key}`, planLimits.pemChars) };
+  };
+  return {
+    insecure: fields.insecure,
+    ca: pem('ca'),
+    cert: pem('cert'),
+    key: pem('key'),
+    servername: fields.servername === undefined ? undefined : string(fields, 'servername', what, planLimits.nameChars),
+  };
+}
+
 function request(value: unknown, index: number): HttpRequestSpec {
   const what = `plan.requests[${index}]`;
   const fields = record(value, what);
+  const method = string(fields, 'method', what, planLimits.nameChars);
+  const path = string(fields, 'path', what, planLimits.urlChars);
   return {
-    method: string(fields, 'method', what, planLimits.nameChars),
-    path: string(fields, 'path', what, planLimits.urlChars),
+    // A coordinator that predates request names sends none: the default name.
+    name: fields.name === undefined ? defaultRequestName(method, path) : string(fields, 'name', what, planLimits.requestNameChars),
+    method,
+    path,
     headers: stringMap(fields, 'headers', what, planLimits.mapEntries, planLimits.nameChars, planLimits.urlChars),
     body: fields.body === undefined ? undefined : string(fields, 'body', what, planLimits.bodyChars),
   };

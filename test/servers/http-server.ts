@@ -16,6 +16,10 @@ export interface HttpBehaviour {
   readonly chunked?: boolean;
   /** Answer every Nth request with `connection: close` and close the connection. */
   readonly closeEvery?: number;
+  /** Per path (as requested, query included): hold its responses this many milliseconds. */
+  readonly delayMs?: Readonly<Record<string, number>>;
+  /** Per path: answer with this status instead of `status`. */
+  readonly statusOf?: Readonly<Record<string, number>>;
 }
 
 /** A real HTTP server on 127.0.0.1, port 0, that counts every request it receives. */
@@ -37,11 +41,12 @@ function listen(server: Server): Promise<string> {
 /** Starts a counting HTTP server with the given behaviour. */
 export async function startHttpServer(behaviour: HttpBehaviour = {}): Promise<CountingServer> {
   const body = behaviour.body ?? Buffer.alloc(172, 'x');
-  const status = behaviour.status ?? 200;
+  const defaultStatus = behaviour.status ?? 200;
   const paths = new Map<string, number>();
   let received = 0;
   let firstAt: number | undefined;
-  const respond = (response: ServerResponse): void => {
+  const respond = (response: ServerResponse, path = ''): void => {
+    const status = behaviour.statusOf?.[path] ?? defaultStatus;
     if (behaviour.closeEvery !== undefined && received % behaviour.closeEvery === 0) response.setHeader('connection', 'close');
     if (behaviour.chunked === true) {
       response.writeHead(status, { 'content-type': 'text/plain' });
@@ -62,10 +67,15 @@ export async function startHttpServer(behaviour: HttpBehaviour = {}): Promise<Co
     const stall = behaviour.stall;
     const sinceFirst = now - firstAt;
     if (stall !== undefined && sinceFirst >= stall.afterMs && sinceFirst < stall.afterMs + stall.forMs) {
-      setTimeout(() => respond(response), stall.afterMs + stall.forMs - sinceFirst);
+      setTimeout(() => respond(response, path), stall.afterMs + stall.forMs - sinceFirst);
       return;
     }
-    respond(response);
+    const delay = behaviour.delayMs?.[path];
+    if (delay !== undefined) {
+      setTimeout(() => respond(response, path), delay);
+      return;
+    }
+    respond(response, path);
   });
   server.keepAliveTimeout = 60_000;
   const url = await listen(server);

@@ -1,5 +1,5 @@
 import { connect as connectTcp, type LookupFunction, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { ExchangeError } from '../exchange-error.js';
 import type { ExchangeListener, Slot } from '../protocol.js';
 import type { PreparedRequest } from './request-bytes.js';
@@ -11,6 +11,8 @@ export interface Endpoint {
   readonly host: string;
   readonly port: number;
   readonly tls: boolean;
+  /** The target's TLS settings (`targetTlsOptions`: CA, client certificate, insecure, servername), built once per pool. */
+  readonly tlsOptions?: ConnectionOptions | undefined;
   readonly connectTimeoutMs: number;
   /**
    * Resolves the host for every connection (undefined: the system's
@@ -128,10 +130,10 @@ export class HttpConnection implements ResponseSink {
   };
 
   #open(): Socket {
-    const { host, port, tls, connectTimeoutMs, lookup } = this.#endpoint;
+    const { host, port, tls, tlsOptions, connectTimeoutMs, lookup } = this.#endpoint;
     this.#parser.reset();
     const socket = tls
-      ? connectTls({ host, port, lookup, servername: isIp(host) ? undefined : host, ALPNProtocols: ['http/1.1'] })
+      ? connectTls({ host, port, lookup, servername: isIp(host) ? undefined : host, ALPNProtocols: ['http/1.1'], ...tlsOptions })
       : connectTcp({ host, port, lookup });
     socket.setNoDelay(true);
     this.#socket = socket;

@@ -2,6 +2,7 @@ import type { LookupFunction } from 'node:net';
 import type { HttpPlan } from '../../scenarios/plan.js';
 import type { ClientPool, ExchangeListener, Protocol } from '../protocol.js';
 import { ExchangeError } from '../exchange-error.js';
+import { targetTlsOptions } from '../target-tls.js';
 import { HttpConnection, type ConnectionGauge, type Endpoint, type InFlight } from './http-connection.js';
 import { prepareRequest, type PreparedRequest } from './request-bytes.js';
 
@@ -14,6 +15,7 @@ class HttpSlot implements InFlight {
   intendedAt = 0;
   sentAt = 0;
   request: PreparedRequest;
+  requestIndex: number;
   readonly #connection: HttpConnection;
   readonly #requests: readonly PreparedRequest[];
   #next: number;
@@ -23,10 +25,12 @@ class HttpSlot implements InFlight {
     this.#requests = requests;
     this.#next = firstRequest % requests.length;
     this.request = requests[this.#next]!;
+    this.requestIndex = this.#next;
   }
 
   send(): void {
     this.request = this.#requests[this.#next]!;
+    this.requestIndex = this.#next;
     this.#next = this.#next + 1 === this.#requests.length ? 0 : this.#next + 1;
     this.#connection.send(this);
   }
@@ -60,6 +64,7 @@ class HttpPool implements ClientPool, ConnectionGauge {
       host: target.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: target.port === '' ? (tls ? 443 : 80) : Number(target.port),
       tls,
+      tlsOptions: tls ? targetTlsOptions(plan.tls) : {},
       connectTimeoutMs: plan.timeouts.connectMs,
       lookup,
     };

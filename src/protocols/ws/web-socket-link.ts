@@ -57,6 +57,8 @@ export class WebSocketLink {
     this.#opened = false;
     this.#lastError = undefined;
     const socket = new WebSocket(toWebSocketUrl(url), {
+      // Target TLS (tls.insecure, tls.ca, …) first: spear's own settings below win. ws passes them to tls.connect for wss://.
+      ...options.tls,
       perMessageDeflate: options.perMessageDeflate,
       maxPayload: maxPayloadBytes,
       skipUTF8Validation: true,

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { readResult } from '../src/report/result-file.js';
+import type { RunResult } from '../src/report/result.js';
+import { runSpear, tempDir } from './support/spear.js';
+
+// HTTP user journeys (issue 12 item 4): protocol http with a flow. Counts are checked against the
+// server's own: every request spear counts is one the server answered, per path.
+
+interface JourneyServer {
+  readonly url: string;
+  readonly counts: Map<string, number>;
+  close(): Promise<void>;
+}
+
+/** POST /login {"user": n} → {"token": "t-n"}; GET /items needs "Bearer t-…" (401 otherwise) → {"ok": true, "items": [1, 2]}. */
+async function startJourneyServer(): Promise<JourneyServer> {
+  const counts = new Map<string, number>();
+  const count = (key: string): void => {
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  };
+  const server: Server = createServer((request: IncomingMessage, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    request.on('end', () => {
+      const path = request.url ?? '';
+      if (request.method === 'POST' && path === '/login') {
+        const user = (JSON.parse(body) as { user: number }).user;
+        count('login');
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ token: `t-${user}` }));
+      } else if (path.startsWith('/items')) {
+        const authorized = /^Bearer t-\d+$/.test(request.headers.authorization ?? '');
+        count(authorized ? 'items' : 'items-401');
+        response.statusCode = authorized ? 200 : 401;
+        response.end(authorized ? JSON.stringify({ ok: true, items: [1, 2] }) : '{}');
+      } else {
+        count('other');
+        response.statusCode = 404;
+        response.end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    counts,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+let dir: { path: string; cleanup: () => Promise<void> };
+let server: JourneyServer;
+
+before(async () => {
+  dir = await tempDir();
+  server = await startJourneyServer();
+});
+
+after(async () => {
+  await server.close();
+  await dir.cleanup();
+});
+
+async function journey(name: string, itemsCheck: string): Promise<RunResult> {
+  server.counts.clear();
+  const file = join(dir.path, `${name}.yaml`);
+  const out = join(dir.path, `${name}.json`);
+  await writeFile(file, [
+    `target: ${server.url}`,
+    'protocol: http',
+    'duration: 2s',
+    'load: {users: 6, connectRate: 60/s}',
+    'flow:',
+    '  - http: {method: POST, url: /login, body: {user: "{{user}}"}, capture: {token: token}}',
+    `  - http: {url: "/items?i={{iteration}}", headers: {authorization: "Bearer {{token}}"}, check: ${itemsCheck}}`,
+    '  - sleep: {duration: 20ms}',
+    '',
+  ].join('\n'));
+  const run = await runSpear(['run', file, '--agents', '2', '--quiet', '--out', out]);
+  assert.equal(run.code, 0, `exit ${run.code}: ${run.stderr}`);
+  return readResult(out);
+}
+
+test('users log in, capture a token, call with it and repeat their flow until the run ends', async () => {
+  const result = await journey('ok', '{status: 200, match: {ok: true}, contains: "items"}');
+  const logins = server.counts.get('login') ?? 0;
+  const items = server.counts.get('items') ?? 0;
+  assert.ok(logins > 6 * 5, `${logins} logins: users repeat the flow`);
+  assert.equal(server.counts.get('items-401'), undefined, 'every call carried its user\'s captured token');
+  assert.equal(result.summary.requests, logins + items);
+  // Each user's last iteration may end (the run stops) between its login and its call.
+  assert.ok(items >= logins - 6 && items <= logins, `${items} items for ${logins} logins`);
+  assert.deepEqual(result.summary.errorCodes, {});
+  assert.equal(result.scenario.protocol, 'http-flow');
+});
+
+test('a failed check is an error of kind check and ends the iteration; a 4xx without a check ends it too', async () => {
+  const result = await journey('check', '{status: 201}');
+  const items = server.counts.get('items') ?? 0;
+  assert.ok(items > 6, `${items} items`);
+  assert.deepEqual(result.summary.errorCodes, { 'check:STATUS': items });
+  assert.equal(result.summary.errors.check, items);
+  const contains = await journey('contains', '{contains: "nothing like this"}');
+  assert.deepEqual(contains.summary.errorCodes, { 'check:CONTAINS': server.counts.get('items') });
+});
+
+test('a journey validates: only http and sleep steps, duration covers the ramp', async () => {
+  const file = join(dir.path, 'bad.yaml');
+  await writeFile(file, 'target: http://127.0.0.1:1\nprotocol: http\nduration: 1s\nload: {users: 2}\nflow:\n  - connect: {}\n');
+  const refused = await runSpear(['validate', file]);
+  assert.equal(refused.code, 3, refused.stderr);
+  assert.match(refused.stderr, /flow\[0\]\.connect: an HTTP journey .* has http and sleep steps only/);
+  await writeFile(file, 'target: http://127.0.0.1:1\nprotocol: http\nduration: 1s\nload: {users: 100, connectRate: 10/s}\nflow:\n  - http: {url: /}\n');
+  const short = await runSpear(['validate', file]);
+  assert.equal(short.code, 3, short.stderr);
+  assert.match(short.stderr, /duration: the users' ramp takes 10s, longer than the run \(1s\)/);
+});
