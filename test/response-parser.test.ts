@@ -105,11 +105,23 @@ test('a response cut short by the close is not completed by it', () => {
   assert.equal(idle.finishAtClose(), -1);
 });
 
-test('bare LF line endings are accepted in heads and chunked framing (RFC 9112 §2.2)', () => {
+test('bare LF line endings are accepted in heads, chunk-size lines and trailers (RFC 9112 §2.2), not after chunk data', () => {
   const text = 'HTTP/1.1 200 OK\nContent-Length: 2\n\nhi';
   assert.deepEqual(parseEverySplit(text), [[200, text.length]]);
-  const chunked = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nhi\n0\n\n';
+  const chunked = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nhi\r\n0\nX-T: 1\n\n';
   assert.deepEqual(parseEverySplit(chunked), [[200, chunked.length]]);
+  // A chunk size one too large swallows the CR: a bare LF after chunk data is refused, as llhttp does.
+  assert.throws(() => new ResponseParser(new Collector()).execute(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nok\r\n0\r\n\r\n')), (error: unknown) => error instanceof ParseError && error.code === 'HPE_STRICT');
+});
+
+test('empty lines around responses are skipped; connection tokens match whole; proxy-connection counts', () => {
+  assert.deepEqual(parseEverySplit(`\r\n${ok}\r\n`), [[200, ok.length + 2]]);
+  const tokenOnly = new ResponseParser(new Collector());
+  tokenOnly.execute(Buffer.from('HTTP/1.1 200 OK\r\nConnection: x-closer, keep-alive\r\nContent-Length: 0\r\n\r\n'));
+  assert.equal(tokenOnly.closeAfter, false);
+  const proxy = new ResponseParser(new Collector());
+  proxy.execute(Buffer.from('HTTP/1.1 200 OK\r\nProxy-Connection: close\r\nContent-Length: 0\r\n\r\n'));
+  assert.equal(proxy.closeAfter, true);
 });
 
 test('statuses 100-999 keep their code; the sink sees whether more bytes follow in the read', () => {
@@ -178,6 +190,12 @@ test('malformed responses throw ParseErrors with llhttp-style codes', () => {
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1 0\r\n', 'HPE_INVALID_CHUNK_SIZE'],
     [`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${'f'.repeat(20)}\r\n`, 'HPE_INVALID_CHUNK_SIZE'],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhiX\r\n', 'HPE_STRICT'],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2  \r\nhi\r\n', 'HPE_INVALID_CHUNK_SIZE'],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;\r\nhi\r\n', 'HPE_STRICT'],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a="b\r\nhi\r\n', 'HPE_STRICT'],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nno colon\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
+    ['HTTP/1.1 200 OK\rContent-Length: 2\r\n\r\nok', 'HPE_LF_EXPECTED'],
+    ['HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n', 'HPE_UNEXPECTED_UPGRADE'],
   ];
   for (const [text, code] of cases) {
     assert.throws(() => new ResponseParser(new Collector()).execute(Buffer.from(text)), (error: unknown) => error instanceof ParseError && error.code === code, code);

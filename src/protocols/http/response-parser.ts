@@ -61,6 +61,7 @@ const COLON = 0x3a;
 const contentLength = Buffer.from('content-length', 'latin1');
 const transferEncoding = Buffer.from('transfer-encoding', 'latin1');
 const connection = Buffer.from('connection', 'latin1');
+const proxyConnection = Buffer.from('proxy-connection', 'latin1');
 const closeToken = Buffer.from('close', 'latin1');
 const keepAliveToken = Buffer.from('keep-alive', 'latin1');
 
@@ -82,6 +83,8 @@ export class ResponseParser {
   #chunkDigits = 0;
   #lineEmpty = true;
   #trailerBytes = 0;
+  /** A trailer line or chunk extension being read (rare paths only). */
+  #line = '';
   #closeAfter = false;
   /** Bytes of the current response consumed so far. */
   #bytes = 0;
@@ -116,13 +119,21 @@ export class ResponseParser {
       this.#pendingLength = 0;
       offset = this.#head(data, 0);
       this.#bytes += offset;
-      if (this.#done && !this.#deliver(offset < data.length)) return;
+      if (this.#done) {
+        offset = this.#skipEmptyLines(data, offset);
+        if (!this.#deliver(offset < data.length)) return;
+      }
     }
     while (offset < data.length) {
       const start = offset;
       offset = this.#step(data, offset);
       this.#bytes += offset - start;
-      if (this.#done && !this.#deliver(offset < data.length)) return;
+      if (this.#done) {
+        // Empty lines after a response are not bytes of the next one (nor unsolicited).
+        const rest = this.#skipEmptyLines(data, offset);
+        if (!this.#deliver(rest < data.length)) return;
+        offset = rest;
+      }
     }
   }
 
@@ -159,6 +170,13 @@ export class ResponseParser {
     return this.#sink.response(this.#status, bytes, more) && !this.#closeAfter;
   }
 
+  /** Past empty lines (CR, LF) after a response, which servers may send and llhttp skips. */
+  #skipEmptyLines(data: Buffer, offset: number): number {
+    let index = offset;
+    while (index < data.length && (data[index] === CR || data[index] === LF)) index += 1;
+    return index;
+  }
+
   #step(data: Buffer, offset: number): number {
     switch (this.#state) {
       case State.Head:
@@ -183,7 +201,10 @@ export class ResponseParser {
   }
 
   /** Parses a whole head if it is here; otherwise keeps the partial head for the next reads. */
-  #head(data: Buffer, offset: number): number {
+  #head(data: Buffer, at: number): number {
+    // Empty lines before a status line are skipped, as llhttp does (RFC 9112 §2.2 robustness).
+    const offset = this.#pendingLength === 0 ? this.#skipEmptyLines(data, at) : at;
+    if (offset === data.length) return offset;
     const end = this.#parseHead(data, offset);
     if (end >= 0) return end;
     const length = data.length - offset;
@@ -223,7 +244,11 @@ export class ResponseParser {
   #parseHead(data: Buffer, start: number): number {
     let lineFeed = data.indexOf(LF, start);
     if (lineFeed < 0) return -1;
-    const status = statusOf(data, start, lineEnd(data, start, lineFeed));
+    const statusEnd = lineEnd(data, start, lineFeed);
+    const carriageReturn = data.indexOf(CR, start);
+    // A CR that ends no line would hide the headers after it inside the status line (llhttp: HPE_STRICT).
+    if (carriageReturn >= 0 && carriageReturn < statusEnd) throw new ParseError('HPE_LF_EXPECTED', 'a CR not followed by LF in the status line');
+    const status = statusOf(data, start, statusEnd);
     const http10 = data[start + 7] === 0x30;
     let length = -1;
     let chunked = false;
@@ -243,9 +268,10 @@ export class ResponseParser {
         length = parseLength(data, colon + 1, end);
       } else if (nameLength === 17 && equalsIgnoringCase(data, line, transferEncoding)) {
         chunked = lastToken(valueText(data, colon + 1, end)) === 'chunked';
-      } else if (nameLength === 10 && equalsIgnoringCase(data, line, connection)) {
-        if (includesIgnoringCase(data, colon + 1, end, closeToken)) close = true;
-        else if (includesIgnoringCase(data, colon + 1, end, keepAliveToken)) keepAlive = true;
+      } else if ((nameLength === 10 && equalsIgnoringCase(data, line, connection)) || (nameLength === 16 && equalsIgnoringCase(data, line, proxyConnection))) {
+        // As llhttp, proxy-connection is read like connection.
+        if (hasToken(data, colon + 1, end, closeToken)) close = true;
+        else if (hasToken(data, colon + 1, end, keepAliveToken)) keepAlive = true;
       }
       line = lineFeed + 1;
     }
@@ -254,7 +280,9 @@ export class ResponseParser {
     if (chunked && length >= 0) throw new ParseError('HPE_UNEXPECTED_CONTENT_LENGTH', 'content-length together with transfer-encoding: chunked');
     this.#status = status;
     this.#closeAfter = close || (http10 && !keepAlive);
-    if (status < 200 && status !== 101) {
+    // spear never asks to upgrade: a 101 means what follows is no longer HTTP/1.1 (node errors too).
+    if (status === 101) throw new ParseError('HPE_UNEXPECTED_UPGRADE', '101 Switching Protocols answered a request that asked for no upgrade');
+    if (status < 200) {
       // Informational: the final head for the same request follows.
       this.#closeAfter = false;
       return headEndIndex;
@@ -291,20 +319,28 @@ export class ResponseParser {
           this.#chunkSizeByte(byte);
           break;
         case State.ChunkSizeSpace:
-          if (byte === 0x3b) this.#state = State.ChunkExtension;
-          else if (byte !== SP && byte !== HTAB) this.#chunkSizeLineEnd(byte);
+          // Whitespace after the size only before an extension (RFC 9112 §7.1.1 BWS).
+          if (byte === 0x3b) this.#startExtension();
+          else if (byte !== SP && byte !== HTAB) throw new ParseError('HPE_INVALID_CHUNK_SIZE', 'invalid character after the chunk size');
           break;
         case State.ChunkExtension:
-          if (byte === CR) this.#state = State.ChunkSizeLf;
-          else if (byte === LF) this.#chunkSizeDone();
+          if (byte === CR) {
+            this.#checkExtension();
+            this.#state = State.ChunkSizeLf;
+          } else if (byte === LF) {
+            this.#checkExtension();
+            this.#chunkSizeDone();
+          } else {
+            this.#extensionByte(byte);
+          }
           break;
         case State.ChunkSizeLf:
           if (byte !== LF) throw new ParseError('HPE_LF_EXPECTED', 'chunk-size line: CR not followed by LF');
           this.#chunkSizeDone();
           break;
         case State.ChunkDataEnd:
+          // CRLF, never a bare LF here: a chunk size one too large would swallow the CR unnoticed.
           if (byte === CR) this.#state = State.ChunkDataLf;
-          else if (byte === LF) this.#nextChunk();
           else throw new ParseError('HPE_STRICT', 'chunk data not followed by CRLF');
           break;
         case State.ChunkDataLf:
@@ -333,7 +369,7 @@ export class ResponseParser {
     }
     if (this.#chunkDigits === 0) throw new ParseError('HPE_INVALID_CHUNK_SIZE', 'chunk size missing');
     if (byte === SP || byte === HTAB) this.#state = State.ChunkSizeSpace;
-    else if (byte === 0x3b) this.#state = State.ChunkExtension;
+    else if (byte === 0x3b) this.#startExtension();
     else this.#chunkSizeLineEnd(byte);
   }
 
@@ -349,6 +385,7 @@ export class ResponseParser {
       this.#state = State.Trailers;
       this.#lineEmpty = true;
       this.#trailerBytes = 0;
+      this.#line = '';
     } else {
       this.#state = State.ChunkData;
       this.#remaining = this.#chunkSize;
@@ -366,10 +403,28 @@ export class ResponseParser {
     if (this.#trailerBytes > headLimitBytes) throw headOverflow();
     if (byte === LF) {
       if (this.#lineEmpty) this.#end();
+      else checkTrailerLine(this.#line);
       this.#lineEmpty = true;
+      this.#line = '';
     } else if (byte !== CR) {
       this.#lineEmpty = false;
+      this.#line += String.fromCharCode(byte);
     }
+  }
+
+  /** Chunk extensions are rare: their text is gathered and checked whole at the line end. */
+  #startExtension(): void {
+    this.#state = State.ChunkExtension;
+    this.#line = ';';
+  }
+
+  #extensionByte(byte: number): void {
+    if (this.#line.length >= maxExtensionChars) throw new ParseError('HPE_CHUNK_EXTENSIONS_OVERFLOW', 'chunk extensions too long');
+    this.#line += String.fromCharCode(byte);
+  }
+
+  #checkExtension(): void {
+    if (!chunkExtensions.test(this.#line)) throw new ParseError('HPE_STRICT', 'malformed chunk extension');
   }
 
   /** The response ends with the bytes of the current step. */
@@ -377,6 +432,19 @@ export class ResponseParser {
     this.#state = State.Head;
     this.#done = true;
   }
+}
+
+/** Longest chunk-extension text per chunk. */
+const maxExtensionChars = 4096;
+const token = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
+/** RFC 9112 §7.1.1: *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] ). */
+const chunkExtensions = new RegExp(`^(?:[ \\t]*;[ \\t]*${token}(?:[ \\t]*=[ \\t]*(?:${token}|"(?:[^"\\\\]|\\\\.)*"))?)+[ \\t]*$`);
+/** A trailer field line: a token name, a colon, a value. */
+const trailerLine = new RegExp(`^${token}:`);
+
+/** Trailer lines are rare and short: checked as text. */
+function checkTrailerLine(line: string): void {
+  if (!trailerLine.test(line)) throw new ParseError('HPE_INVALID_HEADER_TOKEN', 'chunked trailer line without a valid name and colon');
 }
 
 function headOverflow(): ParseError {
@@ -445,10 +513,18 @@ function equalsIgnoringCase(data: Buffer, at: number, name: Buffer): boolean {
   return true;
 }
 
-/** Whether `data[start..end)` contains a lowercase ASCII word, ignoring case. No allocation. */
-function includesIgnoringCase(data: Buffer, start: number, end: number, word: Buffer): boolean {
-  for (let at = start; at + word.length <= end; at += 1) {
-    if (equalsIgnoringCase(data, at, word)) return true;
+/** Whether a comma-separated header value holds `token` (lowercase ASCII) as a whole element, ignoring case. No allocation. */
+function hasToken(data: Buffer, start: number, end: number, token: Buffer): boolean {
+  let element = start;
+  while (element < end) {
+    let comma = element;
+    while (comma < end && data[comma] !== 0x2c) comma += 1;
+    let first = element;
+    let last = comma;
+    while (first < last && (data[first] === SP || data[first] === HTAB)) first += 1;
+    while (last > first && (data[last - 1] === SP || data[last - 1] === HTAB)) last -= 1;
+    if (last - first === token.length && equalsIgnoringCase(data, first, token)) return true;
+    element = comma + 1;
   }
   return false;
 }
