@@ -21,6 +21,7 @@ import { parseThreshold } from '../src/scenarios/threshold.js';
 import { parseDurationMs, parseRatePerS } from '../src/scenarios/units.js';
 import { defaults, loadKeys, protocolNames, requestKeys, sessionTopKeys, stageKeys, timeoutKeys, topKeys } from '../src/scenarios/validate.js';
 import { stepKeys, stepKinds } from '../src/scenarios/validate-flow.js';
+import { tlsKeys } from '../src/scenarios/tls-settings.js';
 import {
   broadcastKeys, connectionKeys, groupKeys, reconnectKeys, sessionDefaults, socketioKeys, userStageKeys, usersLoadKeys,
 } from '../src/scenarios/validate-sessions.js';
@@ -128,6 +129,7 @@ describe('scenario JSON Schema', () => {
       ['requests[]', child(schema, 'properties', 'requests', 'items'), requestKeys],
       ['load.stages[] (http)', child(child(schema, '$defs', 'load'), 'properties', 'stages', 'items'), stageKeys],
       ['timeouts', child(schema, 'properties', 'timeouts'), timeoutKeys],
+      ['tls', child(schema, 'properties', 'tls'), tlsKeys],
       ['load (ws/socketio)', child(schema, '$defs', 'usersLoad'), usersLoadKeys],
       ['load.stages[] (ws/socketio)', child(child(schema, '$defs', 'usersLoad'), 'properties', 'stages', 'items'), userStageKeys],
       ['groups', child(schema, 'properties', 'groups'), groupKeys],
@@ -136,6 +138,8 @@ describe('scenario JSON Schema', () => {
       ['connection', child(schema, 'properties', 'connection'), connectionKeys],
       ['socketio', child(schema, 'properties', 'socketio'), socketioKeys],
       ...stepKinds.map((kind): [string, Json, readonly string[]] => [`flow step ${kind}`, child(schema, '$defs', `${kind}Step`), stepKeys[kind]]),
+      // validate-flow.ts keeps these keys in httpCheckOf (not exported).
+      ['flow step http.check', child(child(schema, '$defs', 'httpStep'), 'properties', 'check'), ['status', 'match', 'contains']],
     ];
     for (const [label, node, keys] of levels) {
       assert.deepEqual(propertyNames(node), sorted(keys), `${label}: schema properties match validate.ts`);
@@ -162,11 +166,16 @@ describe('scenario JSON Schema', () => {
     const feederForms = (child(schema, 'properties', 'feeder').oneOf as unknown[]).map(resolve);
     assert.deepEqual(feederForms.map((node) => node.type), ['string', 'object']);
     assert.deepEqual(propertyNames(feederForms[1]!), ['file']);
-    // The http branch forbids exactly the long-connection keys.
-    const branch = (schema.allOf as unknown[]).map(resolve).find((node) => isRecord(node.else));
-    assert.ok(branch !== undefined && isRecord(branch.else) && isRecord(branch.else.properties), 'an http/long-connection branch');
-    const forbidden = Object.entries(branch.else.properties).filter(([, value]) => value === false).map(([key]) => key);
-    assert.deepEqual(sorted(forbidden), sorted(sessionTopKeys));
+    // protocol http without a flow forbids the long-connection keys; with one (a journey) it allows feeder and refuses requests.
+    const httpBranches = (schema.allOf as unknown[]).map(resolve)
+      .filter((node) => isRecord(node.if) && JSON.stringify(node.if.properties) === '{"protocol":{"const":"http"}}');
+    const forbidden = (journey: boolean): string[] => {
+      const branch = httpBranches.find((node) => isRecord(node.if) && Array.isArray(node.if.required) === journey);
+      assert.ok(branch !== undefined && isRecord(branch.then) && isRecord(branch.then.properties), `an http branch ${journey ? 'with' : 'without'} a flow`);
+      return sorted(Object.entries(branch.then.properties).filter(([, value]) => value === false).map(([key]) => key));
+    };
+    assert.deepEqual(forbidden(false), sorted(sessionTopKeys.filter((key) => key !== 'flow')));
+    assert.deepEqual(forbidden(true), sorted(['requests', ...sessionTopKeys.filter((key) => key !== 'flow' && key !== 'feeder')]));
   });
 
   it('gives every property a title and a description', () => {
@@ -211,6 +220,7 @@ describe('scenario JSON Schema', () => {
     };
     assert.equal(durationDefault(schema, 'duration'), defaults.durationMs);
     assert.equal(durationDefault(schema, 'interval'), defaults.intervalMs);
+    assert.equal(durationDefault(schema, 'abortOnFail'), defaults.abortOnFailMs);
     assert.equal(durationDefault(load, 'maxDelay'), defaults.maxDelayMs);
     assert.equal(durationDefault(timeouts, 'connect'), defaults.connectTimeoutMs);
     assert.equal(durationDefault(timeouts, 'request'), defaults.requestTimeoutMs);
@@ -257,7 +267,12 @@ describe('scenario JSON Schema', () => {
   describe('agrees with validate.ts', () => {
     const good: Array<[string, string]> = [
       ['target only', 'target: http://127.0.0.1:8080\n'],
+      ['abortOnFail: a duration', 'target: http://127.0.0.1:8080\nabortOnFail: 30s\n'],
+      ['abortOnFail: false', 'target: http://127.0.0.1:8080\nabortOnFail: false\n'],
+      ['abortOnFail: off', 'target: http://127.0.0.1:8080\nabortOnFail: "off"\n'],
       ['target with trailing slash and IPv6 host', 'target: "https://[::1]:8443/"\n'],
+      ['one-liner: a target with a path and query, no requests', 'target: http://127.0.0.1:8080/api/items?page=1\nload: { rate: 10/s }\n'],
+      ['one-liner: a target with a query only', 'target: http://127.0.0.1:8080?x=1\n'],
       ['closed model with everything', `
 name: case A
 target: http://127.0.0.1:8080
@@ -291,6 +306,9 @@ thresholds:
 agents: 4
 interval: 2.5
 `],
+      ['https target with every tls key', 'target: https://10.0.0.5:8443\ntls: { insecure: false, ca: certs/ca.pem, cert: client.pem, key: client-key.pem, servername: api.example.com }\n'],
+      ['wss target with tls.insecure, empty tls', 'protocol: ws\ntarget: wss://127.0.0.1:3100/echo\nload: { users: 1 }\ntls: { insecure: true }\nflow: [connect: {}]\n'],
+      ['tls as nothing', 'target: https://h\ntls:\n'],
       ['numeric durations in seconds', 'target: http://localhost\nduration: 20\ninterval: "0.5"\n'],
       ['open model, constant rate', `
 target: http://127.0.0.1:8080
@@ -404,6 +422,41 @@ thresholds: [delivery.p99 < 500ms, connect.p99.9 <= 2s, reply.mean < 10ms, lost 
 flow:
   - connect: { auth: { token: "{{feeder.token}}" } }
 `],
+      ['http journey with every journey key', `
+name: journey
+target: https://api.example.test
+protocol: http
+duration: 5m
+load: { users: 200, connectRate: 20/s }
+feeder: accounts.csv
+timeouts: { request: 5s }
+thresholds: [p99 < 500ms, requests.login.p99 < 200ms, errors < 1%]
+tls: { insecure: true }
+abortOnFail: 30s
+flow:
+  - http:
+      name: login
+      method: POST
+      url: /login
+      headers: { content-type: application/json }
+      body: { user: "{{feeder.name}}", password: "{{feeder.password}}" }
+      capture: { token: access_token }
+      check: { status: 200 }
+  - http:
+      name: 7
+      url: /items?page={{iteration}}
+      headers: { authorization: "Bearer {{token}}" }
+      check: { status: [200, 304], match: { ok: true }, contains: "items {{token}}" }
+  - sleep: { duration: 500ms }
+  - http: { url: /logout, check: {} }
+`],
+      ['http journey without protocol, user stages and load.hold', `
+target: http://127.0.0.1:8080
+load: { users: 10, hold: 1m, stages: [{ duration: 10s, users: 10 }] }
+flow: [sleep: { duration: 1s }, http: { url: "/x/{{user}}" }]
+`],
+      ['http journey: duration with user stages', 'target: http://h\nduration: 1m\nload: { users: 2, stages: [{ duration: 1s, users: 2 }] }\nflow: [http: { url: / }]\n'],
+      ['ws: http step with a check', 'protocol: ws\ntarget: ws://h/echo\nload: { users: 1 }\nflow: [http: { url: http://h/t, check: { status: 201 } }, connect: {}]\n'],
       ['socketio: connect inside every', `
 protocol: socketio
 target: https://h
@@ -422,6 +475,7 @@ flow:
     const ws = 'protocol: ws\ntarget: ws://127.0.0.1:3100/echo\n';
     const wsLoad = 'load: { users: 10 }\n';
     const sio = 'protocol: socketio\ntarget: http://127.0.0.1:3000\nload: { users: 10 }\n';
+    const journey = `${base}load: { users: 10 }\n`;
     /** [label, document, the path validate.ts names] */
     const bad: Array<[string, string, string]> = [
       ['unknown top-level key', `${base}users: 10\n`, 'users'],
@@ -433,8 +487,9 @@ flow:
       ['non-URL target', 'target: localhost:8080\n', 'target'],
       ['ftp target', 'target: ftp://example.com\n', 'target'],
       ['port out of range', 'target: http://127.0.0.1:99999\n', 'target'],
-      ['target with a path', 'target: http://127.0.0.1:8080/api\n', 'target'],
-      ['target with a query', 'target: http://127.0.0.1:8080?x=1\n', 'target'],
+      ['target with a path and requests', 'target: http://127.0.0.1:8080/api\nrequests: [{ path: / }]\n', 'target'],
+      ['target with a query and requests', 'target: http://127.0.0.1:8080?x=1\nrequests: [{ path: / }]\n', 'target'],
+      ['one-liner target with a fragment only', 'target: http://127.0.0.1:8080/#top\n', 'target'],
       ['other protocol', `${base}protocol: mqtt\n`, 'protocol'],
       ['load.rate: fast', `${base}load: { rate: fast }\n`, 'load.rate'],
       ['load.rate as a bare number', `${base}load: { rate: 5000 }\n`, 'load.rate'],
@@ -455,6 +510,8 @@ flow:
       ['path without a slash', `${base}requests: [{ path: index.html }]\n`, 'requests[0].path'],
       ['boolean header value', `${base}requests: [{ headers: { X-Flag: true } }]\n`, 'requests[0].headers.X-Flag'],
       ['numeric body', `${base}requests: [{ method: POST, body: 42 }]\n`, 'requests[0].body'],
+      ['blank request name', `${base}requests: [{ name: "  " }]\n`, 'requests[0].name'],
+      ['request name of nothing', `${base}requests: [{ name: }]\n`, 'requests[0].name'],
       ['zero connections', `${base}load: { connections: 0 }\n`, 'load.connections'],
       ['fractional connections', `${base}load: { connections: 2.5 }\n`, 'load.connections'],
       ['pipelining above 256', `${base}load: { pipelining: 257 }\n`, 'load.pipelining'],
@@ -470,7 +527,25 @@ flow:
       ['threshold with ==', `${base}thresholds: [errors == 0]\n`, 'thresholds[0]'],
       ['threshold as a number', `${base}thresholds: [5]\n`, 'thresholds[0]'],
       ['thresholds as a mapping', `${base}thresholds: { p99: 5ms }\n`, 'thresholds'],
-      ['flow on http', `${base}flow: [connect: {}]\n`, 'flow'],
+      ['journey: connect step', `${journey}flow: [http: { url: / }, connect: {}]\n`, 'flow[1].connect'],
+      ['journey: every step', `${journey}flow: [http: { url: / }, every: { interval: 1s, steps: [http: { url: / }] }]\n`, 'flow[1].every'],
+      ['journey: bare join', `${journey}flow: [join]\n`, 'flow[0]'],
+      ['journey: requests and flow', `${journey}requests: [{ path: / }]\nflow: [http: { url: / }]\n`, 'requests'],
+      ['journey: groups', `${journey}groups: { size: 1 }\nflow: [http: { url: / }]\n`, 'groups'],
+      ['journey: socketio options', `${journey}socketio: {}\nflow: [http: { url: / }]\n`, 'socketio'],
+      ['journey: no users', `${base}flow: [http: { url: / }]\n`, 'load.users'],
+      ['journey: load.connections', `${base}load: { users: 2, connections: 2 }\nflow: [http: { url: / }]\n`, 'load.connections'],
+      ['journey: duration and load.hold', `${base}duration: 1m\nload: { users: 2, hold: 10s }\nflow: [http: { url: / }]\n`, 'load.hold'],
+      ['journey: target with a path', `target: http://127.0.0.1:8080/api\nload: { users: 2 }\nflow: [http: { url: / }]\n`, 'target'],
+      ['journey: ws target', `target: ws://127.0.0.1:8080\nload: { users: 2 }\nflow: [http: { url: / }]\n`, 'target'],
+      ['journey: unknown check key', `${journey}flow: [http: { url: /, check: { code: 200 } }]\n`, 'flow[0].http.check.code'],
+      ['journey: check of nothing', `${journey}flow: [http: { url: /, check: }]\n`, 'flow[0].http.check'],
+      ['journey: check.status 99', `${journey}flow: [http: { url: /, check: { status: 99 } }]\n`, 'flow[0].http.check.status'],
+      ['journey: check.status as text', `${journey}flow: [http: { url: /, check: { status: "200" } }]\n`, 'flow[0].http.check.status'],
+      ['journey: check.status of no statuses', `${journey}flow: [http: { url: /, check: { status: [] } }]\n`, 'flow[0].http.check.status'],
+      ['journey: check.status list with 1000', `${journey}flow: [http: { url: /, check: { status: [200, 1000] } }]\n`, 'flow[0].http.check.status[1]'],
+      ['journey: check.contains a number', `${journey}flow: [http: { url: /, check: { contains: 5 } }]\n`, 'flow[0].http.check.contains'],
+      ['journey: http step name of nothing', `${journey}flow: [http: { url: /, name: }]\n`, 'flow[0].http.name'],
       ['groups on http', `${base}groups: { size: 10 }\n`, 'groups'],
       ['socketio options on http', `${base}socketio: { eio: 3 }\n`, 'socketio'],
       ['load.users on http', `${base}load: { users: 10 }\n`, 'load.users'],
@@ -544,8 +619,16 @@ flow:
       ['ws: feeder without file', `${ws}${wsLoad}feeder: {}\nflow: [connect: {}]\n`, 'feeder'],
       ['ws: feeder with another key', `${ws}${wsLoad}feeder: { file: a.csv, delimiter: ";" }\nflow: [connect: {}]\n`, 'feeder.delimiter'],
       ['ws: feeder file as a number', `${ws}${wsLoad}feeder: { file: 5 }\nflow: [connect: {}]\n`, 'feeder.file'],
+      ['unknown tls key', `${base}tls: { verify: false }\n`, 'tls.verify'],
+      ['tls.insecure as text', `${base}tls: { insecure: "yes" }\n`, 'tls.insecure'],
+      ['tls.cert without tls.key', `${base}tls: { cert: client.pem }\n`, 'tls.cert'],
+      ['tls.key without tls.cert', `${base}tls: { key: client-key.pem }\n`, 'tls.key'],
+      ['tls.ca empty', `${base}tls: { ca: "" }\n`, 'tls.ca'],
+      ['tls.servername with a space', `${base}tls: { servername: "api example.com" }\n`, 'tls.servername'],
       ['scoped threshold on a count', `${base}thresholds: [delivery.errors < 1%]\n`, 'thresholds[0]'],
       ['lost threshold with a unit', `${base}thresholds: [lost < 5ms]\n`, 'thresholds[0]'],
+      ['abortOnFail: true', `${base}abortOnFail: true\n`, 'abortOnFail'],
+      ['abortOnFail: 0s', `${base}abortOnFail: 0s\n`, 'abortOnFail'],
     ];
     for (const [label, text, path] of bad) {
       it(`rejects: ${label}`, () => {
@@ -567,6 +650,11 @@ flow:
       ['a stage above load.users', `${ws}load: { users: 10, stages: [{ duration: 1s, users: 11 }, { duration: 1s, users: 10 }] }\nflow: [connect: {}]\n`, 'load.stages[0].users'],
       ['reconnect.maxDelay below initialDelay', `${ws}${wsLoad}reconnect: { initialDelay: 5s, maxDelay: 1s }\nflow: [connect: {}]\n`, 'reconnect.maxDelay'],
       ['a feeder variable without a feeder', `${ws}${wsLoad}flow: [connect: { url: "/?n={{feeder.name}}" }]\n`, 'flow[0].connect.url'],
+      ['two requests of one name', `${base}requests: [{ path: /a }, { name: GET /a, path: /b }]\n`, 'requests[1]'],
+      ['two http steps of one default name', `${journey}flow: [http: { url: / }, sleep: { duration: 1s }, http: { url: / }]\n`, 'flow[2].http'],
+      ['a threshold on an unknown request', `${base}thresholds: [requests.login.p99 < 1s]\n`, 'thresholds[0]'],
+      ['journey: a ramp longer than duration', `${base}duration: 10s\nload: { users: 100, connectRate: 1/s }\nflow: [http: { url: / }]\n`, 'duration'],
+      ['journey: unknown variable in a check', `${journey}flow: [http: { url: /, check: { contains: "{{nope}}" } }]\n`, 'flow[0].http.check.contains'],
     ];
     for (const [label, text, path] of beyondSchema) {
       it(`rejects, beyond the schema: ${label}`, () => {
@@ -583,17 +671,22 @@ flow:
       'http://127.0.0.1:8080', 'http://127.0.0.1:8080/', 'https://example.com', 'HTTP://EXAMPLE.COM', 'https://[::1]:8443/', 'http://h?', 'http://h/#',
       'http://h:65535', 'http://h:65536', 'http://h/api', 'http://h/?x=1', 'http://u:p@h', 'http://h#top', 'ftp://h', 'h:80', '',
       'ws://127.0.0.1:3100/echo', 'wss://h/a/b?c=d&e', 'WS://H', 'ws://h/a b', 'ws://h/#', 'ws://u@h/', 'ws://h/x#y', 'ws://h:99999/',
-      'https://h:8443/socket?room=1', 'mqtt://h/',
+      'https://h:8443/socket?room=1', 'mqtt://h/', 'http://h/?', 'http://h?#', 'http://h//', 'http://h/a b', 'http://h:80/x?y=1&z', 'http://h/#x',
     ];
-    for (const protocol of ['http', 'ws'] as const) {
-      it(`protocol ${protocol}`, () => {
+    /** [scenario kind, the rest of the document]: a full URL is a one-liner only without requests or flow. */
+    const kinds: Array<[string, string]> = [
+      ['http without requests (one-liner)', ''],
+      ['http with requests', 'requests: [{ path: / }]\n'],
+      ['http journey', 'load: { users: 1 }\nflow: [http: { url: / }]\n'],
+      ['ws', 'protocol: ws\nload: { users: 1 }\nflow: [connect: {}]\n'],
+    ];
+    for (const [kind, rest] of kinds) {
+      it(kind, () => {
         for (const url of samples) {
-          const text = protocol === 'http'
-            ? `target: ${JSON.stringify(url)}\n`
-            : `protocol: ws\ntarget: ${JSON.stringify(url)}\nload: { users: 1 }\nflow: [connect: {}]\n`;
+          const text = `target: ${JSON.stringify(url)}\n${rest}`;
           const verdict = validatorVerdict(text);
           assert.ok(verdict.ok || verdict.path === 'target', `${url}: validate.ts fails elsewhere`);
-          assert.equal(validateDocument(parseYaml(text)), verdict.ok, `${protocol} target ${JSON.stringify(url)}: validate.ts says ${verdict.ok ? 'ok' : verdict.message}`);
+          assert.equal(validateDocument(parseYaml(text)), verdict.ok, `${kind}: target ${JSON.stringify(url)}: validate.ts says ${verdict.ok ? 'ok' : verdict.message}`);
         }
       });
     }
@@ -669,6 +762,9 @@ flow:
         'p99.99 < 5ms', 'errors < 5ms',
         'saturated < 1', 'saturated <= 0', 'saturated<1', 'saturated < 1%', 'saturated < 1ms', 'saturated == 0', 'generator.saturated < 1',
         'delivery.saturated < 1', 'Saturated < 1', 'saturated < -1',
+        'requests.login.p99 < 200ms', 'requests["GET /x"].p99.9 < 1s', 'requests["a \\"b\\""].errors < 1%', 'requests.a-b_c.rps >= 10',
+        'requests.x.requests > 0', 'requests.x.p99 < 5', 'requests.x.lost < 1%', 'requests.x.delivery.p99 < 5ms', 'requests.p99 < 5ms',
+        'requests["x"] .p99 < 5ms', 'requests[x].p99 < 5ms', 'requests.a.b.p99 < 5ms', 'requests.x.rps > 5%',
       ];
       for (const sample of samples) {
         const parsed = parseThreshold(sample);

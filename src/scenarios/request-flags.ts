@@ -53,7 +53,9 @@ export function applyRequestFlags(root: Record<string, unknown>, flags: RequestF
     if (hasRequestFlags(flags)) throw new UsageError('-m, -H, -b, --body-file and --content-type apply to HTTP request load: in a flow, give each http step its method, headers and body');
     return;
   }
-  const url = typeof root.target === 'string' ? parsedUrl(root.target) : undefined;
+  const parsed = typeof root.target === 'string' ? parsedUrl(root.target) : undefined;
+  // Credentials or a fragment stay in the target, where validation refuses them with its own message.
+  const url = parsed !== undefined && parsed.username === '' && parsed.password === '' && parsed.hash === '' ? parsed : undefined;
   const path = url === undefined || (url.pathname === '/' && url.search === '') ? undefined : `${url.pathname}${url.search}`;
   if (path === undefined && !hasRequestFlags(flags)) return;
   if (url !== undefined) root.target = url.origin;

@@ -57,6 +57,7 @@ function stepsOf(value: unknown, path: DocPath, state: FlowState, check: Checker
 
 function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker): Step {
   if (value === 'join') {
+    if (state.protocol === 'http-flow') check.fail(path, 'an HTTP journey (protocol "http" with a flow) has http and sleep steps only; join needs protocol "ws" or "socketio"');
     if (!state.connected) check.fail(path, 'join before any connect step: connect first');
     return { kind: 'join' };
   }
@@ -164,7 +165,7 @@ function httpCheckOf(value: unknown, path: DocPath, state: FlowState, check: Che
   return {
     statuses,
     match: record.match === undefined ? undefined : matchOf(record.match, [...path, 'match'], state, check),
-    contains: record.contains === undefined ? undefined : template(check.string(record.contains, [...path, 'contains']), [...path, 'contains'], state, check),
+    contains: record.contains === undefined ? undefined : unstamped(template(check.string(record.contains, [...path, 'contains']), [...path, 'contains'], state, check), [...path, 'contains'], check),
   };
 }
 

@@ -128,6 +128,10 @@ function journeyScenarioOf(root: Record<string, unknown>, check: Checker): Sessi
   for (const key of journeyRefusedKeys) {
     if (root[key] !== undefined) check.fail([key], 'applies to long-connection scenarios (protocol "ws" or "socketio"), not to an HTTP journey', 'key');
   }
+  const withPath = typeof root.target === 'string' && URL.canParse(root.target) ? new URL(root.target) : undefined;
+  if (withPath !== undefined && /^https?:$/.test(withPath.protocol) && (withPath.pathname !== '/' || withPath.search !== '')) {
+    check.fail(['target'], `an HTTP journey's target is an origin such as "${withPath.origin}": give each http step its path (url: /login)`);
+  }
   const load = journeyLoadOf(root, check);
   const feederFile = root.feeder === undefined ? undefined : feederFileOf(root.feeder, check);
   const flow = flowOf(root.flow, 'http-flow', sessionDefaults.expectTimeoutMs, feederFile !== undefined, check);
