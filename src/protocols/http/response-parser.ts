@@ -7,11 +7,12 @@
  * Responses may arrive split across reads or several in one (pipelining).
  *
  * It is held to llhttp (Node's parser) by test/http-differential.test.ts.
- * Deliberate differences, documented in docs/http-client.md: lines may end
- * in a bare LF (RFC 9112 §2.2); one head (status line, headers, empty line)
- * may take up to 64 KiB however it is split; a content-length or chunk size
- * above 2^53 − 1 is refused; header values are not checked byte by byte
- * (only the three framing headers are read).
+ * Deliberate differences, documented in docs/http-client.md: lines of a
+ * head, chunk-size lines and trailers may end in a bare LF (RFC 9112 §2.2);
+ * one head may take up to 64 KiB however it is split; a content-length or
+ * chunk size above 2^53 − 1 is refused; only HTTP/1.0 and 1.1 status lines
+ * with statuses 100–999 are responses; header values are not checked byte
+ * by byte (only the framing headers are read).
  */
 
 import { headLimitBytes } from './http-limits.js';
