@@ -17,9 +17,10 @@ interface JourneyServer {
   close(): Promise<void>;
 }
 
-/** POST /login {"user": n} → {"token": "t-n"}; GET /items needs "Bearer t-…" (401 otherwise) → {"ok": true, "items": [1, 2]}. */
+/** POST /login {"user": n} → {"token": "t-n-k"} (a new token each time); GET /items needs "Bearer <an issued token>" (401 otherwise) → {"ok": true, "items": [1, 2]}. */
 async function startJourneyServer(): Promise<JourneyServer> {
   const counts = new Map<string, number>();
+  const issued = new Set<string>();
   const count = (key: string): void => {
     counts.set(key, (counts.get(key) ?? 0) + 1);
   };
@@ -33,10 +34,13 @@ async function startJourneyServer(): Promise<JourneyServer> {
       if (request.method === 'POST' && path === '/login') {
         const user = (JSON.parse(body) as { user: number }).user;
         count('login');
+        // A fresh token per login: a call must carry one this server issued.
+        const token = `t-${user}-${issued.size}`;
+        issued.add(token);
         response.setHeader('content-type', 'application/json');
-        response.end(JSON.stringify({ token: `t-${user}` }));
+        response.end(JSON.stringify({ token }));
       } else if (path.startsWith('/items')) {
-        const authorized = /^Bearer t-\d+$/.test(request.headers.authorization ?? '');
+        const authorized = issued.has((request.headers.authorization ?? '').replace(/^Bearer /, ''));
         count(authorized ? 'items' : 'items-401');
         response.statusCode = authorized ? 200 : 401;
         response.end(authorized ? JSON.stringify({ ok: true, items: [1, 2] }) : '{}');

@@ -17,6 +17,8 @@ interface Seen {
 }
 
 const seen: Seen[] = [];
+/** Requests received, counted apart from `seen` (which keeps the first 1,000). */
+let received = 0;
 let url = '';
 const server = createServer((request, response) => {
   let body = '';
@@ -24,6 +26,7 @@ const server = createServer((request, response) => {
     body += chunk.toString();
   });
   request.on('end', () => {
+    received += 1;
     if (seen.length < 1000) seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body });
     response.end('ok');
   });
@@ -55,14 +58,19 @@ test('spear run URL: the URL\'s path and query are the request, as wrk and hey t
 
 test('-m, -H (repeatable), -b and --body-file make the request; a JSON body gets its content-type', async () => {
   seen.length = 0;
-  const run = await runSpear(['run', '--target', `${url}/orders`, '-m', 'post', '-H', 'X-Token: abc', '-H', 'Accept: text/plain', '-b', '{"item": 7}', '-c', '1', '-d', '500ms', '--agents', '1', '--quiet']);
+  received = 0;
+  const out = join(dir.path, 'post.json');
+  const run = await runSpear(['run', '--target', `${url}/orders`, '-m', 'post', '-H', 'X-Token: abc', '-H', 'Accept: text/plain', '-b', '{"item": 7}', '-c', '2', '-d', '500ms', '--agents', '2', '--quiet', '--out', out]);
   assert.equal(run.code, 0, run.stderr);
-  const first = seen[0]!;
-  assert.equal(`${first.method} ${first.url}`, 'POST /orders');
-  assert.equal(first.headers['x-token'], 'abc');
-  assert.equal(first.headers.accept, 'text/plain');
-  assert.equal(first.headers['content-type'], 'application/json');
-  assert.equal(first.body, '{"item": 7}');
+  assert.equal((await readResult(out)).summary.requests, received, 'counted equal');
+  // Every request the server saw (the first 1,000) is exactly the one asked for.
+  for (const request of seen) {
+    assert.equal(`${request.method} ${request.url}`, 'POST /orders');
+    assert.equal(request.headers['x-token'], 'abc');
+    assert.equal(request.headers.accept, 'text/plain');
+    assert.equal(request.headers['content-type'], 'application/json');
+    assert.equal(request.body, '{"item": 7}');
+  }
   seen.length = 0;
   const bodyFile = join(dir.path, 'body.txt');
   await writeFile(bodyFile, 'a=1&b=2');
