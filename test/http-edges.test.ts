@@ -146,3 +146,34 @@ test('C: paths are percent-encoded as URLs are, header values go as UTF-8, and C
   assert.equal(refused.code, 3, refused.stderr);
   assert.match(refused.stderr, /requests\[0\]\.headers\.x-evil.*cannot hold CR or LF/);
 });
+
+test('D/E/F/G: malformed responses are classified parse errors at once, never successes or timeouts; statuses 600-999 keep their code', async () => {
+  const cases: readonly (readonly [string, string, string])[] = [
+    ['D: not HTTP/', 'HTPT/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 'read:HPE_INVALID_CONSTANT'],
+    ['D: four-digit status', 'HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n', 'read:HPE_INVALID_STATUS'],
+    ['D: header without a colon', 'HTTP/1.1 200 OK\r\nNoColon\r\nContent-Length: 0\r\n\r\n', 'read:HPE_INVALID_HEADER_TOKEN'],
+    ['D: two content-lengths', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx', 'read:HPE_UNEXPECTED_CONTENT_LENGTH'],
+    ['F: content-length overflow', `HTTP/1.1 200 OK\r\nContent-Length: ${'9'.repeat(30)}\r\n\r\n`, 'read:HPE_INVALID_CONTENT_LENGTH'],
+    ['F: chunk-size overflow', `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${'f'.repeat(20)}\r\n`, 'read:HPE_INVALID_CHUNK_SIZE'],
+    ['F: 1 0 as a chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1 0\r\n', 'read:HPE_INVALID_CHUNK_SIZE'],
+    ['G: a 70 KiB head', `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70 * 1024)}\r\nContent-Length: 0\r\n\r\n`, 'read:HPE_HEADER_OVERFLOW'],
+  ];
+  for (const [name, response, key] of cases) {
+    // The server keeps the connection open: a parser that waited would time out (after 5 s here), not fail at once.
+    const server = await startScriptedServer((socket) => socket.write(response));
+    try {
+      const result = await load(server.url, name.replace(/\W+/g, '-'), ['-c', '1', '-d', '500ms', '--timeout', '5s']);
+      assert.equal(result.summary.requests, 0, name);
+      assert.deepEqual(result.summary.errorCodes, { [key]: server.requests() }, name);
+    } finally {
+      await server.close();
+    }
+  }
+  const odd = await startScriptedServer((socket) => socket.write('HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n'));
+  try {
+    const result = await load(odd.url, 'status-999', ['-c', '1', '-d', '500ms']);
+    assert.deepEqual(result.summary.statusCodes, { '999': odd.requests() });
+  } finally {
+    await odd.close();
+  }
+});

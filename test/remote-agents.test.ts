@@ -112,8 +112,11 @@ $`));
 test('a remote agent killed mid-run: the run completes partial and keeps the survivor\'s numbers', async () => {
   const doomed = await startAgent('127.0.0.5');
   const out = join(dir.path, 'partial.json');
+  const before = server.received();
   const running = runSpear(['run', '--target', server.url, '-c', '4', '-d', '3s', '--agent', agents[0]!.address, '--agent', doomed.address, '--token', token, '--quiet', '--out', out]);
-  await sleep(1800);
+  // Killed once the load runs (a loaded box may take seconds to start it), not at a fixed time.
+  for (let waited = 0; server.received() - before < 50 && waited < 20_000; waited += 50) await sleep(50);
+  await sleep(300);
   doomed.process.kill('SIGKILL');
   const run = await running;
   assert.equal(run.code, 5, run.stderr);

@@ -190,8 +190,13 @@ export class UserFleet implements Workload {
 
   account(): void {}
 
+  /** Long connections held; for an HTTP journey, the pool's open connections (once per interval: it walks the origins). */
   openConnections(): number {
-    return this.#gauges.connected;
+    if (this.#plan.protocol !== 'http-flow') return this.#gauges.connected;
+    let open = 0;
+    // A Pool's stats count its connections; a single Client's say whether it is connected.
+    for (const origin of Object.values(this.#http.stats)) open += typeof origin.connected === 'number' ? origin.connected : origin.connected ? 1 : 0;
+    return open;
   }
 
   /** None for an HTTP journey: it holds no long connection, and its numbers are the HTTP ones. */
