@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Offline checks of deploy/: shell syntax (and shellcheck when installed, the
-# scripts run on the hosts included), every YAML document parses, the systemd
-# unit verifies and the kustomization builds when those tools are here.
+# scripts run on the hosts included), every YAML document parses, the dial-in
+# manifests agree with each other (replicas, --expect-agents, ports), the
+# systemd unit verifies and the kustomizations build when those tools are here.
 # Needs the repo's node_modules (for the yaml package). Run from anywhere:
 #   bash deploy/check.sh
 set -euo pipefail
@@ -49,7 +50,38 @@ for (const file of process.argv.slice(1)) {
   console.log(`${file.replace(/.*\/deploy\//, "deploy/")}: ${kinds.join(", ")}`);
 }
 process.exit(bad === 0 ? 0 : 1);
-' "$deploy"/kubernetes/*.yaml) || fail "YAML"
+' "$deploy"/kubernetes/*.yaml "$deploy"/kubernetes/dial-in/*.yaml) || fail "YAML"
+
+step "dial-in manifests agree"
+# The drift that breaks a dial-in run: agents scaled without --expect-agents
+# (the coordinator then waits for agents that never come, or starts without
+# some), or agents dialing a name or port the coordinator's Service lacks.
+# shellcheck disable=SC2016 # JavaScript, not shell
+(cd "$repo" && node --input-type=module -e '
+import { readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+const [agentsFile, jobFile] = process.argv.slice(1);
+const docs = (file) => parseAllDocuments(readFileSync(file, "utf8")).map((doc) => doc.toJS());
+const deployment = docs(agentsFile).find((doc) => doc?.kind === "Deployment");
+const [service, job] = ["Service", "Job"].map((kind) => docs(jobFile).find((doc) => doc?.kind === kind));
+const problems = [];
+const script = deployment?.spec?.template?.spec?.containers?.[0]?.args?.join(" ") ?? "";
+const join = /spear agent --join ws:\/\/([a-z0-9.-]+):(\d+)/.exec(script);
+const args = job?.spec?.template?.spec?.containers?.[0]?.args ?? [];
+const flag = (name) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+if (join === null) problems.push(`${agentsFile}: no "spear agent --join ws://HOST:PORT" in the container script`);
+else {
+  if (join[1] !== service?.metadata?.name) problems.push(`agents dial ${join[1]}, the coordinator Service is ${service?.metadata?.name}`);
+  if (Number(join[2]) !== service?.spec?.ports?.[0]?.port) problems.push(`agents dial port ${join[2]}, the Service listens on ${service?.spec?.ports?.[0]?.port}`);
+}
+if (args[0] !== "run") problems.push(`${jobFile}: the Job does not run "spear run"`);
+if (!/:7070$/.test(flag("listen") ?? "") || service?.spec?.ports?.[0]?.targetPort !== "join") problems.push(`${jobFile}: --listen=${flag("listen")} and the Service target (${service?.spec?.ports?.[0]?.targetPort}) must be the join port 7070`);
+if (Number(flag("expect-agents")) !== deployment?.spec?.replicas) problems.push(`--expect-agents=${flag("expect-agents")} in the Job but replicas: ${deployment?.spec?.replicas} in the Deployment`);
+if (flag("token-file") === undefined || !script.includes(`--token-file ${flag("token-file")}`)) problems.push("the agents and the coordinator must read the same --token-file");
+for (const problem of problems) console.log(problem);
+if (problems.length === 0) console.log(`${deployment.spec.replicas} agents join ${join[1]}:${join[2]}; the Job expects ${flag("expect-agents")}`);
+process.exit(problems.length === 0 ? 0 : 1);
+' "$deploy"/kubernetes/dial-in/agents.yaml "$deploy"/kubernetes/dial-in/coordinator-job.yaml) || fail "dial-in manifests"
 
 if command -v systemd-analyze >/dev/null; then
   step "systemd-analyze verify"
@@ -64,6 +96,7 @@ fi
 if command -v kubectl >/dev/null; then
   step "kubectl kustomize (offline)"
   kubectl kustomize "$deploy/kubernetes" >/dev/null || fail kustomize
+  kubectl kustomize "$deploy/kubernetes/dial-in" >/dev/null || fail "kustomize dial-in"
 fi
 
 if ((failed)); then echo "deploy/check.sh: FAILED"; exit 1; fi

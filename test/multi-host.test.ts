@@ -114,3 +114,72 @@ test('an agent host cut off the network mid-run: the run completes partial, the 
     await dir.cleanup();
   }
 });
+
+/** Resolves once `read()` matches `pattern`, polling; rejects after `timeoutMs`. */
+async function until(read: () => string, pattern: RegExp, timeoutMs: number): Promise<void> {
+  for (let waited = 0; !pattern.test(read()); waited += 100) {
+    if (waited > timeoutMs) throw new Error(`no ${String(pattern)} within ${timeoutMs} ms in: ${read()}`);
+    await sleep(100);
+  }
+}
+
+test('dial-in agents on two hosts join a listening coordinator; cut off mid-run, it is missed within seconds', { skip: unavailable === undefined ? false : `multi-host test skipped: ${unavailable}`, timeout: 90_000 }, async (context) => {
+  cleanLeftovers();
+  const dir = await tempDir();
+  const processes: NetnsProcess[] = [];
+  let network: TestNetwork | undefined;
+  try {
+    network = createNetwork(['target', 'a0', 'a1', 'coord']);
+    const targetHost = network.host('target');
+    const coord = network.host('coord');
+    const startTarget = async (): Promise<NetnsProcess> => {
+      const target = spawnInNamespace(targetHost.namespace, ['-e', countingServerScript, targetHost.address, String(targetPort)]);
+      processes.push(target);
+      await target.waitFor(/^listening on /m, 10_000);
+      return target;
+    };
+    const startCoordinator = (args: readonly string[]): NetnsProcess => {
+      const coordinator = spawnInNamespace(coord.namespace, [
+        spearBin, 'run', '--target', `http://${targetHost.address}:${targetPort}`, '--listen', `${coord.address}:${agentPort}`, '--expect-agents', '2', '--token', token, '--quiet', ...args,
+      ]);
+      processes.push(coordinator);
+      return coordinator;
+    };
+    let target = await startTarget();
+    const out = join(dir.path, 'dial-in.json');
+    const first = startCoordinator(['-c', '4', '-d', '2s', '--out', out]);
+    const agents = ['a0', 'a1'].map((name) => {
+      const host = network!.host(name);
+      const agent = spawnInNamespace(host.namespace, [spearBin, 'agent', '--join', `ws://${coord.address}:${agentPort}`, '--token', token]);
+      processes.push(agent);
+      return { host, process: agent };
+    });
+    const code = await within(first.exited, 40_000, 'still running 40 s after the start');
+    assert.equal(code, 0, `spear run should exit 0; stderr: ${first.stderr()}; agents: ${agents.map(({ process }) => process.stderr()).join('')}`);
+    await target.stop();
+    const received = receivedByAddress(target.stdout());
+    assert.ok(received !== undefined, `the target printed its counts: ${target.stdout()}`);
+    const result = await readResult(out);
+    // Each agent's row names the host it joined from, and the target got from that host exactly what the agent reported.
+    for (const { host } of agents) {
+      const row = result.agents.find((agent) => agent.address?.startsWith(`${host.address}:`));
+      assert.ok(row !== undefined, `a result row joined from ${host.address}: ${JSON.stringify(result.agents.map((agent) => agent.address))}`);
+      assert.equal(received.get(host.address), row.requests, `target received ${received.get(host.address)} from ${host.address}, which reported ${row.requests}`);
+    }
+
+    // The same agents join the next run; the coordinator's host is cut off mid-run: no FIN, only silence.
+    target = await startTarget();
+    startCoordinator(['-c', '4', '-d', '60s']);
+    await target.waitFor(/^first request$/m, 20_000);
+    await sleep(1500);
+    network.cut('coord');
+    const cutAt = Date.now();
+    for (const { process } of agents) await until(() => process.stderr(), /left coordinator .*\(no answer to pings for 5s\); joining again/, 10_000);
+    context.diagnostic(`cut → both agents stopped their load and left: ${Date.now() - cutAt} ms`);
+    assert.ok(Date.now() - cutAt < 8000, 'the dead-man switch fired within the 5 s ping window (plus slack)');
+  } finally {
+    await stopAll(processes);
+    network?.destroy();
+    await dir.cleanup();
+  }
+});

@@ -81,12 +81,14 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promis
 
 test('an agent killed mid-run is marked lost: the run completes, partial, exit 5, result written', async () => {
   const out = join(dir.path, 'lost.json');
+  // Requests from earlier tests already count: wait for this run's own.
+  const before = server.received();
   const run = startRun(['--target', server.url, '-c', '4', '-d', '3s', '--agents', '2', '--quiet', '--out', out]);
   const agents = await waitFor(() => {
     const pids = childPids(run.pid);
     return pids.length === 2 ? pids : undefined;
   }, 10_000);
-  await waitFor(() => (server.received() > 0 ? true : undefined), 10_000);
+  await waitFor(() => (server.received() > before ? true : undefined), 20_000);
   await sleep(1200);
   process.kill(agents[1]!, 'SIGKILL');
   assert.equal(await run.exit, 5);

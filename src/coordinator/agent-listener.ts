@@ -81,7 +81,8 @@ export class AgentListener {
    * with an interruption (exit 130) when `stop` aborts. Call once.
    */
   gather(expected: number, waitMs: number, stop?: AbortSignal): Promise<JoinedAgent[]> {
-    this.#log(`waiting up to ${seconds(waitMs)} for ${expected} agent${expected === 1 ? '' : 's'} to join at ${this.url} (spear agent --join ${this.url})`);
+    const dial = this.url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, '//THIS-HOST');
+    this.#log(`waiting up to ${seconds(waitMs)} for ${expected} agent${expected === 1 ? '' : 's'} to join at ${this.url} (spear agent --join ${dial})`);
     return new Promise((resolve, reject) => {
       const finish = (): void => {
         clearTimeout(timer);
@@ -96,7 +97,8 @@ export class AgentListener {
       const timer = setTimeout(() => {
         finish();
         reject(new AgentError(this.#shortfall(expected, waitMs)));
-      }, waitMs);
+        // setTimeout fires at once past 2^31 ms: a longer wait is as good as forever.
+      }, Math.min(waitMs, 2 ** 31 - 1));
       stop?.addEventListener('abort', onStop, { once: true });
       this.#abandon = () => {
         finish();
