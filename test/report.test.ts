@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { PassThrough } from 'node:stream';
 import { judgeGenerator, summarizeAgentHealth, type AgentIntervalHealth } from '../src/metrics/generator-verdict.js';
 import { decodeHistogram } from '../src/metrics/histogram.js';
 import { compareResults } from '../src/report/compare.js';
+import { chartsFor } from '../src/report/html-charts.js';
 import { renderHtml } from '../src/report/html.js';
 import { createProgress } from '../src/report/progress.js';
 import { readResult } from '../src/report/result-file.js';
-import type { RunResult } from '../src/report/result.js';
+import type { RunResult, TimelineEntry } from '../src/report/result.js';
 import { renderTextSummary } from '../src/report/text-summary.js';
 import { evaluateThresholds } from '../src/report/thresholds.js';
 import { parseThreshold } from '../src/scenarios/threshold.js';
@@ -69,6 +70,49 @@ test('report --format hgrm writes percentile distributions that parse back into 
   }
   assert.equal(rows[rows.length - 1]![2], histogram.totalCount);
   assert.equal(rows[rows.length - 1]![0], result.summary.latencyMs.max);
+});
+
+test('report -o - writes text, JSON and HTML to stdout and no file named "-"; hgrm refuses it in one line', async () => {
+  const cwd = join(dir.path, 'stdout');
+  await mkdir(cwd);
+  const [text, json, html, hgrm] = await Promise.all([
+    runSpear(['report', resultFile, '-o', '-'], { cwd }),
+    runSpear(['report', resultFile, '--format', 'json', '-o', '-'], { cwd }),
+    runSpear(['report', resultFile, '--format', 'html', '-o', '-'], { cwd }),
+    runSpear(['report', resultFile, '--format', 'hgrm', '-o', '-'], { cwd }),
+  ]);
+  for (const report of [text, json, html]) assert.equal(report.code, 0, report.stderr);
+  assert.equal(text.stdout, renderTextSummary(result));
+  assert.equal((JSON.parse(json.stdout) as { format: string }).format, 'spear-summary');
+  assert.match(html.stdout, /^<!doctype html>\n[^]*<\/html>\n$/);
+  assert.equal(hgrm.code, 2);
+  assert.equal(hgrm.stderr, 'spear: --format hgrm writes one file per histogram, not to stdout: give -o a path prefix (PREFIX.<histogram>.hgrm)\n');
+  assert.deepEqual(await readdir(cwd), []);
+});
+
+test('rate charts count per second of each interval\'s own length and leave out intervals shorter than half the report interval', () => {
+  const first = result.timeline[0]!;
+  const tick = (index: number, ms: number, requests: number): TimelineEntry => ({
+    ...first, index, startMs: first.startMs + 1000 * index, endMs: first.startMs + 1000 * index + ms, requests, errors: 0, statusErrors: requests / 10,
+  });
+  // 1,000/s throughout: the 0.7 s interval shows 1,000/s too; the 0.2 s one (a drain) is left out rather than drawn as a cliff.
+  const charts = chartsFor({ ...result, timeline: [tick(0, 1000, 1000), tick(1, 700, 700), tick(2, 200, 30)] });
+  const throughput = charts.find((chart) => chart.id === 'throughput');
+  assert.deepEqual(throughput?.series.map((series) => [series.label, series.values]), [['requests/s', [1000, 1000, null]], ['errors/s', [100, 100, null]]]);
+  assert.match(throughput?.note ?? '', /^Rates are counts per second of each interval's own length\. Intervals shorter than 0\.5 s \(half the 1 s report interval\)/);
+});
+
+test('percentile charts: one per metric, log latency axis, service time beside corrected latency in the open model', () => {
+  const closed = chartsFor(result).filter((chart) => chart.distribution);
+  assert.deepEqual(closed.map((chart) => [chart.id, chart.title, chart.logY, chart.series.map((series) => series.label)]), [
+    ['distribution', 'HTTP request latency by percentile', true, ['latency']],
+  ]);
+  const open = chartsFor({ ...result, summary: { ...result.summary, model: 'open' } });
+  assert.deepEqual(open.find((chart) => chart.id === 'distribution')?.series.map((series) => series.label), ['latency, corrected (from the intended send)', 'service time (from the actual send)']);
+  assert.equal(open.find((chart) => chart.id === 'latency-over-time')?.title, 'HTTP request latency (corrected) per interval: p50, p90, p99');
+  const html = renderHtml(result);
+  assert.match(html, /<div class="chart" id="chart-distribution" data-log-x="true" data-log-y="true"><h3>HTTP request latency by percentile<\/h3>/);
+  assert.match(html, /<div class="chart" id="chart-throughput" data-log-x="false" data-log-y="false"><h3>HTTP requests and errors per second<\/h3><p class="note">Rates are/);
 });
 
 test('report --compare marks regressions and --fail-if gates on them', async () => {

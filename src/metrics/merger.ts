@@ -18,6 +18,8 @@ export interface MergedInterval {
   readonly latency: string;
   /** Long-connection counters of this interval (gauges summed over agents); undefined for request runs. */
   readonly sessions: SessionCounters | undefined;
+  /** Long-connection runs: broadcast delivery latency of this interval's deliveries, merged over agents. */
+  readonly deliveryMs?: LatencySummaryMs | undefined;
   /** Each reporting agent's own health in this interval, by agent id. */
   readonly health: readonly AgentIntervalHealth[];
   /** Per-request counters of this interval, by request name index; absent without per-request statistics. */
@@ -31,6 +33,7 @@ interface OpenInterval {
   readonly counters: IntervalCounters;
   readonly latency: Histogram;
   sessions: SessionCounters | undefined;
+  delivery: Histogram | undefined;
   readonly health: AgentIntervalHealth[];
 }
 
@@ -86,14 +89,14 @@ export class RunMerger {
     this.totals.connections = connections;
     const agent = this.byAgent.get(message.agentId);
     if (agent !== undefined) addCounters(agent, message.counters);
-    this.sessions.add(message);
+    const delivery = this.sessions.add(message);
     this.requests.add(message);
     this.startMs = Math.min(this.startMs, message.startMs);
     this.endMs = Math.max(this.endMs, message.endMs);
 
     let open = this.#open.get(message.index);
     if (open === undefined) {
-      open = { startMs: message.startMs, endMs: message.endMs, agents: 0, counters: emptyCounters(), latency: createHistogram(), sessions: undefined, health: [] };
+      open = { startMs: message.startMs, endMs: message.endMs, agents: 0, counters: emptyCounters(), latency: createHistogram(), sessions: undefined, delivery: undefined, health: [] };
       this.#open.set(message.index, open);
     }
     open.startMs = Math.min(open.startMs, message.startMs);
@@ -102,7 +105,10 @@ export class RunMerger {
     addCounters(open.counters, message.counters);
     open.latency.add(latency);
     open.health.push(health);
-    if (message.sessions !== undefined) addSessionCounters(open.sessions ??= emptySessionCounters(), message.sessions.counters);
+    if (message.sessions !== undefined) {
+      addSessionCounters(open.sessions ??= emptySessionCounters(), message.sessions.counters);
+      if (delivery !== undefined) (open.delivery ??= createHistogram()).add(delivery);
+    }
     this.#lastIndex.set(message.agentId, message.index);
     return this.#closeReady();
   }
@@ -150,6 +156,7 @@ export class RunMerger {
       latencyMs: summarizeMs(open.latency),
       latency: encodeHistogram(open.latency),
       sessions: open.sessions,
+      ...(open.delivery === undefined ? {} : { deliveryMs: summarizeMs(open.delivery) }),
       health: open.health.sort((a, b) => a.agent - b.agent),
       ...(requests === undefined ? {} : { requests }),
     };

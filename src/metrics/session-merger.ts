@@ -15,17 +15,20 @@ export class SessionMerger {
   /** Per agent: when all its users had connected (coordinator clock, µs), 0 = never. */
   readonly allConnectedUs = new Map<number, number>();
 
-  add(message: IntervalMessage): void {
+  /** Adds an agent's interval; returns its decoded delivery histogram (the interval's own merge reuses it), if any. */
+  add(message: IntervalMessage): Histogram | undefined {
     const report = message.sessions;
-    if (report === undefined) return;
+    if (report === undefined) return undefined;
     const { connected, joined } = this.totals;
     addSessionCounters(this.totals, report.counters);
     this.totals.connected = connected;
     this.totals.joined = joined;
     this.connect.add(decodeHistogram(report.histograms.connect));
     this.reply.add(decodeHistogram(report.histograms.reply));
-    this.delivery.add(decodeHistogram(report.histograms.delivery));
+    const delivery = decodeHistogram(report.histograms.delivery);
+    this.delivery.add(delivery);
     if (report.counters.allConnectedUs > 0) this.allConnectedUs.set(message.agentId, report.counters.allConnectedUs);
+    return delivery;
   }
 
   /** Records a merged interval's gauges so totals keep the peaks. */

@@ -1,17 +1,24 @@
 import { saturationThresholds, type AgentIntervalHealth } from '../metrics/generator-verdict.js';
-import { decodeHistogram } from '../metrics/histogram.js';
+import { httpNoun, httpUnit, protocolName } from './html-names.js';
+import { percentileCharts } from './html-percentiles.js';
 import type { RunResult, TimelineEntry } from './result.js';
 
 /** One chart for the HTML report: x values and named series, drawn by uPlot in the page. */
 export interface ChartSpec {
   readonly id: string;
+  /** The heading above the chart: names the metric it shows. */
   readonly title: string;
+  /** How to read it (what is left out, what is corrected), printed under the heading; absent when nothing needs saying. */
+  readonly note?: string | undefined;
   readonly xLabel: string;
   readonly yLabel: string;
   /** x axis: seconds since the start, or 1/(1−percentile) on a log axis for distributions. */
   readonly x: readonly number[];
   readonly series: readonly ChartSeries[];
+  /** A percentile plot: x is 1/(1−percentile) on a log axis. */
   readonly distribution: boolean;
+  /** y on a log axis (latency in percentile plots). */
+  readonly logY: boolean;
 }
 
 export interface ChartSeries {
@@ -24,55 +31,102 @@ export interface ChartSeries {
 /** Above this many agents the self-health charts draw the worst and the mean agent instead of one line each. */
 const agentsDrawnApart = 8;
 
-/** Percentiles sampled for distribution plots: 0, 90, 99, … up to 99.9999, ten per decade. */
-const distributionSteps = 61;
+/**
+ * A rate needs a long enough interval: the final one (agents stop sending,
+ * in-flight requests drain) is often a few milliseconds long and holds a
+ * handful of responses, which per second of its own length would draw a
+ * false cliff or spike. Rate charts leave out intervals shorter than this
+ * share of the report interval.
+ */
+const rateMinShare = 0.5;
 
 /** Every chart the run's data supports. Pure apart from decoding histograms. */
 export function chartsFor(result: RunResult): ChartSpec[] {
   const timeline = result.timeline;
   const startMs = timeline[0]?.startMs ?? 0;
   const x = timeline.map((entry) => round((entry.endMs - startMs) / 1000));
+  const rate = rateOf(result);
   const charts: ChartSpec[] = [];
   const sessions = timeline.some((entry) => entry.sessions !== undefined);
+  const http = httpNoun(result);
+  const protocol = protocolName(result);
   if (result.summary.requests > 0) {
-    charts.push(overTime('throughput', 'Throughput and errors per second', x, 'per second', [
-      ['requests/s', timeline.map((entry) => round(entry.rps))],
-      ['errors/s', timeline.map((entry) => round(perSecond(entry, entry.errors + entry.statusErrors)))],
-    ]));
-    charts.push(overTime('latency-over-time', 'Latency per interval (merged histograms)', x, 'ms', [
-      ['p50', timeline.map((entry) => entry.latencyMs.p50)],
-      ['p90', timeline.map((entry) => entry.latencyMs.p90)],
-      ['p99', timeline.map((entry) => entry.latencyMs.p99)],
-    ]));
+    charts.push(overTime('throughput', `${http}s and errors per second`, x, 'per second', [
+      [`${httpUnit(result)}s/s`, timeline.map((entry) => rate.of(entry, entry.requests))],
+      ['errors/s', timeline.map((entry) => rate.of(entry, entry.errors + entry.statusErrors))],
+    ], rate.note));
+    const open = result.summary.model === 'open';
+    // An interval without responses has no latency: a gap, not 0 ms.
+    const latency = (pick: (entry: TimelineEntry) => number): (number | null)[] => timeline.map((entry) => (entry.requests > 0 ? pick(entry) : null));
+    charts.push(overTime('latency-over-time', `${http} latency${open ? ' (corrected)' : ''} per interval: p50, p90, p99`, x, 'ms', [
+      ['p50', latency((entry) => entry.latencyMs.p50)],
+      ['p90', latency((entry) => entry.latencyMs.p90)],
+      ['p99', latency((entry) => entry.latencyMs.p99)],
+    ], `${open ? 'Corrected latency: from each request\'s intended send time (coordinated omission corrected). The timeline keeps no per-interval service time, so only the percentile chart shows it beside latency. ' : ''}Each interval's own merged histogram (exact across agents, never averaged percentiles); intervals without responses are gaps.`));
   }
   if (sessions) {
-    charts.push(overTime('users', 'Users connected and joined', x, 'users', [
+    charts.push(overTime('users', `${protocol} users connected and joined`, x, 'users', [
       ['connected', timeline.map((entry) => entry.sessions?.connected ?? null)],
       ['joined', timeline.map((entry) => entry.sessions?.joined ?? null)],
     ]));
-    charts.push(overTime('messages', 'Messages and deliveries per second', x, 'per second', [
-      ['messages in/s', timeline.map((entry) => round(perSecond(entry, entry.sessions?.messagesReceived ?? 0)))],
-      ['deliveries/s', timeline.map((entry) => round(perSecond(entry, entry.sessions?.delivered ?? 0)))],
-      ['disconnects/s', timeline.map((entry) => round(perSecond(entry, entry.sessions?.disconnects ?? 0)))],
-    ]));
+    charts.push(overTime('messages', `${protocol} messages received, broadcast deliveries, connects and disconnects per second`, x, 'per second', [
+      ['messages in/s', timeline.map((entry) => rate.of(entry, entry.sessions?.messagesReceived ?? 0))],
+      ['deliveries/s', timeline.map((entry) => rate.of(entry, entry.sessions?.delivered ?? 0))],
+      ['connects/s', timeline.map((entry) => rate.of(entry, entry.sessions?.opened ?? 0))],
+      ['disconnects/s', timeline.map((entry) => rate.of(entry, entry.sessions?.disconnects ?? 0))],
+    ], rate.note));
+    const delivery = deliveryOverTime(timeline, x);
+    if (delivery !== undefined) charts.push(delivery);
   } else {
-    charts.push(overTime('connections', 'Open connections', x, 'connections', [['connections', timeline.map((entry) => entry.connections)]]));
+    charts.push(overTime('connections', `${protocol} connections open`, x, 'connections', [['connections', timeline.map((entry) => entry.connections)]]));
   }
-  const distributions: [string, string | undefined][] = [
-    ['request latency', result.summary.requests > 0 ? result.histograms.latency : undefined],
-    ['connect', result.histograms.connect],
-    ['reply', result.histograms.reply],
-    ['delivery', result.histograms.delivery],
-  ];
-  const present = distributions.filter((entry): entry is [string, string] => entry[1] !== undefined && decodeHistogram(entry[1]).totalCount > 0);
-  if (present.length > 0) charts.push(distribution(present));
-  charts.push(...requestCharts(result, x));
+  charts.push(...requestCharts(result, x, rate));
+  charts.push(...percentileCharts(result));
   charts.push(...healthCharts(timeline, x));
   return charts;
 }
 
-function overTime(id: string, title: string, x: number[], yLabel: string, series: [string, (number | null)[]][]): ChartSpec {
-  return { id, title, xLabel: 'seconds', yLabel, x, series: series.map(([label, values]) => ({ label, values })), distribution: false };
+/** Per-second rates of a run's intervals, under the rate rule (see rateMinShare), and the note that says so. */
+interface RateRule {
+  of(entry: TimelineEntry, count: number): number | null;
+  readonly note: string;
+}
+
+function rateOf(result: RunResult): RateRule {
+  const declared = result.scenario.intervalMs;
+  const nominalMs = Number.isFinite(declared) && declared > 0 ? declared : Math.max(0, ...result.timeline.map((entry) => entry.endMs - entry.startMs));
+  const minMs = nominalMs * rateMinShare;
+  return {
+    of: (entry, count) => {
+      const ms = entry.endMs - entry.startMs;
+      return ms > 0 && ms >= minMs ? round((count * 1000) / ms) : null;
+    },
+    note: `Rates are counts per second of each interval's own length. Intervals shorter than ${formatSeconds(minMs)} (half the ${formatSeconds(nominalMs)} report interval), usually the final drain after the load stopped, are left out: a handful of late responses over a fraction of a second would draw a false cliff.`,
+  };
+}
+
+function formatSeconds(ms: number): string {
+  return `${round(ms / 1000)} s`;
+}
+
+/**
+ * Broadcast delivery latency per interval (p50 and p99), from the timeline's
+ * `sessions.deliveryMs`; undefined for results whose timeline does not keep it.
+ */
+function deliveryOverTime(timeline: readonly TimelineEntry[], x: number[]): ChartSpec | undefined {
+  const deliveries = timeline.map((entry) => entry.sessions?.deliveryMs);
+  if (!deliveries.some((delivery) => delivery !== undefined && delivery.count > 0)) return undefined;
+  const read = (pick: (delivery: DeliveryTick) => number): (number | null)[] => deliveries.map((delivery) => (delivery === undefined || delivery.count === 0 ? null : pick(delivery)));
+  return overTime('delivery-over-time', 'Broadcast delivery latency per interval: p50, p99', x, 'ms', [
+    ['p50', read((delivery) => delivery.p50)],
+    ['p99', read((delivery) => delivery.p99)],
+  ], 'From the send to each member\'s receipt, both in the coordinator\'s clock; each interval\'s own merged histogram. Intervals without deliveries are gaps.');
+}
+
+type DeliveryTick = NonNullable<NonNullable<TimelineEntry['sessions']>['deliveryMs']>;
+
+function overTime(id: string, title: string, x: number[], yLabel: string, series: [string, (number | null)[]][], note?: string): ChartSpec {
+  return { id, title, note, xLabel: 'seconds', yLabel, x, series: series.map(([label, values]) => ({ label, values })), distribution: false, logY: false };
 }
 
 /**
@@ -117,47 +171,19 @@ function perAgent(
 
 /**
  * Runs with several request names: each request's responses per second
- * over time, and its latency by percentile (its merged histogram).
+ * over time (under the rate rule); its latency by percentile is among the
+ * percentile charts.
  */
-function requestCharts(result: RunResult, x: number[]): ChartSpec[] {
+function requestCharts(result: RunResult, x: number[], rate: RateRule): ChartSpec[] {
   const byRequest = result.summary.byRequest;
   if (byRequest === undefined) return [];
   const names = Object.keys(byRequest);
-  const charts = [overTime('requests-rate', 'Responses per second, by request', x, 'per second', names.map((name): [string, (number | null)[]] => [
+  return [overTime('requests-rate', `${httpNoun(result)} responses per second, by request`, x, 'per second', names.map((name): [string, (number | null)[]] => [
     name, result.timeline.map((entry) => {
       const tick = entry.byRequest?.[name];
-      return tick === undefined ? null : round(perSecond(entry, tick.requests));
+      return tick === undefined ? null : rate.of(entry, tick.requests);
     }),
-  ]))];
-  const histograms = names
-    .map((name): [string, string | undefined] => [name, result.requestHistograms?.[name]])
-    .filter((entry): entry is [string, string] => entry[1] !== undefined && decodeHistogram(entry[1]).totalCount > 0);
-  if (histograms.length > 0) charts.push(distribution(histograms, 'requests-distribution', 'Latency by percentile, by request (HdrHistogram plot)'));
-  return charts;
-}
-
-/** The HdrHistogram plot: latency by percentile, x = 1/(1−percentile) on a log axis. */
-function distribution(histograms: [string, string][], id = 'distribution', title = 'Latency by percentile (HdrHistogram plot)'): ChartSpec {
-  const decoded = histograms.map(([label, encoded]) => ({ label, histogram: decodeHistogram(encoded) }));
-  const x: number[] = [];
-  for (let step = 0; step < distributionSteps; step += 1) x.push(round(10 ** (step / 10)));
-  return {
-    id,
-    title,
-    xLabel: 'percentile',
-    yLabel: 'ms',
-    x,
-    series: decoded.map(({ label, histogram }) => ({
-      label,
-      values: x.map((inverse) => histogram.getValueAtPercentile(100 * (1 - 1 / inverse)) / 1000),
-    })),
-    distribution: true,
-  };
-}
-
-function perSecond(entry: TimelineEntry, count: number): number {
-  const seconds = (entry.endMs - entry.startMs) / 1000;
-  return seconds > 0 ? count / seconds : 0;
+  ]), rate.note)];
 }
 
 function round(value: number): number {

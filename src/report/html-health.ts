@@ -1,6 +1,6 @@
 import type { ComparedMetric } from './compare.js';
 import type { ChartSpec } from './html-charts.js';
-import { escapeHtml, table } from './html-table.js';
+import { chartBlock, escapeHtml, table } from './html-table.js';
 import type { RunResult } from './result.js';
 import { formatCpu, formatDelay, generatorOkLine, generatorWarning, healthOf, saturationFix, saturationRule, saturationRunRule } from './self-health.js';
 
@@ -42,7 +42,7 @@ export function selfHealthSection(result: RunResult, charts: readonly ChartSpec[
   const rule = `An agent's interval is saturated when its ${saturationRule}; the run is, when ${saturationRunRule}. Then ${saturationFix}.`;
   return `<h2>spear self-health</h2>
 <p>${escapeHtml(rule)}</p>
-${charts.map((chart) => `<div class="chart" id="chart-${chart.id}"></div>`).join('\n')}
+${charts.map(chartBlock).join('\n')}
 <h2>Agents</h2>
 ${agentTable(result)}`;
 }

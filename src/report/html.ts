@@ -4,7 +4,7 @@ import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { ComparedMetric } from './compare.js';
 import { chartsFor } from './html-charts.js';
 import { comparisonWarning, selfHealthSection, verdictBanner } from './html-health.js';
-import { escapeHtml as escape, table } from './html-table.js';
+import { chartBlock, escapeHtml as escape, table } from './html-table.js';
 import type { RunResult } from './result.js';
 import { queueOf, verdictOf } from './self-health.js';
 import { formatBytes, formatMs } from './text-summary.js';
@@ -96,28 +96,38 @@ function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
+/**
+ * Draws every chart of #spear-data with uPlot. Percentile plots put
+ * 1/(1−p) on a log x axis labelled as percentiles; logY charts a log y.
+ * The uPlot instances stay reachable as window.spearPlots (by chart id).
+ */
 const pageScript = `
 const data = JSON.parse(document.getElementById('spear-data').textContent);
 const colors = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd'];
+const percent = (v) => { const p = 100 * (1 - 1 / v); return (p >= 99.99 ? p.toFixed(4) : p >= 99 ? p.toFixed(2) : p.toFixed(0)) + '%'; };
+const plots = {};
 for (const chart of data.charts) {
-  const host = document.getElementById('chart-' + chart.id);
-  const percent = (v) => { const p = 100 * (1 - 1 / v); return (p >= 99.99 ? p.toFixed(4) : p >= 99 ? p.toFixed(2) : p.toFixed(0)) + '%'; };
+  const host = document.querySelector('#chart-' + chart.id + ' .plot');
   const options = {
-    title: chart.title, width: Math.min(960, window.innerWidth - 40), height: 280,
-    scales: { x: chart.distribution ? { time: false, distr: 3, log: 10 } : { time: false } },
+    width: Math.min(960, window.innerWidth - 40), height: 280,
+    scales: {
+      x: chart.distribution ? { time: false, distr: 3, log: 10 } : { time: false },
+      y: chart.logY ? { distr: 3, log: 10 } : {},
+    },
     axes: [
       chart.distribution
         ? { label: chart.xLabel, splits: () => [1, 10, 100, 1e3, 1e4, 1e5, 1e6], values: (u, values) => values.map(percent) }
         : { label: chart.xLabel },
-      { label: chart.yLabel },
+      { label: chart.yLabel, size: 60 },
     ],
     series: [{ label: chart.xLabel, value: chart.distribution ? (u, v) => v == null ? '' : percent(v) : undefined }]
       .concat(chart.series.map((s, i) => s.limit
         ? { label: s.label, stroke: '#888', width: 1, dash: [6, 4], points: { show: false } }
         : { label: s.label, stroke: colors[i % colors.length], width: 2, spanGaps: true })),
   };
-  new uPlot(options, [chart.x].concat(chart.series.map((s) => s.values)), host);
+  plots[chart.id] = new uPlot(options, [chart.x].concat(chart.series.map((s) => s.values)), host);
 }
+window.spearPlots = plots;
 `;
 
 /** The self-health charts live in their own section, beside the agent table. */
@@ -138,7 +148,8 @@ export function renderHtml(result: RunResult, comparison?: { baseline: string; m
 body { font: 14px/1.4 system-ui, sans-serif; margin: 20px; color: #222; }
 table { border-collapse: collapse; margin: 8px 0 16px; } th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
 th:first-child, td:first-child { text-align: left; } .badge { background: #fdd; padding: 2px 8px; margin-left: 8px; border-radius: 4px; }
-.thresholds td:last-child, .compare td:last-child { font-weight: bold; } .chart { margin: 12px 0; }
+.thresholds td:last-child, .compare td:last-child { font-weight: bold; } .chart { margin: 12px 0 20px; }
+.chart h3 { margin: 0 0 2px; font-size: 15px; } .chart .note { margin: 0 0 6px; max-width: 960px; color: #555; font-size: 13px; }
 .verdict { padding: 6px 12px; margin: 8px 0 16px; border-left: 4px solid; } .verdict.ok { background: #eef7ee; border-color: #2ca02c; }
 .verdict.warn { background: #fdd; border-color: #d62728; } .verdict ul { margin: 4px 0 0; padding-left: 20px; }
 </style></head><body>
@@ -151,7 +162,7 @@ ${requestsTable(result)}
 ${thresholds}
 ${comparisonTable(comparison?.metrics, comparison?.baseline)}
 <h2>Charts</h2>
-${charts.filter((chart) => !selfHealth(chart.id)).map((chart) => `<div class="chart" id="chart-${chart.id}"></div>`).join('\n')}
+${charts.filter((chart) => !selfHealth(chart.id)).map(chartBlock).join('\n')}
 ${broadcastTables(result)}
 ${selfHealthSection(result, charts.filter((chart) => selfHealth(chart.id)))}
 <script type="application/json" id="spear-data">${scriptJson({ charts })}</script>

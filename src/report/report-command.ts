@@ -12,9 +12,12 @@ import { renderTextSummary } from './text-summary.js';
 export const reportFormats = ['text', 'json', 'html', 'hgrm'] as const;
 export type ReportFormat = (typeof reportFormats)[number];
 
+/** `-o -`: standard output, as `spear run -o -` takes it. */
+const stdoutPath = '-';
+
 export interface ReportOptions {
   readonly format: ReportFormat;
-  /** A file (text, json, html) or a path prefix (hgrm: PREFIX.<histogram>.hgrm); stdout (html: RESULT.html) when absent. */
+  /** A file (text, json, html) or a path prefix (hgrm: PREFIX.<histogram>.hgrm); stdout (html: RESULT.html) when absent; "-" is stdout (not for hgrm). */
   readonly out: string | undefined;
   readonly compare: string | undefined;
   readonly failIf: readonly string[];
@@ -32,6 +35,7 @@ export async function report(file: string, options: ReportOptions): Promise<Exit
     return parsed;
   });
   if (conditions.length > 0 && options.compare === undefined) throw new UsageError('--fail-if compares against a baseline: add --compare BASELINE.json');
+  if (options.format === 'hgrm' && options.out === stdoutPath) throw new UsageError('--format hgrm writes one file per histogram, not to stdout: give -o a path prefix (PREFIX.<histogram>.hgrm)');
   const result = await readResult(file);
   const baseline = options.compare === undefined ? undefined : await readResult(options.compare);
   let metrics: ComparedMetrics | undefined;
@@ -64,6 +68,10 @@ async function render(file: string, result: RunResult, comparison: { baseline: R
     process.stdout.write(written.length === 0 ? 'no histogram holds values: nothing written\n' : `${written.join('\n')}\n`);
   } else if (options.format === 'html') {
     const html = renderHtml(result, metrics === undefined ? undefined : { baseline: basename(options.compare ?? ''), metrics });
+    if (options.out === stdoutPath) {
+      process.stdout.write(html);
+      return;
+    }
     const path = options.out ?? file.replace(/\.json$/, '') + '.html';
     await writeOrFail(path, html);
     process.stdout.write(`${path}\n`);
@@ -74,7 +82,7 @@ async function render(file: string, result: RunResult, comparison: { baseline: R
         ? `${text}${renderComparison(basename(options.compare ?? ''), baseline, basename(file), result, metrics)}`
         : `${JSON.stringify({ ...(JSON.parse(text) as Record<string, unknown>), comparison: { baseline: options.compare, metrics } }, null, 2)}\n`;
     }
-    if (options.out === undefined) process.stdout.write(text);
+    if (options.out === undefined || options.out === stdoutPath) process.stdout.write(text);
     else await writeOrFail(options.out, text);
   }
 }

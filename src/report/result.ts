@@ -98,6 +98,12 @@ export interface TimelineEntry {
     readonly reconnects: number;
     readonly messagesReceived: number;
     readonly delivered: number;
+    /**
+     * Broadcast delivery latency of this interval's deliveries (its merged
+     * delivery histogram): the HTML report draws it over time. Absent from
+     * results whose coordinator did not merge delivery per interval.
+     */
+    readonly deliveryMs?: { readonly count: number; readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number } | undefined;
   } | undefined;
   /** Each reporting agent's own health in this interval (load-loop delay, CPU, memory, connects). */
   readonly health: readonly AgentIntervalHealth[];
@@ -345,6 +351,9 @@ function timelineEntry(interval: MergedInterval): TimelineEntry {
         reconnects: interval.sessions.reconnects,
         messagesReceived: interval.sessions.messagesReceived,
         delivered: interval.sessions.delivered,
+        ...(interval.deliveryMs === undefined ? {} : {
+          deliveryMs: { count: interval.deliveryMs.count, p50: interval.deliveryMs.p50, p90: interval.deliveryMs.p90, p99: interval.deliveryMs.p99, max: interval.deliveryMs.max },
+        }),
       },
     }),
   };
