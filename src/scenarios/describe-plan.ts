@@ -1,6 +1,6 @@
 import { ArrivalSchedule } from './arrival-schedule.js';
 import { connectionsOf, planAgents } from './plan.js';
-import type { Scenario, SessionScenario, TargetTls } from './scenario.js';
+import type { HttpRequestSpec, Scenario, SessionScenario, TargetTls } from './scenario.js';
 import { formatDurationMs } from './units.js';
 
 /** What `spear validate` prints: the scenario as understood, each agent's slice, and why that many local agents (`countReason`). Pure. */
@@ -12,10 +12,10 @@ export function describePlan(scenario: Scenario, agentCount: number, file: strin
   if (scenario.protocol !== 'http') {
     lines.push(...describeSessions(scenario));
   } else if (load.model === 'closed') {
-    lines.push(`  requests    ${scenario.requests.map((request) => `${request.method} ${request.path}`).join(', ')}`);
+    lines.push(`  requests    ${scenario.requests.map(describeRequest).join(', ')}`);
     lines.push(`  load        closed model: ${load.connections} connections${load.pipelining > 1 ? `, pipelining ${load.pipelining}` : ''} for ${formatDurationMs(load.durationMs)}`);
   } else if (load.model === 'open') {
-    lines.push(`  requests    ${scenario.requests.map((request) => `${request.method} ${request.path}`).join(', ')}`);
+    lines.push(`  requests    ${scenario.requests.map(describeRequest).join(', ')}`);
     const first = load.stages[0];
     const constant = load.stages.length === 1 && first !== undefined && first.ratePerS === load.startRatePerS;
     const shape = constant
@@ -58,4 +58,10 @@ function describeTls(tls: TargetTls): string {
 
 function round(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+/** "METHOD path", or "name (METHOD path)" when the request has a name of its own. */
+function describeRequest(request: HttpRequestSpec): string {
+  const plain = `${request.method} ${request.path}`;
+  return request.name === plain ? plain : `${request.name} (${plain})`;
 }
