@@ -6,7 +6,7 @@
 #   of three load generators hitting the same target, one after another:
 #     wrk        wrk -t1 -c N -d D --latency URL         (C, the ceiling)
 #     autocannon autocannon -c N -d D -j URL             (Node, the usual peer)
-#     spear      spear run --target ORIGIN -c N -d D --agents 1 --quiet --out F
+#     spear      spear run URL -c N -d D --agents 1 --quiet --out F
 #   plus spear's peak resident memory: the kernel's high-water mark (VmHWM) of the
 #   agent process (the forked child that does the load), sampled every 0.5 s, and
 #   /usr/bin/time -v's "Maximum resident set size" as a cross-check; and spear's
@@ -19,6 +19,10 @@
 #   at / and a 2.5 KB page at /2.5k) with a private config in a temp dir, bound to
 #   127.0.0.1 on a free port. Every client is pinned to CPU 1, so client and server
 #   each get one core and the client's efficiency decides the figures.
+#   With URL set (a full URL on this machine, e.g. http://127.0.0.1:8080/2.5k), no
+#   nginx is started: the three tools load that URL, path and query included, and
+#   the server listening on its port is left as it is (not pinned; its CPU share is
+#   reported when its process can be seen).
 #   For each connection count each tool runs RUNS times (interleaved: wrk,
 #   autocannon, spear, wrk, ...); the table shows the median rps and the median p99.
 #
@@ -26,6 +30,7 @@
 # fetches autocannon into the npx cache, never into package.json):
 #   bench/http-vs-peers.sh
 #   RUNS=1 DURATION=5 CONNECTIONS="100" bench/http-vs-peers.sh     # quick look
+#   URL=http://127.0.0.1:8080/2.5k bench/http-vs-peers.sh          # a server of your own
 #
 # Env knobs (defaults in brackets)
 #   RUNS [3]               runs per tool and connection count
@@ -35,7 +40,11 @@
 #                          closed model; the peers still run closed
 #   DURATION [10]          seconds per run
 #   CONNECTIONS ["100 1000"] connection counts, space separated
-#   URL_PATH [/]           page to load: / (172 B) or /2.5k (2.5 KB)
+#   URL_PATH [/]           nginx's page to load: / (172 B) or /2.5k (2.5 KB)
+#   URL [unset]            a full URL on this machine (127.0.0.0/8, localhost or
+#                          [::1]) to load instead of nginx's page: every tool hits
+#                          that URL, path and query included (URL_PATH must then be
+#                          unset)
 #   AUTOCANNON [autocannon@9]  npx package spec for autocannon
 #   SERVER_CPU [0], CLIENT_CPU [1]  cores for nginx and for the client
 #   KEEP_RAW [0]           1 = keep the temp dir with every raw tool output
@@ -44,14 +53,16 @@
 #                          machine are marked "machine-busy"
 #
 # With the defaults it takes about 2 x 3 x 3 x ~12 s, a little under 4 minutes.
-# Load only ever goes to 127.0.0.1; every run is bounded by `timeout`; Ctrl-C stops
+# Load only ever goes to loopback; every run is bounded by `timeout`; Ctrl-C stops
 # the run in flight and nginx, and removes the temp dir.
 set -euo pipefail
 
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-"100 1000"}
+URL_PATH_SET=${URL_PATH:+1}
 URL_PATH=${URL_PATH:-/}
+URL=${URL:-}
 AUTOCANNON=${AUTOCANNON:-autocannon@9}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -67,6 +78,7 @@ has_tool() { [[ " ${TOOLS[*]} " == *" $1 "* ]]; }
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spear-bench.XXXXXX")
 NGINX_PID=''
+SERVER_PID=''   # with URL: the process listening on its port, when it can be seen
 AUTOCANNON_BIN=''
 PORT=''
 
@@ -104,7 +116,7 @@ apt_install() {
 ensure_tools() {
   local missing=()
   if has_tool wrk; then command -v wrk >/dev/null || missing+=(wrk); fi
-  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+  if [[ -z $URL ]]; then command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx); fi
   [[ -x /usr/bin/time ]] || missing+=(time)
   command -v taskset >/dev/null || missing+=(util-linux)
   ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
@@ -119,7 +131,9 @@ ensure_tools() {
     ac_version=$("$AUTOCANNON_BIN" --version | head -n 1 | cut -d' ' -f2)
   fi
   if has_tool wrk; then wrk_version=$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2 || true); fi
-  log "wrk: $wrk_version; nginx: $("$(nginx_path)" -v 2>&1 | cut -d/ -f2);" \
+  local nginx_version=-
+  [[ -n $URL ]] || nginx_version=$("$(nginx_path)" -v 2>&1 | cut -d/ -f2)
+  log "wrk: $wrk_version; nginx: $nginx_version;" \
     "autocannon: $ac_version; spear: $(node "$REPO/bin/spear.js" --version); node: $(node -v)"
 }
 
@@ -192,8 +206,32 @@ start_nginx() {
   log "nginx pid $NGINX_PID on CPU $SERVER_CPU serving $(target_url) ($size bytes); clients on CPU $CLIENT_CPU"
 }
 
-origin() { echo "http://127.0.0.1:$PORT"; }
-target_url() { echo "$(origin)$URL_PATH"; }
+target_url() { if [[ -n $URL ]]; then echo "$URL"; else echo "http://127.0.0.1:$PORT$URL_PATH"; fi; }
+
+# URL must be an http(s) URL on this machine: the benchmark's load stays on loopback.
+# Prints "PORT" of the URL (its scheme's default when it names none).
+# shellcheck disable=SC2016
+check_url() {
+  node -e '
+    let url;
+    try { url = new URL(process.argv[1]); } catch { console.error(`not a URL: ${process.argv[1]}`); process.exit(1); }
+    if (url.protocol !== "http:" && url.protocol !== "https:") { console.error(`expected http:// or https://, got ${url.protocol}`); process.exit(1); }
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    if (!(host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host))) { console.error(`${host} is not this machine (127.0.0.0/8, localhost or [::1]): load only goes to loopback`); process.exit(1); }
+    console.log(url.port || (url.protocol === "https:" ? 443 : 80));
+  ' "$1"
+}
+
+# With URL: checks that something answers it and finds the process listening on
+# its port (ss -ltnp; empty when another user's process hides it).
+use_url() {
+  local status
+  PORT=$(check_url "$URL") || die "URL: see above"
+  status=$(node -e 'fetch(process.argv[1]).then(r => r.arrayBuffer().then(b => console.log(r.status, b.byteLength)), (e) => console.log("error", e.cause?.code ?? e.message))' "$URL" 2>/dev/null || true)
+  [[ $status == 2* || $status == 3* ]] || die "$URL does not answer with 2xx/3xx: ${status:-no answer}"
+  SERVER_PID=$(ss -Hltnp "sport = :$PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2 || true)
+  log "target $URL answers ${status%% *} (${status##* } bytes); server pid ${SERVER_PID:-unknown} (not pinned by this script); clients on CPU $CLIENT_CPU"
+}
 
 # ---------------------------------------------------------------- clients
 # Each run_<tool> CONNS OUTFILE runs the tool once and prints "rps p99_ms [errors]".
@@ -248,12 +286,6 @@ run_autocannon() {
   parse_autocannon "$2"
 }
 
-# Only for URL_PATH other than /: --target takes an origin, paths go in a scenario.
-spear_scenario() {
-  printf 'requests:\n  - path: "%s"\n' "$URL_PATH" >"$WORK/scenario.yaml"
-  echo "$WORK/scenario.yaml"
-}
-
 # Prints "rps p99 notes..." where the notes carry spear's verdict on itself
 # (generator=ok|SATURATED, sat=saturated/intervals) and the agent's health
 # (loopP99max, elu=mean/max, cpu=mean/max, rssMax, late); writes the verdict's
@@ -305,12 +337,11 @@ sample_agent_rss() {
 }
 
 run_spear() {
-  local conns=$1 out=$2 scenario=() status=0 client_pid sampler_pid parsed time_kb rate=()
-  [[ $URL_PATH == / ]] || scenario=("$(spear_scenario)")
+  local conns=$1 out=$2 status=0 client_pid sampler_pid parsed time_kb rate=()
   [[ -z $SPEAR_RATE ]] || rate=(--rate "$SPEAR_RATE")
   # timeout -> /usr/bin/time -> spear coordinator (taskset execs node) -> agent
   client_start /usr/bin/time -v -o "$out.time" \
-    node "$REPO/bin/spear.js" run "${scenario[@]}" --target "$(origin)" -c "$conns" "${rate[@]}" -d "${DURATION}s" \
+    node "$REPO/bin/spear.js" run "$(target_url)" -c "$conns" "${rate[@]}" -d "${DURATION}s" \
     --agents 1 --quiet --out "$out" >"$out.stdout" 2>"$out.stderr"
   client_pid=$(cat "$WORK/client.pid")
   sample_agent_rss "$client_pid" "$out.rss" >/dev/null &
@@ -352,10 +383,12 @@ loadavg() { cut -d' ' -f1 /proc/loadavg; }
 
 # "busy total" jiffies of one core (cpuN line of /proc/stat; idle and iowait are not busy).
 core_jiffies() { awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
-# utime+stime jiffies of nginx (master and workers)
-nginx_jiffies() {
-  local pid total=0
-  for pid in "$NGINX_PID" $(pgrep -P "$NGINX_PID"); do
+# utime+stime jiffies of the server: nginx (master and workers), or with URL the
+# process listening on its port and its children (0 when unknown)
+server_jiffies() {
+  local root=${NGINX_PID:-$SERVER_PID} pid total=0
+  [[ -n $root ]] || { echo 0; return; }
+  for pid in "$root" $(pgrep -P "$root"); do
     total=$((total + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
   done
   echo "$total"
@@ -364,12 +397,16 @@ nginx_jiffies() {
 # each core's busy share (softirq included) and nginx's CPU over the run. A client
 # core at 100% with spear's own CPU far lower means someone else (or the kernel's
 # loopback work) had the core; nginx near 100% means nginx was the limit.
-cpu_snapshot() { echo "$(core_jiffies "$SERVER_CPU") $(core_jiffies "$CLIENT_CPU") $(nginx_jiffies) $(date +%s%N)"; }
+cpu_snapshot() { echo "$(core_jiffies "$SERVER_CPU") $(core_jiffies "$CLIENT_CPU") $(server_jiffies) $(date +%s%N)"; }
+# With URL the server is not pinned: server_core is then just core SERVER_CPU, and
+# its CPU is "server=" (n/a when its process could not be seen).
 cpu_note() {
-  local now hz
+  local now hz name=nginx
   now=$(cpu_snapshot)
   hz=$(getconf CLK_TCK)
-  echo "$1 $now" | awk -v hz="$hz" '{ printf "server_core=%.0f%% client_core=%.0f%% nginx=%.0f%%", 100 * ($7 - $1) / ($8 - $2), 100 * ($9 - $3) / ($10 - $4), 100 * ($11 - $5) / hz / (($12 - $6) / 1e9) }'
+  [[ -z $URL ]] || name=server
+  echo "$1 $now" | awk -v hz="$hz" -v name="$name" -v known="${NGINX_PID:-$SERVER_PID}" '{ printf "server_core=%.0f%% client_core=%.0f%% ", 100 * ($7 - $1) / ($8 - $2), 100 * ($9 - $3) / ($10 - $4)
+    if (known == "") printf "%s=n/a", name; else printf "%s=%.0f%%", name, 100 * ($11 - $5) / hz / (($12 - $6) / 1e9) }'
 }
 
 # Appends "conns tool run rps p99 notes..." lines to $WORK/runs.txt.
@@ -414,7 +451,9 @@ verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "n/a") print " 
 print_report() {
   local conns tool
   echo
-  echo "http-vs-peers: $(target_url) on nginx (CPU $SERVER_CPU), clients on CPU $CLIENT_CPU, ${DURATION}s x $RUNS runs, medians${SPEAR_RATE:+; spear in the open model at $SPEAR_RATE}"
+  local server="nginx (CPU $SERVER_CPU)"
+  [[ -z $URL ]] || server="your server (pid ${SERVER_PID:-unknown}, not pinned)"
+  echo "http-vs-peers: $(target_url) on $server, clients on CPU $CLIENT_CPU, ${DURATION}s x $RUNS runs, medians${SPEAR_RATE:+; spear in the open model at $SPEAR_RATE}"
   echo
   printf '%-6s %-11s %12s %10s %14s %14s  %s\n' conns tool rps "p99 ms" "agent RSS MB" "time -v MB" "spear verdict"
   for conns in $CONNECTIONS; do
@@ -458,15 +497,16 @@ print_self_health() {
     [[ $tool == spear ]] || continue
     health="$WORK/spear-c$conns-r$run.out.health"
     [[ -f $health ]] || continue
-    echo "  c=$conns run $run: $(awk -v c="$conns" -v r="$run" '$1 == c && $2 == "spear" && $3 == r { for (i = 6; i <= NF; i++) if ($i ~ /^(generator|sat|loopP99max|elu|cpu|rssMax|load|server_core|client_core|nginx)=/) printf "%s ", $i }' "$WORK/runs.txt")"
+    echo "  c=$conns run $run: $(awk -v c="$conns" -v r="$run" '$1 == c && $2 == "spear" && $3 == r { for (i = 6; i <= NF; i++) if ($i ~ /^(generator|sat|loopP99max|elu|cpu|rssMax|load|server_core|client_core|nginx|server)=/) printf "%s ", $i }' "$WORK/runs.txt")"
     sed 's/^/    /' "$health"
   done <"$WORK/runs.txt"
 }
 
 main() {
   [[ $URL_PATH == /* ]] || die "URL_PATH must start with /"
+  [[ -z $URL || -z $URL_PATH_SET ]] || die "URL and URL_PATH do not mix: URL names the path itself"
   ensure_tools
-  start_nginx
+  if [[ -n $URL ]]; then use_url; else start_nginx; fi
   run_all
   print_report
 }

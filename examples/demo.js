@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const kinds = {
   http: {
-    target: ['./targets/http-target.js', '0'],
+    target: ['./targets/http-target.js', '--port', '0'],
     args: (url) => [here('./http-closed.yaml'), '--target', url, '--connections', '100', '--duration', '5s'],
   },
   socketio: {

@@ -2,11 +2,16 @@
 // A local WebSocket target for the examples: /echo sends every message back,
 // /broadcast?group=G sends every message to every connection of group G
 // (the sender included). Text stays text and binary stays binary.
-// Usage: node examples/targets/ws-target.js [port]   (default 3100; 0 = any free port)
+// Usage: node examples/targets/ws-target.js [--port N]   (default 3100, or $PORT; 0 = any free port)
+//        node examples/targets/ws-target.js N          (the same, the port as the only argument)
 import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
 
-const port = Number(process.argv[2] ?? process.env.PORT ?? 3100);
+const { values, positionals } = parseArgs({ options: { port: { type: 'string' } }, allowPositionals: true });
+const portText = values.port ?? positionals[0] ?? process.env.PORT ?? '3100';
+const port = Number(portText);
+if (portText === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad port ${portText}: expected --port N, N from 0 to 65535`);
 const groups = new Map();
 
 const http = createServer((_request, response) => response.writeHead(404).end());
