@@ -2,7 +2,7 @@ import { headerValueProblem } from '../protocols/http/request-text.js';
 import { Checker, describe, type DocPath } from './checker.js';
 import { parseThreshold } from './threshold.js';
 import { formatDurationMs, maxDurationMs, maxRatePerS, maxTimeoutMs, minIntervalMs, parseRatePerS } from './units.js';
-import type { HttpRequestSpec, LoadProfile, Scenario, SessionScenario, Stage, TargetTls, Threshold, Timeouts } from './scenario.js';
+import type { HttpRequestSpec, LoadProfile, Scenario, ScenarioBase, SessionScenario, Stage, TargetTls, Threshold, Timeouts } from './scenario.js';
 import { flowOf } from './validate-flow.js';
 import { checkRequestNames, defaultRequestName, requestNameOf } from './request-names.js';
 import { tlsOf } from './tls-settings.js';
@@ -63,6 +63,13 @@ function scenarioOf(document: unknown, check: Checker): Scenario {
     target,
     requests: root.requests === undefined ? [defaultRequest] : requestsOf(root.requests, check),
     load: loadOf(root, check),
+    ...commonFieldsOf(root, check),
+  };
+}
+
+/** The keys every kind of scenario has, validated the same way. */
+function commonFieldsOf(root: Record<string, unknown>, check: Checker): Omit<ScenarioBase, 'name' | 'target'> {
+  return {
     timeouts: timeoutsOf(root.timeouts, check),
     thresholds: root.thresholds === undefined ? [] : thresholdsOf(root.thresholds, check),
     ...agentsOf(root.agents, check),
@@ -83,7 +90,6 @@ const defaultRequest: HttpRequestSpec = { name: defaultRequestName('GET', '/'), 
 function sessionScenarioOf(root: Record<string, unknown>, protocol: 'ws' | 'socketio', check: Checker): SessionScenario {
   if (root.requests !== undefined) check.fail(['requests'], `applies to protocol "http"; a ${protocol} scenario describes each user's steps under flow`, 'key');
   const load = usersLoadOf(root, check);
-  const timeouts = timeoutsOf(root.timeouts, check);
   const feederFile = root.feeder === undefined ? undefined : feederFileOf(root.feeder, check);
   const flow = flowOf(root.flow, protocol, sessionDefaults.expectTimeoutMs, feederFile !== undefined, check);
   const socketio = socketioOf(root.socketio, check);
@@ -106,12 +112,7 @@ function sessionScenarioOf(root: Record<string, unknown>, protocol: 'ws' | 'sock
     socketio,
     // Rows are read by loadScenarioFile, which knows where the scenario file is.
     feeder: feederFile === undefined ? undefined : { file: feederFile, columns: [], rows: [] },
-    timeouts,
-    thresholds: root.thresholds === undefined ? [] : thresholdsOf(root.thresholds, check),
-    ...agentsOf(root.agents, check),
-    intervalMs: intervalOf(root.interval, check),
-    abortOnFailMs: abortOnFailOf(root.abortOnFail, check),
-    ...tlsField(root.tls, check),
+    ...commonFieldsOf(root, check),
   };
 }
 
@@ -147,12 +148,7 @@ function journeyScenarioOf(root: Record<string, unknown>, check: Checker): Sessi
     connection: connectionOf(undefined, check),
     socketio: socketioOf(undefined, check),
     feeder: feederFile === undefined ? undefined : { file: feederFile, columns: [], rows: [] },
-    timeouts: timeoutsOf(root.timeouts, check),
-    thresholds: root.thresholds === undefined ? [] : thresholdsOf(root.thresholds, check),
-    ...agentsOf(root.agents, check),
-    intervalMs: intervalOf(root.interval, check),
-    abortOnFailMs: abortOnFailOf(root.abortOnFail, check),
-    ...tlsField(root.tls, check),
+    ...commonFieldsOf(root, check),
   };
 }
 
