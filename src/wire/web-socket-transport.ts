@@ -17,6 +17,8 @@ export class WebSocketTransport<Outgoing, Incoming> implements Transport<Outgoin
   readonly #closeListeners: ((reason: string) => void)[] = [];
   readonly #pinger: NodeJS.Timeout;
   #lastPongMs = Date.now();
+  /** When the pinger last ran: a late tick means this side stalled (its pongs may wait unread). */
+  #lastTickMs = Date.now();
   #closed = false;
 
   constructor(socket: WebSocket, parse: (value: unknown) => Incoming) {
@@ -28,7 +30,12 @@ export class WebSocketTransport<Outgoing, Incoming> implements Transport<Outgoin
     socket.on('close', (code, reason) => this.#finish(`the connection closed (${code}${reason.length > 0 ? ` ${reason.toString()}` : ''})`));
     socket.on('error', (error) => this.#finish(`connection error: ${error.message}`));
     this.#pinger = setInterval(() => {
-      if (Date.now() - this.#lastPongMs > silentAfterMs) {
+      const now = Date.now();
+      // Subtleness ahead: after this process's own stall (a busy loop, SIGSTOP), the peer's pongs are
+      // still unread in the socket. Judge the peer only on time this side was awake to hear it.
+      if (now - this.#lastTickMs > 2 * pingEveryMs) this.#lastPongMs = now;
+      this.#lastTickMs = now;
+      if (now - this.#lastPongMs > silentAfterMs) {
         this.#finish(`no answer to pings for ${silentAfterMs / 1000}s`);
         socket.terminate();
         return;
@@ -54,6 +61,8 @@ export class WebSocketTransport<Outgoing, Incoming> implements Transport<Outgoin
         this.#socket.close(1008, 'invalid message');
         return;
       }
+      // Any message is a sign of life, as good as a pong.
+      this.#lastPongMs = Date.now();
       listener(message);
     });
   }
