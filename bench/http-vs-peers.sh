@@ -74,44 +74,23 @@ read -r -a TOOLS <<<"${TOOLS:-wrk autocannon spear}"
 for tool in "${TOOLS[@]}"; do
   [[ $tool == wrk || $tool == autocannon || $tool == spear ]] || { printf 'http-vs-peers: unknown tool %s (wrk autocannon spear)\n' "$tool" >&2; exit 1; }
 done
-has_tool() { [[ " ${TOOLS[*]} " == *" $1 "* ]]; }
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib/peer-bench.sh
+source "$REPO/bench/lib/peer-bench.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spear-bench.XXXXXX")
 NGINX_PID=''
 SERVER_PID=''   # with URL: the process listening on its port, when it can be seen
 AUTOCANNON_BIN=''
 PORT=''
 
-log() { printf '%s\n' "$*" >&2; }
 die() { log "http-vs-peers: $*"; exit 1; }
 
 # ---------------------------------------------------------------- cleanup
 
-cleanup() {
-  local client_pid
-  client_pid=$(cat "$WORK/client.pid" 2>/dev/null || true)
-  if [[ -n $client_pid ]] && kill -TERM "$client_pid" 2>/dev/null; then
-    log "stopping the client in flight (pid $client_pid)"
-    for _ in $(seq 100); do kill -0 "$client_pid" 2>/dev/null || break; sleep 0.2; done
-  fi
-  if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
-    kill -TERM "$NGINX_PID" 2>/dev/null || true
-    wait "$NGINX_PID" 2>/dev/null || true
-  fi
-  if [[ $KEEP_RAW == 1 ]]; then log "raw outputs kept in $WORK"; else rm -rf "$WORK"; fi
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- setup
-
-as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
-
-apt_install() {
-  log "installing $* with apt-get"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
 
 ensure_tools() {
   local missing=()
@@ -135,20 +114,6 @@ ensure_tools() {
   [[ -n $URL ]] || nginx_version=$("$(nginx_path)" -v 2>&1 | cut -d/ -f2)
   log "wrk: $wrk_version; nginx: $nginx_version;" \
     "autocannon: $ac_version; spear: $(node "$REPO/bin/spear.js" --version); node: $(node -v)"
-}
-
-nginx_path() { command -v nginx || echo /usr/sbin/nginx; }
-
-free_port() {
-  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
-}
-
-# A 172-byte page and a 2.5 KB (2560-byte) page, like examples/targets/http-target.js.
-write_pages() {
-  mkdir -p "$WORK/www"
-  printf '<html><head><title>spear</title></head><body><p>%s</p></body></html>\n' "$(printf 'x%.0s' $(seq 105))" >"$WORK/www/index.html"
-  printf '<html><body><p>%s</p></body></html>\n' "$(printf 'y%.0s' $(seq 2526))" >"$WORK/www/2.5k"
-  [[ $(wc -c <"$WORK/www/index.html") == 172 && $(wc -c <"$WORK/www/2.5k") == 2560 ]] || die "page sizes are off"
 }
 
 write_nginx_conf() {
@@ -235,22 +200,6 @@ use_url() {
 
 # ---------------------------------------------------------------- clients
 # Each run_<tool> CONNS OUTFILE runs the tool once and prints "rps p99_ms [errors]".
-
-# Runs a client on the client core under `timeout` (which signals its whole process
-# group, so spear's agent too), in the background with its pid in client.pid so
-# that cleanup can stop it on Ctrl-C; `client` also waits for it.
-client_start() {
-  timeout -k 10 $((DURATION + 60)) taskset -c "$CLIENT_CPU" "$@" &
-  echo $! >"$WORK/client.pid"
-}
-client_wait() {
-  local pid status=0
-  pid=$(cat "$WORK/client.pid")
-  wait "$pid" || status=$?
-  rm -f "$WORK/client.pid"
-  return "$status"
-}
-client() { client_start "$@"; client_wait; }
 
 # wrk prints e.g. "     99%   12.34ms" and "Requests/sec:  45678.90".
 parse_wrk() {
@@ -357,32 +306,6 @@ run_spear() {
 
 # ---------------------------------------------------------------- runs and report
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
-# Busy share (0-100) of all CPUs over one second, from /proc/stat.
-cpu_busy_pct() {
-  local before after
-  before=$(head -n 1 /proc/stat); sleep 1; after=$(head -n 1 /proc/stat)
-  echo "$before $after" | awk '{ n = NF / 2; for (i = 2; i <= n; i++) total += $(i + n) - $i
-    idle = $(5 + n) - $5 + $(6 + n) - $6; printf "%d\n", (total > 0 ? 100 * (total - idle) / total : 0) }'
-}
-
-# Waits (up to IDLE_WAIT s) for the machine to be idle, so a test suite or build
-# running beside the benchmark does not skew a run; returns 1 if it never was.
-wait_for_idle() {
-  local busy=0
-  for _ in $(seq "$IDLE_WAIT"); do
-    busy=$(cpu_busy_pct); busy=${busy:-100}
-    ((busy <= 10)) && return 0
-  done
-  log "  machine still ${busy}% busy after ${IDLE_WAIT}s (other processes); this run may read low"
-  return 1
-}
-
-loadavg() { cut -d' ' -f1 /proc/loadavg; }
-
-# "busy total" jiffies of one core (cpuN line of /proc/stat; idle and iowait are not busy).
-core_jiffies() { awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
 # utime+stime jiffies of the server: nginx (master and workers), or with URL the
 # process listening on its port and its children (0 when unknown)
 server_jiffies() {
@@ -445,7 +368,6 @@ med_kv() {
 saturated_runs() {
   awk -v c="$1" '$1 == c && $2 == "spear" { n++; if ($0 ~ /generator=SATURATED/) s++ } END { printf "%d of %d runs saturated", s, n }' "$WORK/runs.txt"
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "nan" || b == "nan") print "n/a"; else printf "%.2f", a / b }'; }
 verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "n/a") print "  "; else if ((op == ">=" && v + 0 >= t) || (op == "<=" && v + 0 <= t)) print "ok"; else print "MISS" }'; }
 
 print_report() {

@@ -67,14 +67,14 @@ KEEP_RAW=${KEEP_RAW:-0}
 read -r -a TOOLS <<<"${TOOLS:-peer spear}"
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib/peer-bench.sh
+source "$REPO/bench/lib/peer-bench.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/spear-journey.XXXXXX")
 NGINX_PID=''
 AUTOCANNON_BIN=''
 PORT=''
 
-log() { printf '%s\n' "$*" >&2; }
 die() { log "journey-vs-peers: $*"; exit 1; }
-has_tool() { [[ " ${TOOLS[*]} " == *" $1 "* ]]; }
 
 for tool in "${TOOLS[@]}"; do
   [[ $tool == peer || $tool == spear ]] || die "unknown tool $tool (peer spear)"
@@ -85,33 +85,10 @@ done
 
 # ---------------------------------------------------------------- cleanup
 
-cleanup() {
-  local client_pid
-  client_pid=$(cat "$WORK/client.pid" 2>/dev/null || true)
-  if [[ -n $client_pid ]] && kill -TERM "$client_pid" 2>/dev/null; then
-    log "stopping the client in flight (pid $client_pid)"
-    for _ in $(seq 100); do kill -0 "$client_pid" 2>/dev/null || break; sleep 0.2; done
-  fi
-  if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
-    kill -TERM "$NGINX_PID" 2>/dev/null || true
-    wait "$NGINX_PID" 2>/dev/null || true
-  fi
-  if [[ $KEEP_RAW == 1 ]]; then log "raw outputs kept in $WORK"; else rm -rf "$WORK"; fi
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- setup
-
-as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
-
-apt_install() {
-  log "installing $* with apt-get"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
-
-nginx_path() { command -v nginx || echo /usr/sbin/nginx; }
 
 # k6 when asked or (auto) when on PATH or in the apt sources; else autocannon.
 choose_peer() {
@@ -146,18 +123,6 @@ ensure_tools() {
     fi
   fi
   log "peer: $peer_version; nginx: $("$(nginx_path)" -v 2>&1 | cut -d/ -f2); spear: $(node "$REPO/bin/spear.js" --version); node: $(node -v)"
-}
-
-free_port() {
-  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
-}
-
-# The pages of bench/http-vs-peers.sh and examples/targets/http-target.js.
-write_pages() {
-  mkdir -p "$WORK/www"
-  printf '<html><head><title>spear</title></head><body><p>%s</p></body></html>\n' "$(printf 'x%.0s' $(seq 105))" >"$WORK/www/index.html"
-  printf '<html><body><p>%s</p></body></html>\n' "$(printf 'y%.0s' $(seq 2526))" >"$WORK/www/2.5k"
-  [[ $(wc -c <"$WORK/www/index.html") == 172 && $(wc -c <"$WORK/www/2.5k") == 2560 ]] || die "page sizes are off"
 }
 
 write_nginx_conf() {
@@ -246,19 +211,6 @@ EOF
 # ---------------------------------------------------------------- clients
 # Each run_<tool> OUTFILE runs the tool once and prints "rps p50_ms p99_ms [notes]".
 
-client_start() {
-  timeout -k 10 $((DURATION + 60)) taskset -c "$CLIENT_CPU" "$@" &
-  echo $! >"$WORK/client.pid"
-}
-client_wait() {
-  local pid status=0
-  pid=$(cat "$WORK/client.pid")
-  wait "$pid" || status=$?
-  rm -f "$WORK/client.pid"
-  return "$status"
-}
-client() { client_start "$@"; client_wait; }
-
 # shellcheck disable=SC2016  # JS template literals, not shell
 run_autocannon() {
   client "$AUTOCANNON_BIN" -c "$USERS" -d "$DURATION" -j --har "$WORK/journey.har" "$(origin)" >"$1" 2>"$1.stderr" || true
@@ -325,27 +277,6 @@ run_spear() {
 
 # ---------------------------------------------------------------- runs and report
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
-cpu_busy_pct() {
-  local before after
-  before=$(head -n 1 /proc/stat); sleep 1; after=$(head -n 1 /proc/stat)
-  echo "$before $after" | awk '{ n = NF / 2; for (i = 2; i <= n; i++) total += $(i + n) - $i
-    idle = $(5 + n) - $5 + $(6 + n) - $6; printf "%d\n", (total > 0 ? 100 * (total - idle) / total : 0) }'
-}
-
-wait_for_idle() {
-  local busy=0
-  for _ in $(seq "$IDLE_WAIT"); do
-    busy=$(cpu_busy_pct); busy=${busy:-100}
-    ((busy <= 10)) && return 0
-  done
-  log "  machine still ${busy}% busy after ${IDLE_WAIT}s (other processes); this run may read low"
-  return 1
-}
-
-loadavg() { cut -d' ' -f1 /proc/loadavg; }
-core_jiffies() { awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
 nginx_jiffies() {
   local pid total=0
   for pid in "$NGINX_PID" $(pgrep -P "$NGINX_PID"); do
@@ -390,7 +321,6 @@ med() { awk -v t="$1" -v f="$2" '$1 == t { print $f }' "$WORK/runs.txt" | median
 saturated_runs() {
   awk '$1 == "spear" { n++; if ($0 ~ /generator=SATURATED/) s++ } END { printf "%d of %d runs saturated", s, n }' "$WORK/runs.txt"
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "nan" || b == "nan") print "n/a"; else printf "%.2f", a / b }'; }
 
 print_report() {
   local tool name
