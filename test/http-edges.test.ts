@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ExitCode } from '../src/errors.js';
+import { HttpConnection } from '../src/protocols/http/http-connection.js';
+import { prepareRequest } from '../src/protocols/http/request-bytes.js';
 import { readResult } from '../src/report/result-file.js';
 import type { RunResult } from '../src/report/result.js';
 import { refusedPortUrl, startScriptedServer } from './servers/faulty-servers.js';
@@ -175,5 +178,43 @@ test('D/E/F/G: malformed responses are classified parse errors at once, never su
     assert.deepEqual(result.summary.statusCodes, { '999': odd.requests() });
   } finally {
     await odd.close();
+  }
+});
+
+test('a request that waited out a connect backoff is timed from when it was written, not from the wait', async () => {
+  const port = Number(new URL(await refusedPortUrl()).port);
+  const outcomes: { status: number; error: unknown }[] = [];
+  let wake: (() => void) | undefined;
+  const listener = {
+    completed: (_slot: unknown, status: number, _bytes: number, error: unknown) => {
+      outcomes.push({ status, error });
+      wake?.();
+    },
+    connectionFailed: () => undefined,
+  };
+  const connection = new HttpConnection({ host: '127.0.0.1', port, tls: false, connectTimeoutMs: 1000 }, listener, { opened: () => undefined, closed: () => undefined });
+  const request = prepareRequest({ name: 'GET /', method: 'GET', path: '/', headers: {}, body: undefined }, new URL(`http://127.0.0.1:${port}`));
+  const slot = { intendedAt: 0, sentAt: 0, requestIndex: 0, request, send: () => connection.send(slot) };
+  const exchange = async (): Promise<void> => {
+    const done = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    slot.sentAt = performance.now();
+    slot.send();
+    await done;
+  };
+  // Refused connects in a row: the backoff grows to 40-80 ms.
+  for (let attempt = 0; attempt < 4; attempt += 1) await exchange();
+  assert.ok(outcomes.every((outcome) => outcome.status === 0));
+  const server = createServer((socket) => socket.on('data', () => socket.write(ok)));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  try {
+    const asked = performance.now();
+    await exchange();
+    assert.equal(outcomes.at(-1)?.status, 200);
+    assert.ok(slot.sentAt - asked >= 20, `written ${(slot.sentAt - asked).toFixed(1)} ms after it was asked: the backoff is not the server's time`);
+  } finally {
+    connection.abort(new Error('done'));
+    await new Promise((resolve) => server.close(resolve));
   }
 });

@@ -45,6 +45,8 @@ export class ClosedLoop implements Driver {
   completed(slot: Slot, status: number, bytes: number, error: unknown): void {
     const now = performance.now();
     this.#inFlight -= 1;
+    // Latency runs from the actual send, which a connection may have moved (a connect backoff).
+    slot.intendedAt = slot.sentAt;
     recordOutcome(this.#recorder, slot, now, status, bytes, error);
     if (this.#stopped) this.#checkDrained();
     else if (status > 0) this.#send(slot, now);

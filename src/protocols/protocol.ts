@@ -10,7 +10,7 @@ import type { HttpPlan } from '../scenarios/plan.js';
 export interface Slot {
   /** When the exchange was meant to start (open model: its arrival time). */
   intendedAt: number;
-  /** When it was actually handed to the connection. */
+  /** When it was actually sent: handed to the connection, or written after the connection's connect backoff (the protocol may move it later). */
   sentAt: number;
   /** The exchange in flight (or last sent): its index in the plan's requests, for per-request statistics. */
   readonly requestIndex: number;

@@ -126,6 +126,9 @@ export class HttpConnection implements ResponseSink {
   readonly #openAfterBackoff = (): void => {
     this.#retryTimer = undefined;
     if (this.#socket !== undefined || this.#inFlight.length === 0) return;
+    // The backoff was spear's wait, not the server's time: the exchanges start now.
+    const now = performance.now();
+    for (const slot of this.#inFlight) slot.sentAt = now;
     this.#open();
   };
 
