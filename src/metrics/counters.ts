@@ -1,5 +1,8 @@
 import type { IntervalCounters } from '../wire/messages.js';
 
+/** Status counters per code: statuses 100–999 count as themselves (the HTTP parser refuses others), anything else under 0. */
+export const statusSlots = 1000;
+
 /** Counters with nothing counted. */
 export function emptyCounters(): IntervalCounters {
   return { requests: 0, bytesRead: 0, statuses: {}, errors: {}, scheduled: 0, dropped: 0, inFlight: 0, connections: 0 };

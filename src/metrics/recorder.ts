@@ -1,12 +1,10 @@
 import { breaksDownRequests } from '../scenarios/request-names.js';
 import type { IntervalCounters, IntervalHistograms, RequestInterval } from '../wire/messages.js';
-import { errorSampleChars, errorSampleKeys } from './counters.js';
+import { errorSampleChars, errorSampleKeys, statusSlots } from './counters.js';
 import { errorKey } from './error-kind.js';
 import { createHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
 import { RequestBreakdown } from './request-breakdown.js';
 
-/** Statuses 100–999 are counted as themselves (the parser refuses others). */
-const statusSlots = 1000;
 
 /**
  * An agent's metrics for the current interval. `response`, `failure` and

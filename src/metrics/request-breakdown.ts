@@ -1,8 +1,6 @@
 import type { RequestInterval } from '../wire/messages.js';
+import { statusSlots } from './counters.js';
 import { createHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
-
-/** Statuses 100–999 are counted as themselves, like the run's totals. */
-const statusSlots = 1000;
 
 /**
  * An agent's per-request statistics for the current interval: for each
