@@ -26,6 +26,7 @@ import { spearVersion } from './version.js';
 import { isLoopback, listenForCoordinators } from './agents/agent-server.js';
 import { joinCoordinators, joinUrl } from './agents/coordinator-joiner.js';
 import { TargetPolicy } from './agents/target-policy.js';
+import { hostSourceAddresses } from './agents/host-addresses.js';
 
 interface LoadFlags {
   target?: string;
@@ -278,7 +279,7 @@ async function joinListenOf(flags: RunFlags, token: string | undefined): Promise
  * `spear agent --join URL`: dials the coordinator, serves its run, dials again
  * for the next one, until SIGINT or SIGTERM (load stops at once, exit 0).
  */
-async function joinAgent(given: string, options: { token: string | undefined; ca: string | undefined; source: string | undefined; targetPolicy: TargetPolicy | undefined }): Promise<ExitCodeValue> {
+async function joinAgent(given: string, options: { token: string | undefined; ca: string | undefined; source: string | undefined; targetPolicy: TargetPolicy | undefined; sourceAddresses: readonly string[] | undefined }): Promise<ExitCodeValue> {
   const url = joinUrl(given, options.ca !== undefined);
   if (options.token === undefined && !isLoopback(new URL(url).hostname)) {
     throw new UsageError(`--join ${given}: a coordinator off loopback requires a token: add --token SECRET (or --token-file, or set SPEAR_TOKEN), the one the coordinator was started with`);
@@ -295,6 +296,7 @@ async function joinAgent(given: string, options: { token: string | undefined; ca
     ca: options.ca,
     source: options.source,
     targetPolicy: options.targetPolicy,
+    sourceAddresses: options.sourceAddresses,
     wireVersion: testWire === undefined ? undefined : Number(testWire),
     // Timestamped, as for listening agents: read next to the coordinator's log.
     log: (line) => process.stderr.write(`${new Date().toISOString()} spear agent: ${line}\n`),
@@ -304,7 +306,7 @@ async function joinAgent(given: string, options: { token: string | undefined; ca
   return ExitCode.ok;
 }
 
-async function agent(listen: string, token: string | undefined, tls: { cert: string; key: string } | undefined, targetPolicy: TargetPolicy | undefined): Promise<ExitCodeValue> {
+async function agent(listen: string, token: string | undefined, tls: { cert: string; key: string } | undefined, targetPolicy: TargetPolicy | undefined, sourceAddresses: readonly string[] | undefined): Promise<ExitCodeValue> {
   const { host, port } = listenAddressOf(listen);
   if (token === undefined && !isLoopback(host)) {
     throw new UsageError(`--listen ${listen}: an agent off loopback must require a token: add --token SECRET (or set SPEAR_TOKEN) and give coordinators the same`);
@@ -316,6 +318,7 @@ async function agent(listen: string, token: string | undefined, tls: { cert: str
     token,
     tls,
     targetPolicy,
+    sourceAddresses,
     ...(testWire === undefined ? {} : { wireVersion: Number(testWire) }),
     // Timestamped: an agent runs for days under a scheduler, and its log is read next to the coordinator's.
     log: (line) => process.stderr.write(`${new Date().toISOString()} spear agent: ${line}\n`),
@@ -353,7 +356,9 @@ Examples:
   # serve wss:// (coordinators then pass --ca agent.pem)
   $ spear agent --listen 0.0.0.0:7070 --tls-cert agent.pem --tls-key key.pem
   # dial out to a coordinator (spear run --listen 0.0.0.0:7070 ...), run after run
-  $ spear agent --join ws://spear-coordinator:7070 --token-file /secrets/token`,
+  $ spear agent --join ws://spear-coordinator:7070 --token-file /secrets/token
+  # ws/socketio users connect from this host's own addresses (past ~28k ports per address)
+  $ spear agent --listen 0.0.0.0:7070 --source-addresses 10.0.0.5,10.0.0.6`,
   report: `
 Examples:
   $ spear report result.json
@@ -376,7 +381,7 @@ function program(): Command {
   addLoadOptions(root.command('run').argument('[scenario]', 'scenario YAML file, or the target URL itself (spear run http://127.0.0.1:8080/ -c 100 -d 10s)'))
     .description('run a load test on local agents and print the summary')
     .addHelpText('after', examples.run)
-    .option('--agent <host:port>', 'a remote agent (spear agent --listen) to drive; repeatable; local agents then run only with --agents N', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--agent <host:port>', 'a remote agent (spear agent --listen) to drive, HOST:PORT*W to give it W times the users, connections and rate of a *1 agent; repeatable; local agents then run only with --agents N', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--token <secret>', 'the remote agents\' token (default: $SPEAR_TOKEN)')
     .option('--token-file <file>', 'read the token from a file (keeps it off the command line and out of ps)')
     .option('--ca <file>', 'PEM CA certificate the remote agents\' TLS certificates chain to (agents started with --tls-cert)')
@@ -416,13 +421,14 @@ function program(): Command {
     .option('--listen <host:port>', 'address to listen on, e.g. 0.0.0.0:7070 (port 0: any free port)')
     .option('--join <url>', 'instead of listening, dial the coordinator (spear run --listen) at ws(s)://HOST:PORT, run after run')
     .option('--ca <file>', 'with --join: PEM CA certificate the coordinator\'s wss:// certificate chains to')
-    .option('--source <address>', 'with --join: local address to dial from')
+    .option('--source <address>', 'with --join: local address to dial the coordinator from (the control link only; for the load, --source-addresses)')
+    .option('--source-addresses <list>', 'comma-separated addresses of this host that ws/socketio users connect from, round-robin, instead of this agent\'s part of the scenario\'s connection.sourceAddresses (each has ~28k ephemeral ports)')
     .option('--token <secret>', 'shared secret coordinators must present (default: $SPEAR_TOKEN); required off loopback')
     .option('--token-file <file>', 'read the token from a file (keeps it off the command line and out of ps)')
     .option('--allow-target <cidr|host>', 'only send load to these networks or hosts (repeatable); default: anywhere', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--tls-cert <file>', 'PEM certificate: serve wss:// (coordinators then pass --ca)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
-    .action(async (flags: { listen?: string; join?: string; ca?: string; source?: string; token?: string; tokenFile?: string; tlsCert?: string; tlsKey?: string; allowTarget: string[] }) => {
+    .action(async (flags: { listen?: string; join?: string; ca?: string; source?: string; sourceAddresses?: string; token?: string; tokenFile?: string; tlsCert?: string; tlsKey?: string; allowTarget: string[] }) => {
       if ((flags.listen === undefined) === (flags.join === undefined)) throw new UsageError('give --listen HOST:PORT (coordinators dial this agent) or --join ws://HOST:PORT (this agent dials the coordinator), one of them');
       if (flags.join !== undefined && (flags.tlsCert !== undefined || flags.tlsKey !== undefined)) throw new UsageError('--tls-cert and --tls-key serve wss:// with --listen; with --join, the coordinator serves TLS (spear run --tls-cert) and the agent trusts it with --ca');
       if (flags.listen !== undefined && (flags.ca !== undefined || flags.source !== undefined)) throw new UsageError('--ca and --source go with --join');
@@ -431,11 +437,12 @@ function program(): Command {
       const policy = flags.allowTarget.length === 0 ? undefined : TargetPolicy.parse(flags.allowTarget);
       if (typeof policy === 'string') throw new UsageError(policy);
       const token = await tokenOf(flags.token, flags.tokenFile);
+      const sourceAddresses = flags.sourceAddresses === undefined ? undefined : await hostSourceAddresses(flags.sourceAddresses);
       if (flags.join !== undefined) {
         const ca = flags.ca === undefined ? undefined : await readPem(flags.ca, '--ca', certificateBundleProblem);
-        process.exitCode = await joinAgent(flags.join, { token, ca, source: flags.source, targetPolicy: policy });
+        process.exitCode = await joinAgent(flags.join, { token, ca, source: flags.source, targetPolicy: policy, sourceAddresses });
       } else if (flags.listen !== undefined) {
-        process.exitCode = await agent(flags.listen, token, tls, policy);
+        process.exitCode = await agent(flags.listen, token, tls, policy, sourceAddresses);
       }
     });
   addLoadOptions(root.command('validate').argument('<scenario>', 'scenario YAML file, or a target URL'))

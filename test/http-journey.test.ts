@@ -129,3 +129,55 @@ test('a journey validates: only http and sleep steps, duration covers the ramp',
   assert.equal(short.code, 3, short.stderr);
   assert.match(short.stderr, /duration: the users' ramp takes 10s, longer than the run \(1s\)/);
 });
+
+async function openJourney(name: string, load: string): Promise<RunResult> {
+  server.counts.clear();
+  const file = join(dir.path, `${name}.yaml`);
+  const out = join(dir.path, `${name}.json`);
+  await writeFile(file, [
+    `target: ${server.url}`,
+    'protocol: http',
+    'duration: 2s',
+    `load: ${load}`,
+    'flow:',
+    '  - http: {method: POST, url: /login, body: {user: "{{user}}"}, capture: {token: token}}',
+    '  - http: {url: "/items?i={{iteration}}", headers: {authorization: "Bearer {{token}}"}, check: {status: 200}}',
+    '  - sleep: {duration: 200ms}',
+    '',
+  ].join('\n'));
+  const run = await runSpear(['run', file, '--agents', '2', '--quiet', '--out', out]);
+  assert.equal(run.code, 0, `exit ${run.code}: ${run.stderr}`);
+  return readResult(out);
+}
+
+test('open model: iterations start at load.rate on idle users, every arrival started or counted as dropped', async () => {
+  // 100 iterations/s for 2 s over 2 agents: exactly 200 arrivals; 60 users cover 200 ms sleeps.
+  const result = await openJourney('open', '{rate: 100/s, users: 60}');
+  assert.equal(result.summary.model, 'open');
+  assert.deepEqual(result.summary.arrivals, { scheduled: 200, dropped: 0 });
+  assert.equal(server.counts.get('login'), 200, 'one login per iteration, exactly the arrivals');
+  assert.equal(server.counts.get('items'), 200);
+  assert.equal(server.counts.get('items-401'), undefined);
+  assert.equal(result.summary.requests, 400);
+  // Two users for 100/s of 200 ms iterations: most arrivals find no idle user within 100 ms.
+  const starved = await openJourney('starved', '{rate: 100/s, users: 2, maxDelay: 100ms}');
+  const arrivals = starved.summary.arrivals;
+  assert.ok(arrivals !== undefined && arrivals.scheduled === 200, JSON.stringify(arrivals));
+  assert.ok(arrivals.dropped > 100, `${arrivals.dropped} dropped`);
+  assert.equal((server.counts.get('login') ?? 0) + arrivals.dropped, 200, 'every arrival either started (its login reached the server) or was dropped');
+  // Step 1 is timed from the arrival: an iteration that waited for a user shows it, its service time does not.
+  assert.ok(starved.summary.latencyMs.max > starved.summary.serviceTimeMs.max, `latency max ${starved.summary.latencyMs.max} ms, service time max ${starved.summary.serviceTimeMs.max} ms`);
+});
+
+test('an open journey validates: rate or stages of rates, users optional, closed-model keys refused', async () => {
+  const file = join(dir.path, 'open-plan.yaml');
+  await writeFile(file, 'target: http://127.0.0.1:1\nprotocol: http\nduration: 4s\nload: {rate: 50/s}\nflow:\n  - http: {url: /}\n  - sleep: {duration: 1s}\n');
+  const described = await runSpear(['validate', file, '--agents', '2']);
+  assert.equal(described.code, 0, described.stderr);
+  // Default users: 50/s × (1 s of sleep + 2 s) = 150.
+  assert.match(described.stdout, /load {8}open model: iterations at 50\/s for 4s; 200 in all on up to 150 users, dropped after waiting 10s/);
+  await writeFile(file, 'target: http://127.0.0.1:1\nprotocol: http\nduration: 4s\nload: {rate: 50/s, hold: 1s}\nflow:\n  - http: {url: /}\n');
+  const refused = await runSpear(['validate', file]);
+  assert.equal(refused.code, 3, refused.stderr);
+  assert.match(refused.stderr, /load\.hold: unknown key/);
+});

@@ -455,6 +455,8 @@ target: http://127.0.0.1:8080
 load: { users: 10, hold: 1m, stages: [{ duration: 10s, users: 10 }] }
 flow: [sleep: { duration: 1s }, http: { url: "/x/{{user}}" }]
 `],
+      ['http journey, open model: iterations per second on users', 'target: http://h\nduration: 1m\nload: { rate: 50/s, users: 100, maxDelay: 2s }\nflow: [http: { url: / }, sleep: { duration: 1s }]\n'],
+      ['http journey, open model: stages of rates, default users', 'target: http://h\nload: { startRate: 5/s, stages: [{ duration: 10s, rate: 50/s }, { duration: 20s, rate: 50/s }] }\nflow: [http: { url: / }]\n'],
       ['http journey: duration with user stages', 'target: http://h\nduration: 1m\nload: { users: 2, stages: [{ duration: 1s, users: 2 }] }\nflow: [http: { url: / }]\n'],
       ['ws: http step with a check', 'protocol: ws\ntarget: ws://h/echo\nload: { users: 1 }\nflow: [http: { url: http://h/t, check: { status: 201 } }, connect: {}]\n'],
       ['socketio: connect inside every', `
@@ -536,6 +538,12 @@ flow:
       ['journey: no users', `${base}flow: [http: { url: / }]\n`, 'load.users'],
       ['journey: load.connections', `${base}load: { users: 2, connections: 2 }\nflow: [http: { url: / }]\n`, 'load.connections'],
       ['journey: duration and load.hold', `${base}duration: 1m\nload: { users: 2, hold: 10s }\nflow: [http: { url: / }]\n`, 'load.hold'],
+      ['journey open: rate and stages', `${base}load: { rate: 5/s, stages: [{ duration: 1s, rate: 5/s }] }\nflow: [http: { url: / }]\n`, 'load.stages'],
+      ['journey open: duration with stages of rates', `${base}duration: 1m\nload: { stages: [{ duration: 1s, rate: 5/s }] }\nflow: [http: { url: / }]\n`, 'duration'],
+      ['journey open: load.hold with a rate', `${base}load: { rate: 5/s, hold: 1s }\nflow: [http: { url: / }]\n`, 'load.hold'],
+      ['journey open: connectRate with a rate', `${base}load: { rate: 5/s, connectRate: 1/s }\nflow: [http: { url: / }]\n`, 'load.connectRate'],
+      ['journey open: startRate with a rate', `${base}load: { rate: 5/s, startRate: 1/s }\nflow: [http: { url: / }]\n`, 'load.startRate'],
+      ['journey open: zero users', `${base}load: { rate: 5/s, users: 0 }\nflow: [http: { url: / }]\n`, 'load.users'],
       ['journey: target with a path', `target: http://127.0.0.1:8080/api\nload: { users: 2 }\nflow: [http: { url: / }]\n`, 'target'],
       ['journey: ws target', `target: ws://127.0.0.1:8080\nload: { users: 2 }\nflow: [http: { url: / }]\n`, 'target'],
       ['journey: unknown check key', `${journey}flow: [http: { url: /, check: { code: 200 } }]\n`, 'flow[0].http.check.code'],

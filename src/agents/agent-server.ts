@@ -21,6 +21,8 @@ export interface AgentServerOptions {
   readonly tls?: { readonly cert: string; readonly key: string } | undefined;
   /** Where runs may send load; undefined = anywhere. */
   readonly targetPolicy?: TargetPolicy | undefined;
+  /** This host's addresses long-connection users connect from (--source-addresses), instead of the plan's; undefined: the plan's. */
+  readonly sourceAddresses?: readonly string[] | undefined;
   /** Test-only: pretend to speak another wire version (SPEAR_TEST_WIRE_VERSION). */
   readonly wireVersion?: number;
   /** One line per event worth a log (a coordinator came, went, was refused). */
@@ -65,7 +67,7 @@ export async function listenForCoordinators(options: AgentServerOptions): Promis
       link.onClose((reason) => {
         why = reason;
       });
-      void serveCoordinator(link, { targetPolicy: options.targetPolicy }).finally(() => {
+      void serveCoordinator(link, { targetPolicy: options.targetPolicy, sourceAddresses: options.sourceAddresses }).finally(() => {
         busyWith = undefined;
         options.log(`coordinator ${from} left (${why}); waiting for the next one`);
       });

@@ -4,6 +4,7 @@ import { spearVersion } from '../version.js';
 import { wireVersion, type AgentMessage, type CoordinatorMessage } from '../wire/messages.js';
 import type { Transport } from '../wire/transport.js';
 import { connectionsOf } from '../scenarios/plan.js';
+import { withSourceAddresses } from '../scenarios/source-addresses.js';
 import { CoordinatorClock, testClockSkewMs } from '../sessions/clock.js';
 import { fdsNeeded, readFdLimit } from './fd-limit.js';
 import { LoadThread } from './load-thread.js';
@@ -24,6 +25,12 @@ const heartbeatEveryMs = 1000;
 export interface ServeOptions {
   /** Where this agent may send load; undefined = anywhere (local agents). */
   readonly targetPolicy?: TargetPolicy | undefined;
+  /**
+   * This host's addresses for long-connection users to connect from
+   * (`spear agent --source-addresses`), used instead of the plan's part of
+   * `connection.sourceAddresses`; undefined: the plan's.
+   */
+  readonly sourceAddresses?: readonly string[] | undefined;
 }
 
 export function serveCoordinator(link: CoordinatorLink, options: ServeOptions = {}): Promise<void> {
@@ -97,7 +104,7 @@ export function serveCoordinator(link: CoordinatorLink, options: ServeOptions = 
               throw new PreflightError(`agent ${message.plan.agentId} needs ${needed} open files for ${connectionsOf(message.plan)} connections but its limit is ${fdLimit}: spread the load over more agent processes (--agents N locally, more spear agent processes and --agent flags remotely) or raise the hard limit (ulimit -Hn)`);
             }
             planning = true;
-            void accept(message.plan).catch(fail).finally(() => {
+            void accept(withSourceAddresses(message.plan, options.sourceAddresses)).catch(fail).finally(() => {
               planning = false;
             });
             return;

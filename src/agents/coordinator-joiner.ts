@@ -19,6 +19,8 @@ export interface JoinOptions {
   readonly source?: string | undefined;
   /** Where runs may send load; undefined = anywhere. */
   readonly targetPolicy?: TargetPolicy | undefined;
+  /** This host's addresses long-connection users connect from (--source-addresses), instead of the plan's; undefined: the plan's. */
+  readonly sourceAddresses?: readonly string[] | undefined;
   /** Test-only: pretend to speak another wire version (SPEAR_TEST_WIRE_VERSION). */
   readonly wireVersion?: number | undefined;
   /** One line per event worth a log (joined, left, refused, unreachable); the same problem twice in a row is said once. */
@@ -133,7 +135,7 @@ function joinOnce(options: JoinOptions, signal: AbortSignal): Promise<Attempt> {
       const onStop = (): void => link.close();
       signal.addEventListener('abort', onStop, { once: true });
       options.log(`joined coordinator ${options.url}; waiting for its plan`);
-      void serveCoordinator(link, { targetPolicy: options.targetPolicy }).finally(() => {
+      void serveCoordinator(link, { targetPolicy: options.targetPolicy, sourceAddresses: options.sourceAddresses }).finally(() => {
         signal.removeEventListener('abort', onStop);
         resolve({ kind: 'served', reason: why });
       });

@@ -4,6 +4,7 @@ import { Recorder } from '../metrics/recorder.js';
 import type { AgentPlan } from '../scenarios/plan.js';
 import { requestNamesOf } from '../scenarios/request-names.js';
 import type { CoordinatorClock } from '../sessions/clock.js';
+import { JourneyFleet } from '../sessions/journey-fleet.js';
 import { UserFleet } from '../sessions/user-fleet.js';
 import type { IntervalMessage } from '../wire/messages.js';
 import { RequestWorkload } from './request-workload.js';
@@ -43,7 +44,9 @@ export class LoadRun {
     this.#ignoreStop = ignoreStop;
     this.#events = events;
     this.#recorder = new Recorder(requestNamesOf(plan).length);
-    this.#workload = plan.protocol === 'http' ? new RequestWorkload(plan, this.#recorder, targetPolicy?.lookup) : new UserFleet(plan, this.#recorder, clock, targetPolicy);
+    this.#workload = plan.protocol === 'http'
+      ? new RequestWorkload(plan, this.#recorder, targetPolicy?.lookup)
+      : plan.protocol === 'http-flow' ? new JourneyFleet(plan, this.#recorder, targetPolicy) : new UserFleet(plan, this.#recorder, clock, targetPolicy);
   }
 
   /** Starts load at wall-clock `atMs` (this host's clock) and stops it after the plan's duration. */

@@ -1,6 +1,7 @@
 import { fdReserve, fdsNeeded, readEphemeralPorts, readFdLimit } from '../agents/fd-limit.js';
 import { PreflightError } from '../errors.js';
-import { connectionsOf, type AgentPlan } from '../scenarios/plan.js';
+import { connectionsOf, type AgentPlan, type SessionPlan } from '../scenarios/plan.js';
+import { portRanges } from './port-demand.js';
 
 /**
  * Refuses, before any process starts, a plan that local agents cannot hold:
@@ -22,21 +23,24 @@ export function preflightLocal(plans: readonly AgentPlan[], fdLimit: number | nu
 }
 
 /**
- * Refuses a long-connection plan whose users, all on this host and all
- * connecting to one fixed URL, need more ephemeral ports towards it than the configured source
- * addresses offer (past that, connects fail with EADDRNOTAVAIL).
+ * Refuses a long-connection plan whose users on this host need more
+ * ephemeral ports than one port range holds (past that, connects fail with
+ * EADDRNOTAVAIL, or EADDRINUSE from a source address). `plans` are the
+ * agents on this host; ranges and what is approximated: `portRanges`
+ * (port-demand.ts). No check when the destinations are known only at run
+ * time (a URL from a ticket) and users bind no source address.
  */
 export function preflightPorts(plans: readonly AgentPlan[], ports: number | null = readEphemeralPorts()): void {
-  const first = plans[0];
-  if (ports === null || first === undefined || first.protocol === 'http' || first.protocol === 'http-flow') return;
-  // Only the users of the agents on this host share its ports.
-  const users = plans.reduce((sum, plan) => sum + connectionsOf(plan), 0);
-  // A templated connect URL (from a ticket API) may spread users over several destinations.
-  if (first.flow.some((step) => step.kind === 'connect' && step.url?.includes('{{') === true)) return;
-  const sources = Math.max(1, first.connection.sourceAddresses.length);
-  if (users / sources <= ports) return;
+  const sessions = plans.filter((plan): plan is SessionPlan => plan.protocol === 'ws' || plan.protocol === 'socketio');
+  if (ports === null || sessions.length === 0) return;
+  const ranges = portRanges(sessions);
+  const fullest = ranges?.reduce((most, range) => (range.users > most.users ? range : most));
+  if (fullest === undefined || fullest.users <= ports) return;
+  const users = sessions.reduce((sum, plan) => sum + connectionsOf(plan), 0);
+  // With source addresses, each takes ports for every destination: enough of them for all users.
   const needed = Math.ceil(users / ports);
-  throw new PreflightError(
-    `${users} users on this host to one destination need ${users} ephemeral ports but ${sources === 1 ? 'one source address has' : `${sources} source addresses have`} ${ports * sources} (${ports} each): list ${needed} or more addresses of this host under connection.sourceAddresses (e.g. 127.0.0.2, 127.0.0.3 on loopback), spread users over more load hosts, or widen net.ipv4.ip_local_port_range`,
-  );
+  const fix = `list ${needed} or more addresses of this host under connection.sourceAddresses (e.g. 127.0.0.2, 127.0.0.3 on loopback; each agent on this host gets its own), spread users over more load hosts (spear agent --source-addresses for theirs), or widen net.ipv4.ip_local_port_range`;
+  throw new PreflightError(fullest.kind === 'from'
+    ? `${fullest.users} users on this host connect from ${fullest.address}, but one source address has ${ports} ephemeral ports for all destinations together (spear binds it before connecting): ${fix}`
+    : `${fullest.users} users on this host to ${fullest.address} need ${fullest.users} ephemeral ports but one source address has ${ports} towards one destination: ${fix}`);
 }

@@ -9,7 +9,7 @@ import { AgentHandle, type AgentHandleEvents } from './agent-handle.js';
 
 const dialTimeoutMs = 10_000;
 
-/** `HOST:PORT` or `HOST:PORT*W`: an agent and its weight (share of connections and rate, default 1). */
+/** `HOST:PORT` or `HOST:PORT*W`: an agent and its weight (share of HTTP connections and rate, or of users, default 1; see planAgents). */
 export function parseAgentSpec(spec: string): { address: string; weight: number } {
   const star = spec.lastIndexOf('*');
   if (star < 0) return { address: spec, weight: 1 };

@@ -1,4 +1,4 @@
-import { AgentError, UsageError } from '../errors.js';
+import { AgentError } from '../errors.js';
 import { saturationLookup } from '../metrics/generator-verdict.js';
 import { RunMerger, type MergedInterval } from '../metrics/merger.js';
 import { successMeasureOf } from '../report/no-success.js';
@@ -86,9 +86,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const remote = specs.map((spec) => spec.address);
   const joining = options.listen?.expect ?? 0;
   const weights = [...specs.map((spec) => spec.weight), ...Array.from({ length: joining + options.agents }, () => 1)];
-  if (scenario.protocol !== 'http' && weights.some((weight) => weight !== 1)) {
-    throw new UsageError('agent weights (HOST:PORT*W) apply to http scenarios; for users, start more agent processes on the bigger host');
-  }
+  // Weights split HTTP connections and rate, and users (src/scenarios/user-assignment.ts): journeys' arrivals follow their users.
   const plans = planAgents(scenario, remote.length + joining + options.agents, weights);
   // Dialed agents come first, then joined ones; a plan with fewer slices than agents leaves the last ones out.
   const remoteCount = Math.min(remote.length, plans.length);

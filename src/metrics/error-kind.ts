@@ -121,9 +121,9 @@ export function hintFor(code: string): string | undefined {
     case 'ENFILE':
       return 'the agent ran out of file descriptors: raise the hard limit (ulimit -Hn) or spread connections over more agents (--agents)';
     case 'EADDRNOTAVAIL':
-      return 'out of ephemeral ports to this destination (~28k per source IP): use more source addresses or more load hosts, or widen net.ipv4.ip_local_port_range';
+      return 'out of ephemeral ports (~28k per source address to one destination), or a source address that is not this host\'s: list more addresses of this host under connection.sourceAddresses (each agent gets its own part; remote agents: spear agent --source-addresses), add load hosts, or widen net.ipv4.ip_local_port_range';
     case 'EADDRINUSE':
-      return 'local port already in use: ephemeral ports are exhausted or held in TIME_WAIT; reuse connections or add source addresses';
+      return 'no free local port on a source address (spear binds connection.sourceAddresses before connecting, so each has ~28k ports for all destinations together, TIME_WAIT included): list more source addresses (connection.sourceAddresses, or spear agent --source-addresses on remote hosts), add load hosts, or widen net.ipv4.ip_local_port_range';
     case 'ETIMEDOUT':
     case 'SPEAR_CONNECT_TIMEOUT':
       return 'connects timed out: the server\'s listen backlog is likely full and dropping SYNs (raise its backlog and net.core.somaxconn) or the host is unreachable';

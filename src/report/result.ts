@@ -266,7 +266,7 @@ function summarize(scenario: Scenario, merger: RunMerger, durationS: number, gen
   const attempts = totals.requests + errors.total - errors.status;
   const perSecond = (count: number): number => (durationS > 0 ? count / durationS : 0);
   return {
-    model: scenario.load.model,
+    model: scenario.load.model === 'users' && scenario.load.arrivals !== undefined ? 'open' : scenario.load.model,
     durationS,
     requests: totals.requests,
     rps: perSecond(totals.requests),
@@ -279,7 +279,7 @@ function summarize(scenario: Scenario, merger: RunMerger, durationS: number, gen
     errorCodes: { ...totals.errors },
     errorSamples: { ...totals.errorSamples },
     statusCodes: { ...totals.statuses },
-    arrivals: scenario.load.model === 'open' ? { scheduled: totals.scheduled, dropped: totals.dropped } : undefined,
+    arrivals: scenario.load.model === 'open' || (scenario.load.model === 'users' && scenario.load.arrivals !== undefined) ? { scheduled: totals.scheduled, dropped: totals.dropped } : undefined,
     maxConnections: merger.maxConnections,
     hints: hintsFor(totals),
     generator,

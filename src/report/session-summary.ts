@@ -18,6 +18,16 @@ export interface ConnectionSummary {
   /** From the start until every user had connected once; null when some never did. */
   readonly timeToAllConnectedMs: number | null;
   /**
+   * Users the ramp wanted started by the end that no agent reported
+   * starting: spear's ramp fell behind (a saturated agent, or handshakes
+   * held at the cap by a slow server), or a lost agent never reported them.
+   * They never tried, so they are not connection failures: a run that
+   * leaves users unstarted measured fewer users than it asked for. Absent
+   * when 0, and for ramps that retire users (falling stages), where starts
+   * cannot be matched to users.
+   */
+  readonly neverStarted?: number | undefined;
+  /**
    * Connection attempts per second: the steepest rise the load asked for, and
    * the most the agents started in one interval (all agents, reconnects
    * included). Achieved well below asked means the agents or the handshake
@@ -36,6 +46,16 @@ export function askedConnectRate(stages: readonly { readonly durationMs: number;
     previous = stage.users;
   }
   return steepest;
+}
+
+/** `{neverStarted}` when a ramp that never retires users ended with fewer starts than its last stage's users; else nothing. */
+export function neverStartedOf(stages: readonly { readonly users: number }[], started: number): { neverStarted?: number } {
+  let previous = 0;
+  for (const stage of stages) {
+    if (stage.users < previous) return {};
+    previous = stage.users;
+  }
+  return previous > started ? { neverStarted: previous - started } : {};
 }
 
 /** Broadcast accounting plus the merged delivery latency (result file: summary.broadcast). */
@@ -78,6 +98,7 @@ export function summarizeSessions(
       reconnects: totals.reconnects,
       peak: totals.connected,
       timeToAllConnectedMs: allConnected ? Math.max(0, Math.round(lastConnectedUs / 1000 - startMs)) : null,
+      ...neverStartedOf(scenario.load.stages, totals.usersStarted),
     },
     connectMs: summarizeMs(sessions.connect),
     replyMs: summarizeMs(sessions.reply),

@@ -36,12 +36,16 @@ function latencyRows(label: string, latency: LatencySummaryMs, width = 14): stri
 export function renderTextSummary(result: RunResult): string {
   const { summary, scenario } = result;
   const load = scenario.load;
+  // An open-model journey starts iterations on a schedule: its latencies are corrected, as in the open HTTP model.
+  const open = load.model === 'open' || (load.model === 'users' && load.arrivals !== undefined);
   const shape = load.model === 'closed'
     ? `closed model, ${load.connections} connections${load.pipelining > 1 ? ` (pipelining ${load.pipelining})` : ''}`
     : load.model === 'open'
       ? `open model, ${load.stages.length === 1 ? `${round(load.stages[0]?.ratePerS ?? 0)}/s` : `${load.stages.length} stages`} over up to ${load.connections} connections`
       : scenario.protocol === 'http-flow'
-        ? `HTTP journey, ${load.users} users for ${formatMs(load.durationMs)}`
+        ? load.arrivals === undefined
+          ? `HTTP journey, ${load.users} users for ${formatMs(load.durationMs)}`
+          : `HTTP journey, open model, ${load.arrivals.stages.length === 1 ? `${round(load.arrivals.stages[0]?.ratePerS ?? 0)} iterations/s` : `${load.arrivals.stages.length} stages`} on up to ${load.users} users for ${formatMs(load.durationMs)}`
         : `${scenario.protocol} users, ${load.users} held ${formatMs(load.holdMs)}`;
   const lines: string[] = [];
   lines.push(`spear ${result.spearVersion}: ${shape}, ${result.agents.length} agent${result.agents.length === 1 ? '' : 's'}, ${scenario.target}${result.interrupted ? ' (interrupted)' : ''}`);
@@ -55,16 +59,18 @@ export function renderTextSummary(result: RunResult): string {
     }
   } else {
     // "Latency (corrected)" is wider than the usual label column: both open-model blocks widen it.
-    const width = load.model === 'open' ? 'Latency (corrected)'.length + 1 : 14;
-    lines.push(...latencyRows(load.model === 'open' ? 'Latency (corrected)' : 'Latency', summary.latencyMs, width));
-    if (load.model === 'open') lines.push(...latencyRows('Service time', summary.serviceTimeMs, width));
+    const width = open ? 'Latency (corrected)'.length + 1 : 14;
+    lines.push(...latencyRows(open ? 'Latency (corrected)' : 'Latency', summary.latencyMs, width));
+    if (open) lines.push(...latencyRows('Service time', summary.serviceTimeMs, width));
     lines.push(`  ${summary.requests} requests in ${summary.durationS.toFixed(2)}s, ${formatBytes(summary.bytesRead)} read`);
     lines.push(`Requests/sec: ${summary.rps.toFixed(2)}`);
     lines.push(`Transfer/sec: ${formatBytes(summary.transferPerS)}`);
   }
   lines.push(...requestTable(result));
   const queue = queueOf(result);
-  if (queue !== undefined) lines.push(`  Waited inside spear: p50 ${formatMs(queue.p50)}, p99 ${formatMs(queue.p99)}, max ${formatMs(queue.max)} (${queue.count} waits for a pooled connection or a handshake slot; not part of latency)`);
+  // An open journey times each step from when it was meant to start, so a wait inside spear is in its corrected latency (as in wrk2), never in its service time.
+  const inLatency = open ? 'in corrected latency, not in service time' : 'not part of latency';
+  if (queue !== undefined) lines.push(`  Waited inside spear: p50 ${formatMs(queue.p50)}, p99 ${formatMs(queue.p99)}, max ${formatMs(queue.max)} (${queue.count} waits for a pooled connection or a handshake slot; ${inLatency})`);
   const errors = summary.errors;
   if (errors.total > 0) {
     const kinds = errorKinds.filter((kind) => errors[kind] > 0 || ['connect', 'read', 'write', 'timeout'].includes(kind));
@@ -79,7 +85,10 @@ export function renderTextSummary(result: RunResult): string {
   const statuses = Object.entries(summary.statusCodes).map(([status, count]) => `${status}: ${count}`);
   if (statuses.length > 0) lines.push(`  Status codes: ${statuses.join(', ')}`);
   if (summary.arrivals !== undefined) {
-    lines.push(`  Arrivals: ${summary.arrivals.scheduled} scheduled, ${summary.arrivals.dropped} dropped (no free connection within load.maxDelay)`);
+    const why = scenario.protocol === 'http-flow'
+      ? 'no idle user within load.maxDelay: iterations outlasted load.users ÷ rate, because the server slowed or load.users is too small'
+      : 'no free connection within load.maxDelay';
+    lines.push(`  ${scenario.protocol === 'http-flow' ? 'Iterations' : 'Arrivals'}: ${summary.arrivals.scheduled} scheduled, ${summary.arrivals.dropped} dropped (${why})`);
   }
   for (const agent of result.agents.filter((entry) => entry.status !== 'ok')) {
     lines.push(`  Agent ${agent.id} ${agent.status}: ${agent.reason ?? 'no reason given'} (its ${agent.requests} reported requests are counted)`);
@@ -122,6 +131,9 @@ function sessionLines(result: RunResult): string[] {
   if (connections !== undefined) {
     const all = connections.timeToAllConnectedMs === null ? 'not every user connected' : `all ${connections.users} connected after ${formatMs(connections.timeToAllConnectedMs)}`;
     lines.push(`  Connections: ${connections.opened} opened, ${connections.failed} failed, ${connections.disconnects} dropped, ${connections.reconnects} reconnected; peak ${connections.peak}; ${all}`);
+    if (connections.neverStarted !== undefined) {
+      lines.push(`  Never started: ${connections.neverStarted} of ${connections.users} users (spear's ramp fell behind, or a lost agent never reported them): the server saw fewer users than asked, and they are not counted as failures`);
+    }
     const rate = connections.connectRate;
     if (rate !== undefined && Number.isFinite(rate.askedPerS) && rate.askedPerS > 0) {
       // A ramp shorter than one interval cannot show its rate in one interval's count.

@@ -1,6 +1,6 @@
 import { ArrivalSchedule } from './arrival-schedule.js';
 import { connectionsOf, planAgents } from './plan.js';
-import type { HttpRequestSpec, Scenario, SessionScenario, TargetTls } from './scenario.js';
+import type { HttpRequestSpec, OpenLoad, Scenario, SessionScenario, TargetTls } from './scenario.js';
 import { formatDurationMs } from './units.js';
 
 /** What `spear validate` prints: the scenario as understood, each agent's slice, and why that many local agents (`countReason`). Pure. */
@@ -16,12 +16,7 @@ export function describePlan(scenario: Scenario, agentCount: number, file: strin
     lines.push(`  load        closed model: ${load.connections} connections${load.pipelining > 1 ? `, pipelining ${load.pipelining}` : ''} for ${formatDurationMs(load.durationMs)}`);
   } else if (load.model === 'open') {
     lines.push(`  requests    ${scenario.requests.map(describeRequest).join(', ')}`);
-    const first = load.stages[0];
-    const constant = load.stages.length === 1 && first !== undefined && first.ratePerS === load.startRatePerS;
-    const shape = constant
-      ? `${round(load.startRatePerS)}/s for ${formatDurationMs(load.durationMs)}`
-      : `from ${round(load.startRatePerS)}/s, ${load.stages.map((stage) => `to ${round(stage.ratePerS)}/s over ${formatDurationMs(stage.durationMs)}`).join(', then ')}`;
-    lines.push(`  load        open model: ${shape}; ${new ArrivalSchedule(load).total} arrivals on up to ${load.connections} connections, dropped after waiting ${formatDurationMs(load.maxDelayMs)}`);
+    lines.push(`  load        open model: ${rateShape(load, load.durationMs)}; ${new ArrivalSchedule(load).total} arrivals on up to ${load.connections} connections, dropped after waiting ${formatDurationMs(load.maxDelayMs)}`);
   }
   lines.push(`  timeouts    connect ${formatDurationMs(scenario.timeouts.connectMs)}, request ${formatDurationMs(scenario.timeouts.requestMs)}`);
   if (scenario.tls !== undefined) lines.push(`  tls         ${describeTls(scenario.tls)}`);
@@ -38,11 +33,25 @@ export function describePlan(scenario: Scenario, agentCount: number, file: strin
   return `${lines.join('\n')}\n`;
 }
 
+/** A rate schedule in words: "200/s for 30s", or "from 0/s, to 100/s over 10s, then …". */
+function rateShape(arrivals: Pick<OpenLoad, 'startRatePerS' | 'stages'>, durationMs: number): string {
+  const first = arrivals.stages[0];
+  const constant = arrivals.stages.length === 1 && first !== undefined && first.ratePerS === arrivals.startRatePerS;
+  return constant
+    ? `${round(arrivals.startRatePerS)}/s for ${formatDurationMs(durationMs)}`
+    : `from ${round(arrivals.startRatePerS)}/s, ${arrivals.stages.map((stage) => `to ${round(stage.ratePerS)}/s over ${formatDurationMs(stage.durationMs)}`).join(', then ')}`;
+}
+
 function describeSessions(scenario: SessionScenario): string[] {
   const load = scenario.load;
   const ramp = load.stages.map((stage) => `to ${stage.users} over ${formatDurationMs(stage.durationMs)}`).join(', then ');
-  const lines = [`  load        ${load.users} ${scenario.protocol} users: ${ramp}, then held ${formatDurationMs(load.holdMs)}`];
+  const arrivals = load.arrivals;
+  const lines = [arrivals === undefined
+    ? `  load        ${load.users} ${scenario.protocol === 'http-flow' ? 'journey' : scenario.protocol} users: ${ramp}, then held ${formatDurationMs(load.holdMs)}`
+    : `  load        open model: iterations at ${rateShape(arrivals, load.durationMs)}; ${new ArrivalSchedule(arrivals).total} in all on up to ${load.users} users, dropped after waiting ${formatDurationMs(arrivals.maxDelayMs)}`];
   lines.push(`  flow        ${scenario.flow.map((step) => step.kind).join(' → ')}`);
+  // A journey has neither groups nor reconnects.
+  if (scenario.protocol === 'http-flow') return lines;
   lines.push(`  groups      ${scenario.groups.size} users per group (${Math.ceil(load.users / scenario.groups.size)} group${Math.ceil(load.users / scenario.groups.size) === 1 ? '' : 's'})`);
   const policy = scenario.reconnect;
   lines.push(`  reconnect   ${policy === undefined ? 'off' : `up to ${policy.attempts} attempts, backoff ${formatDurationMs(policy.initialDelayMs)} doubling to ${formatDurationMs(policy.maxDelayMs)}, jittered`}`);

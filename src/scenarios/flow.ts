@@ -16,6 +16,21 @@ export interface UsersLoad {
   readonly holdMs: number;
   /** Stages plus hold. */
   readonly durationMs: number;
+  /**
+   * HTTP journeys only, the open model (k6's arrival rate): iterations of the
+   * flow start on this schedule whatever the server does, each on an idle
+   * user, and `users` is the most iterations in flight at once. An arrival
+   * that finds no idle user within `maxDelayMs` is dropped and counted.
+   * Absent: the closed model, each user repeats the flow back to back.
+   */
+  readonly arrivals?: IterationArrivals | undefined;
+}
+
+/** When an open-model journey's iterations start: the arrival rate at 0, its linear ramps, and how long an arrival may wait for an idle user. */
+export interface IterationArrivals {
+  readonly startRatePerS: number;
+  readonly stages: readonly { readonly durationMs: number; readonly ratePerS: number }[];
+  readonly maxDelayMs: number;
 }
 
 export interface UserStage {

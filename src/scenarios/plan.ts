@@ -1,4 +1,8 @@
 import type { HttpScenario, LoadProfile, Scenario, SessionScenario, TargetTls, Timeouts } from './scenario.js';
+import { splitSourceAddresses } from './source-addresses.js';
+import { greatestCommonDivisor, UserAssignment, userWeightUnits, weightedShares } from './user-assignment.js';
+
+export { weightedShares };
 
 /** What every agent's share of a run has. JSON-safe. */
 interface PlanBase {
@@ -26,51 +30,46 @@ export interface HttpPlan extends PlanBase, Pick<HttpScenario, 'protocol' | 'req
 
 /**
  * One agent's share of a long-connection run. `load` is the whole run's
- * (global user counts): this agent holds the users whose index i satisfies
- * i mod agentCount = agentId, so every group and the connect rate spread
- * evenly over agents.
+ * (global user counts): which global users this agent holds is
+ * `assignmentOf(plan)` (src/scenarios/user-assignment.ts): i mod agentCount
+ * = agentId without weights, interleaved by weight with them, so every
+ * group and the connect rate spread over agents. `connection.sourceAddresses`
+ * is this agent's part of the scenario's list (see splitSourceAddresses).
  */
-export interface SessionPlan extends PlanBase, Pick<SessionScenario, SessionParts> {}
+export interface SessionPlan extends PlanBase, Pick<SessionScenario, SessionParts> {
+  /**
+   * Users per period of each agent (reduced whole numbers, one per agent,
+   * from `--agent HOST:PORT*W`); absent when every agent weighs the same.
+   */
+  readonly userWeights?: readonly number[];
+}
 
 export type AgentPlan = HttpPlan | SessionPlan;
 
 /**
  * Splits a scenario over `agentCount` agents; never plans an agent with
- * nothing to do. `weights` (one per agent, default 1) give HTTP agents
- * proportional shares of connections and rate. Pure.
+ * nothing to do. `weights` (one per agent, default 1) give agents
+ * proportional shares: of connections and rate (HTTP), of users and source
+ * addresses (long connections, journeys). Pure; throws a UsageError for
+ * user weights too uneven to interleave (see userWeightUnits).
  */
 export function planAgents(scenario: Scenario, agentCount: number, weights?: readonly number[]): AgentPlan[] {
-  return scenario.protocol === 'http' ? planHttp(scenario, agentCount, weights) : planSessions(scenario, agentCount);
-}
-
-/** Integer shares of `total` in proportion to `weights` (largest remainder, ties to the first). */
-export function weightedShares(total: number, weights: readonly number[]): number[] {
-  const sum = weights.reduce((a, b) => a + b, 0);
-  const exact = weights.map((weight) => (total * weight) / sum);
-  const shares = exact.map(Math.floor);
-  let left = total - shares.reduce((a, b) => a + b, 0);
-  const order = exact.map((value, index) => [value - Math.floor(value), index] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  for (const [, index] of order) {
-    if (left === 0) break;
-    shares[index]! += 1;
-    left -= 1;
-  }
-  return shares;
+  return scenario.protocol === 'http' ? planHttp(scenario, agentCount, weights) : planSessions(scenario, agentCount, weights);
 }
 
 /** Most pooled connections an HTTP journey's agent opens per origin (user-fleet.ts caps its pool there). */
 const journeyPoolConnections = 256;
 
-/** Connections (or users) an agent's plan holds at most. An HTTP journey's users share a pool. */
+/** Connections (or users) an agent's plan holds at most: its weighted share. An HTTP journey's users share a pool. */
 export function connectionsOf(plan: AgentPlan): number {
   if (plan.protocol === 'http') return plan.load.connections;
-  if (plan.protocol === 'http-flow') return Math.min(journeyPoolConnections, usersOfAgent(plan.load.users, plan.agentId, plan.agentCount));
-  return usersOfAgent(plan.load.users, plan.agentId, plan.agentCount);
+  const users = usersOfAgent(plan.load.users, plan.agentId, plan.agentCount, plan.userWeights);
+  return plan.protocol === 'http-flow' ? Math.min(journeyPoolConnections, users) : users;
 }
 
-/** How many of `users` global users agent `agentId` of `agentCount` holds. */
-export function usersOfAgent(users: number, agentId: number, agentCount: number): number {
-  return Math.floor(users / agentCount) + (agentId < users % agentCount ? 1 : 0);
+/** How many of `users` global users agent `agentId` of `agentCount` holds (`userWeights`: the plan's, undefined when equal). */
+export function usersOfAgent(users: number, agentId: number, agentCount: number, userWeights?: readonly number[]): number {
+  return UserAssignment.of(agentCount, userWeights).usersOf(agentId, users);
 }
 
 /**
@@ -102,10 +101,19 @@ function planHttp(scenario: HttpScenario, agentCount: number, weights: readonly 
   return plans;
 }
 
-function planSessions(scenario: SessionScenario, agentCount: number): SessionPlan[] {
+/**
+ * Every agent gets the whole scenario and, with weights, the same
+ * `userWeights`; only `agentId`, its source addresses and its feeder rows
+ * differ. Agents past the number of users are left out (each planned agent
+ * gets at least one user: every period starts with one of each).
+ */
+function planSessions(scenario: SessionScenario, agentCount: number, weights: readonly number[] | undefined): SessionPlan[] {
   const count = Math.max(1, Math.min(agentCount, scenario.load.users));
+  const userWeights = weights === undefined ? undefined : userWeightUnits(Array.from({ length: count }, (_, index) => weights[index] ?? 1));
+  const sources = splitSourceAddresses(scenario.connection.sourceAddresses, count, userWeights);
   const plans: SessionPlan[] = [];
   for (let agentId = 0; agentId < count; agentId += 1) {
+    const localUsers = usersOfAgent(scenario.load.users, agentId, count, userWeights);
     plans.push({
       agentId,
       agentCount: count,
@@ -119,35 +127,31 @@ function planSessions(scenario: SessionScenario, agentCount: number): SessionPla
       groups: scenario.groups,
       reconnect: scenario.reconnect,
       broadcast: scenario.broadcast,
-      connection: scenario.connection,
+      connection: { ...scenario.connection, sourceAddresses: sources[agentId]! },
       socketio: scenario.socketio,
-      feeder: scenario.feeder === undefined ? undefined : { ...scenario.feeder, rows: agentFeederRows(scenario.feeder.rows, agentId, count, usersOfAgent(scenario.load.users, agentId, count)) },
+      feeder: scenario.feeder === undefined ? undefined : { ...scenario.feeder, rows: agentFeederRows(scenario.feeder.rows, agentId, count, localUsers, userWeights) },
+      ...(userWeights === undefined ? {} : { userWeights }),
     });
   }
   return plans;
 }
 
 /**
- * The feeder rows one agent needs, by local user slot: user i (slot
- * ⌊i / agentCount⌋ on agent i mod agentCount) reads row i mod R of the file,
- * and an agent's rows repeat every R / gcd(agentCount, R) slots, so it gets
- * at most that many (and no more than it has users), never the whole file.
- * The agent reads slot j's row at j mod the length shipped.
+ * The feeder rows one agent needs, by local user slot: global user i reads
+ * row i mod R of the file, whatever agent runs it. Slot k + u of an agent of
+ * weight u (1 without weights) is user W later (W: the assignment's period),
+ * so its rows repeat every u · R / gcd(W, R) slots: it gets at most that
+ * many (and no more than it has users), never the whole file. The agent
+ * reads slot j's row at j mod the length shipped.
  */
-export function agentFeederRows<Row>(rows: readonly Row[], agentId: number, agentCount: number, localUsers: number): Row[] {
+export function agentFeederRows<Row>(rows: readonly Row[], agentId: number, agentCount: number, localUsers: number, userWeights?: readonly number[]): Row[] {
   if (rows.length === 0) return [];
-  const period = rows.length / greatestCommonDivisor(agentCount, rows.length);
+  const assignment = UserAssignment.of(agentCount, userWeights);
+  const period = (assignment.unitsOf(agentId) * rows.length) / greatestCommonDivisor(assignment.period, rows.length);
   const count = Math.max(1, Math.min(localUsers, period));
   const slice: Row[] = [];
-  for (let slot = 0; slot < count; slot += 1) slice.push(rows[(agentId + slot * agentCount) % rows.length]!);
+  for (let slot = 0; slot < count; slot += 1) slice.push(rows[assignment.indexOf(agentId, slot) % rows.length]!);
   return slice;
-}
-
-function greatestCommonDivisor(a: number, b: number): number {
-  let x = a;
-  let y = b;
-  while (y !== 0) [x, y] = [y, x % y];
-  return x;
 }
 
 /** `{ tls }` when the scenario has TLS settings; nothing otherwise (plans then carry no tls key). */

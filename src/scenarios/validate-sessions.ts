@@ -12,6 +12,9 @@ export const broadcastKeys = ['event', 'timeout', 'includeSender'] as const;
 export const connectionKeys = ['perMessageDeflate', 'sourceAddresses'] as const;
 export const socketioKeys = ['eio', 'path', 'namespace'] as const;
 
+/** Most users of one run. */
+export const maxUsers = 10_000_000;
+
 export const sessionDefaults = {
   connectRatePerS: 1000,
   holdMs: 10_000,
@@ -22,7 +25,6 @@ export const sessionDefaults = {
   reconnectMaxMs: 30_000,
 } as const;
 
-const maxUsers = 10_000_000;
 
 /** Validates the `load` of a long-connection scenario. */
 export function usersLoadOf(root: Record<string, unknown>, check: Checker): UsersLoad {
@@ -56,26 +58,6 @@ export function usersLoadOf(root: Record<string, unknown>, check: Checker): User
     check.fail(['load'], `the ramp (${formatDurationMs(rampMs)}) and load.hold (${formatDurationMs(holdMs)}) add up to more than a run may last (${formatDurationMs(maxDurationMs)})`);
   }
   return { model: 'users', users, stages, holdMs, durationMs: rampMs + holdMs };
-}
-
-/**
- * The `load` of an HTTP journey: users and their ramp as for long
- * connections; the run lasts `duration` in all (ramp included, as k6's
- * `duration`) or the ramp plus `load.hold`.
- */
-export function journeyLoadOf(root: Record<string, unknown>, check: Checker): UsersLoad {
-  const { duration, ...rest } = root;
-  if (duration === undefined) return usersLoadOf(rest, check);
-  if (isRecordValue(rest.load) && rest.load.hold !== undefined) check.fail(['load', 'hold'], 'give either duration (the whole run) or load.hold (after the ramp), not both', 'key');
-  const load = usersLoadOf(rest, check);
-  const durationMs = check.duration(duration, ['duration'], { maxMs: maxDurationMs });
-  const rampMs = load.durationMs - load.holdMs;
-  if (durationMs < rampMs) check.fail(['duration'], `the users' ramp takes ${formatDurationMs(rampMs)}, longer than the run (${formatDurationMs(durationMs)}): lengthen duration or raise load.connectRate`);
-  return { ...load, holdMs: durationMs - rampMs, durationMs };
-}
-
-function isRecordValue(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** `feeder: users.csv` or `feeder: {file: users.csv}`: the CSV file's path. */

@@ -1,12 +1,14 @@
 import { headerValueProblem } from '../protocols/http/request-text.js';
 import { Checker, describe, type DocPath } from './checker.js';
 import { parseThreshold } from './threshold.js';
-import { formatDurationMs, maxDurationMs, maxRatePerS, maxTimeoutMs, minIntervalMs, parseRatePerS } from './units.js';
-import type { HttpRequestSpec, LoadProfile, Scenario, ScenarioBase, SessionScenario, Stage, TargetTls, Threshold, Timeouts } from './scenario.js';
+import { maxTimeoutMs, minIntervalMs } from './units.js';
+import type { HttpRequestSpec, LoadProfile, Scenario, ScenarioBase, SessionScenario, TargetTls, Threshold, Timeouts } from './scenario.js';
 import { flowOf } from './validate-flow.js';
 import { checkRequestNames, defaultRequestName, requestNameOf } from './request-names.js';
 import { tlsOf } from './tls-settings.js';
-import { broadcastOf, connectionOf, feederFileOf, groupsOf, reconnectOf, sessionDefaults, socketioOf, usersLoadOf, journeyLoadOf } from './validate-sessions.js';
+import { broadcastOf, connectionOf, feederFileOf, groupsOf, reconnectOf, sessionDefaults, socketioOf, usersLoadOf } from './validate-sessions.js';
+import { journeyLoadOf } from './journey-load.js';
+import { rateOf, stagesOf } from './arrival-rates.js';
 
 export const topKeys = ['name', 'target', 'protocol', 'duration', 'requests', 'load', 'timeouts', 'thresholds', 'agents', 'interval', 'tls', 'abortOnFail'] as const;
 /** Keys only long-connection scenarios (protocol ws or socketio) have. */
@@ -14,10 +16,9 @@ export const sessionTopKeys = ['flow', 'groups', 'reconnect', 'broadcast', 'conn
 export const protocolNames = ['http', 'ws', 'socketio'] as const;
 export const loadKeys = ['connections', 'pipelining', 'rate', 'startRate', 'stages', 'maxDelay'] as const;
 export const requestKeys = ['name', 'method', 'path', 'headers', 'body'] as const;
-export const stageKeys = ['duration', 'rate'] as const;
+export { stageKeys } from './arrival-rates.js';
 export const timeoutKeys = ['connect', 'request'] as const;
 
-const rateText = '"<number>/s"';
 const methodPattern = /^[A-Za-z]+$/;
 /** RFC 9110 token characters. */
 const headerNamePattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -121,8 +122,9 @@ const journeyRefusedKeys = ['groups', 'reconnect', 'broadcast', 'connection', 's
 
 /**
  * `protocol: http` with a `flow`: virtual users repeat http and sleep steps
- * (captures, checks, feeders, {{iteration}}) until the run ends. Runs on the
- * long-connection machinery (users, ramp, templates) as protocol `http-flow`.
+ * (captures, checks, feeders, {{iteration}}) until the run ends (closed
+ * model), or start iterations at `load.rate` (open model). Runs as protocol
+ * `http-flow` on the users' machinery (ramp, templates).
  */
 function journeyScenarioOf(root: Record<string, unknown>, check: Checker): SessionScenario {
   if (root.requests !== undefined) check.fail(['requests'], 'give either requests (each connection repeats them) or flow (each user runs its steps), not both', 'key');
@@ -133,9 +135,10 @@ function journeyScenarioOf(root: Record<string, unknown>, check: Checker): Sessi
   if (withPath !== undefined && /^https?:$/.test(withPath.protocol) && (withPath.pathname !== '/' || withPath.search !== '')) {
     check.fail(['target'], `an HTTP journey's target is an origin such as "${withPath.origin}": give each http step its path (url: /login)`);
   }
-  const load = journeyLoadOf(root, check);
   const feederFile = root.feeder === undefined ? undefined : feederFileOf(root.feeder, check);
   const flow = flowOf(root.flow, 'http-flow', sessionDefaults.expectTimeoutMs, feederFile !== undefined, check);
+  const sleepMs = flow.steps.reduce((sum, step) => sum + (step.kind === 'sleep' ? step.durationMs : 0), 0);
+  const load = journeyLoadOf(root, sleepMs, check);
   return {
     name: root.name === undefined ? undefined : check.string(root.name, ['name']),
     protocol: 'http-flow',
@@ -276,22 +279,6 @@ function loadOf(root: Record<string, unknown>, check: Checker): LoadProfile {
   return { model: 'open', connections, startRatePerS, stages, maxDelayMs, durationMs };
 }
 
-function stagesOf(value: unknown, check: Checker): Stage[] {
-  const items = check.list(value, ['load', 'stages']);
-  if (items.length === 0) check.fail(['load', 'stages'], 'expected at least one stage');
-  const stages = items.map((item, index): Stage => {
-    const path = ['load', 'stages', index];
-    const record = check.mapping(item, path, stageKeys);
-    if (record.duration === undefined) check.fail(path, 'missing duration');
-    if (record.rate === undefined) check.fail(path, 'missing rate');
-    return { durationMs: check.duration(record.duration, [...path, 'duration']), ratePerS: rateOf(record.rate, [...path, 'rate'], check) };
-  });
-  if (stages.every((stage) => stage.ratePerS === 0)) check.fail(['load', 'stages'], 'every stage has rate 0/s: nothing would be sent');
-  const totalMs = stages.reduce((sum, stage) => sum + stage.durationMs, 0);
-  if (totalMs > maxDurationMs) check.fail(['load', 'stages'], `the stages add up to ${formatDurationMs(totalMs)}; a run lasts at most ${formatDurationMs(maxDurationMs)}`);
-  return stages;
-}
-
 function timeoutsOf(value: unknown, check: Checker): Timeouts {
   if (value === undefined) return { connectMs: defaults.connectTimeoutMs, requestMs: defaults.requestTimeoutMs };
   const record = check.mapping(value, ['timeouts'], timeoutKeys);
@@ -307,12 +294,6 @@ function thresholdsOf(value: unknown, check: Checker): Threshold[] {
     const parsed = parseThreshold(check.string(item, path));
     return typeof parsed === 'string' ? check.fail(path, parsed) : parsed;
   });
-}
-
-function rateOf(value: unknown, path: DocPath, check: Checker): number {
-  const ratePerS = check.parsed(value, path, rateText, parseRatePerS);
-  if (ratePerS > maxRatePerS) check.fail(path, `expected a rate of at most ${maxRatePerS}/s, got ${JSON.stringify(value)}`);
-  return ratePerS;
 }
 
 /** `abortOnFail`: a duration, or false (or "off") for never; 10 s when absent. */

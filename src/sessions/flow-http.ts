@@ -1,28 +1,42 @@
 import type { Dispatcher } from 'undici';
 import type { TargetPolicy } from '../agents/target-policy.js';
+import type { Recorder } from '../metrics/recorder.js';
 import { ExchangeError } from '../protocols/exchange-error.js';
 import { matches, type CompiledCheck, type CompiledStep } from './compiled-flow.js';
 import { asSpearError } from './undici-errors.js';
 import { exchange } from './http-exchange.js';
 import { renderTemplate, type VariableSource } from './template.js';
-import type { FleetContext } from './virtual-user.js';
+import type { VariableContext } from './user-variables.js';
 
-/** How an `http` step ended: `failed` when the status was 400 or more (no check) or the check failed; `json` the parsed body when the step captures. */
+/** What an `http` step uses of its fleet: the pool, the recorder, the plan (target, timeouts), the target policy and the variables. */
+export interface HttpStepContext extends VariableContext {
+  readonly http: Dispatcher;
+  readonly recorder: Recorder;
+  readonly targetPolicy: TargetPolicy | undefined;
+}
+
+/**
+ * How an `http` step ended: `failed` when the status was 400 or more (no
+ * check) or the check failed; `json` the parsed body when the step
+ * captures; `endedAt` (performance.now()) when the response ended.
+ */
 export interface HttpStepOutcome {
   readonly failed: boolean;
   readonly json: unknown;
+  readonly endedAt: number;
 }
-
-const passed: HttpStepOutcome = { failed: false, json: undefined };
-const failed: HttpStepOutcome = { failed: true, json: undefined };
 
 /**
  * Runs one flow `http` step over the agent's shared pool, recording the
  * response (and any wait for a pooled connection as queue time) and its
- * check. Rejects with SPEAR_CAPTURE_MISSING when a capturing step gets no
- * JSON, and with the exchange's coded error when there was no response.
+ * check. `intendedAt` (performance.now() ms, open-model journeys): when the
+ * step was meant to start; its latency is then measured from there
+ * (coordinated omission corrected) and its service time from the write.
+ * Without it both are from the write. Rejects with SPEAR_CAPTURE_MISSING
+ * when a capturing step gets no JSON, and with the exchange's coded error
+ * when there was no response.
  */
-export async function httpStep(context: FleetContext, step: Extract<CompiledStep, { kind: 'http' }>, vars: VariableSource): Promise<HttpStepOutcome> {
+export async function httpStep(context: HttpStepContext, step: Extract<CompiledStep, { kind: 'http' }>, vars: VariableSource, intendedAt?: number): Promise<HttpStepOutcome> {
   const url = new URL(renderTemplate(step.url, false, vars), context.plan.target);
   const check = checkTarget(context.targetPolicy, url.toString());
   if (check !== undefined) await check;
@@ -42,20 +56,22 @@ export async function httpStep(context: FleetContext, step: Extract<CompiledStep
   });
   // Waiting for a pooled connection is spear's queue, not the server's latency.
   if (outcome.queuedUs >= 0) context.recorder.queued(outcome.queuedUs);
-  context.recorder.response(outcome.status, outcome.bytes, outcome.latencyUs, outcome.latencyUs, step.request);
+  const latencyUs = intendedAt === undefined ? outcome.latencyUs : Math.max(outcome.latencyUs, Math.round((outcome.endedAt - intendedAt) * 1000));
+  context.recorder.response(outcome.status, outcome.bytes, latencyUs, outcome.latencyUs, step.request);
+  const endedAt = outcome.endedAt;
   const statusProblem = statusCheck(step.check, outcome.status);
-  if (statusProblem === 'error') return failed;
+  if (statusProblem === 'error') return { failed: true, json: undefined, endedAt };
   if (statusProblem !== undefined) {
     context.recorder.failure(new ExchangeError('STATUS', `${step.method} ${url.pathname}: status ${outcome.status}, expected ${statusProblem}`), step.request);
-    return failed;
+    return { failed: true, json: undefined, endedAt };
   }
-  if (!needsBody) return passed;
+  if (!needsBody) return { failed: false, json: undefined, endedAt };
   const text = outcome.text ?? '';
   const json = parsedJson(text);
-  if (step.check !== undefined && !bodyPasses(step.check, text, json, vars, context, `${step.method} ${url.pathname}`, step.request)) return failed;
-  if (step.capture.length === 0) return passed;
+  if (step.check !== undefined && !bodyPasses(step.check, text, json, vars, context, `${step.method} ${url.pathname}`, step.request)) return { failed: true, json: undefined, endedAt };
+  if (step.capture.length === 0) return { failed: false, json: undefined, endedAt };
   if (json === undefined) throw new ExchangeError('SPEAR_CAPTURE_MISSING', `${step.method} ${url.pathname} did not answer JSON`);
-  return { failed: false, json };
+  return { failed: false, json, endedAt };
 }
 
 /** Undefined when the status passes; "error" when it is a status error already counted (400+, no check); else the statuses expected. */
@@ -67,7 +83,7 @@ function statusCheck(check: CompiledCheck | undefined, status: number): string |
 }
 
 /** Checks the body's match and contains; counts the first failure as check:MATCH or check:CONTAINS. */
-function bodyPasses(check: CompiledCheck, text: string, json: unknown, vars: VariableSource, context: FleetContext, what: string, request: number): boolean {
+function bodyPasses(check: CompiledCheck, text: string, json: unknown, vars: VariableSource, context: HttpStepContext, what: string, request: number): boolean {
   if (check.contains !== undefined) {
     const needle = renderTemplate(check.contains, false, vars);
     if (!text.includes(needle)) {

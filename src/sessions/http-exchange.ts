@@ -10,6 +10,8 @@ export interface HttpOutcome {
   readonly text: string | undefined;
   /** From the moment the request was written to a connection to the end of the body, µs. */
   readonly latencyUs: number;
+  /** performance.now() when the body ended. */
+  readonly endedAt: number;
   /**
    * How long the request waited inside spear before it was written, µs:
    * for a free pooled connection, or for a new one to connect. -1 when it
@@ -80,6 +82,7 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
       bytes: this.#bytes,
       text: this.#chunks === undefined ? undefined : Buffer.concat(this.#chunks).toString('utf8'),
       latencyUs: Math.round((now - sentAt) * 1000),
+      endedAt: now,
       queuedUs: this.#queued ? Math.round((sentAt - this.#createdAt) * 1000) : -1,
     });
   }

@@ -1,9 +1,9 @@
+import { performance } from 'node:perf_hooks';
 import { ExchangeError } from '../protocols/exchange-error.js';
 import type { CompiledStep } from './compiled-flow.js';
-import { httpStep } from './flow-http.js';
+import { httpStep, type HttpStepContext } from './flow-http.js';
 import { valueAt, type VariableSource } from './template.js';
 import { userVariable } from './user-variables.js';
-import type { FleetContext } from './virtual-user.js';
 
 /** What the fleet asks of any user it starts: run until stopped, stop, close. */
 export interface FleetUser {
@@ -15,44 +15,52 @@ export interface FleetUser {
   close(): void;
 }
 
+/** What a journey's users share: the steps and what an http step needs. */
+export interface JourneyContext extends HttpStepContext {
+  readonly flow: readonly CompiledStep[];
+}
+
 /** Ends an iteration whose failure was already counted. */
 class IterationEnd extends Error {}
 const counted = new IterationEnd('counted');
 
 /**
- * One virtual user of an HTTP journey (`protocol: http` with a `flow`):
- * repeats the flow's `http` and `sleep` steps, back to back, until the run
- * stops (the closed model of k6's VUs). Captures persist across iterations;
- * `{{iteration}}` counts from 1. A failed step (no response, a 4xx/5xx
- * without a check, a failed check, a missing capture) is counted once and
- * ends the iteration; the next one starts at once. Holds no connection of
- * its own: requests go through the agent's shared pool.
+ * One virtual user of an HTTP journey (`protocol: http` with a `flow`).
+ * Closed model (`run`): repeats the flow's `http` and `sleep` steps back to
+ * back until the run stops (k6's VUs). Open model (`iterate`): runs one
+ * iteration that arrived at an intended time, each step's latency measured
+ * from when it was meant to start (the arrival for the first, the end of
+ * the step before, plus any sleep, for the next). Captures persist across
+ * iterations; `{{iteration}}` counts from 1. A failed step (no response, a
+ * 4xx/5xx without a check, a failed check, a missing capture) is counted
+ * once and ends the iteration. Holds no connection of its own: requests go
+ * through the agent's shared pool.
  */
 export class JourneyUser implements FleetUser, VariableSource {
   readonly index: number;
   readonly group: number;
-  readonly #context: FleetContext;
+  readonly #context: JourneyContext;
   #iteration = 0;
   #captures: Map<string, unknown> | undefined;
   #stopping = false;
   #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+  /** Open model: when the current step was meant to start (performance.now() ms); undefined in the closed model. */
+  #intendedAt: number | undefined;
 
-  constructor(index: number, context: FleetContext) {
+  constructor(index: number, group: number, context: JourneyContext) {
     this.index = index;
-    this.group = Math.floor(index / context.plan.groups.size);
+    this.group = group;
     this.#context = context;
   }
 
   async run(): Promise<void> {
-    this.#context.sessionRecorder.counters.usersStarted += 1;
-    while (!this.#stopping) {
-      this.#iteration += 1;
-      try {
-        await this.#steps(this.#context.flow);
-      } catch (error) {
-        if (!(error instanceof IterationEnd)) this.#context.recorder.failure(error);
-      }
-    }
+    while (!this.#stopping) await this.#iterate();
+  }
+
+  /** Open model: one iteration meant to start at `intendedAt` (performance.now() ms). Never rejects. */
+  iterate(intendedAt: number): Promise<void> {
+    this.#intendedAt = intendedAt;
+    return this.#iterate();
   }
 
   stop(): void {
@@ -73,6 +81,15 @@ export class JourneyUser implements FleetUser, VariableSource {
     return userVariable(name, this.index, this.group, this.#captures, this.#context);
   }
 
+  async #iterate(): Promise<void> {
+    this.#iteration += 1;
+    try {
+      await this.#steps(this.#context.flow);
+    } catch (error) {
+      if (!(error instanceof IterationEnd)) this.#context.recorder.failure(error);
+    }
+  }
+
   async #steps(steps: readonly CompiledStep[]): Promise<void> {
     for (const step of steps) {
       if (this.#stopping) return;
@@ -82,7 +99,8 @@ export class JourneyUser implements FleetUser, VariableSource {
   }
 
   async #http(step: Extract<CompiledStep, { kind: 'http' }>): Promise<void> {
-    const { failed, json } = await httpStep(this.#context, step, this);
+    const { failed, json, endedAt } = await httpStep(this.#context, step, this, this.#intendedAt);
+    if (this.#intendedAt !== undefined) this.#intendedAt = endedAt;
     if (failed) throw counted;
     for (const [name, path] of step.capture) {
       const found = valueAt(json, path);
@@ -91,13 +109,19 @@ export class JourneyUser implements FleetUser, VariableSource {
     }
   }
 
+  /** Sleeps `ms`; in the open model until `ms` after the intended start of the sleep, so a late step is measured late. */
   #sleepFor(ms: number): Promise<void> {
+    let waitMs = ms;
+    if (this.#intendedAt !== undefined) {
+      this.#intendedAt += ms;
+      waitMs = Math.max(0, this.#intendedAt - performance.now());
+    }
     return new Promise((resolve) => {
       const wake = (): void => {
         this.#sleep = undefined;
         resolve();
       };
-      this.#sleep = { timer: setTimeout(wake, ms), wake };
+      this.#sleep = { timer: setTimeout(wake, waitMs), wake };
     });
   }
 }

@@ -11,6 +11,7 @@ import { targetTlsOptions } from '../protocols/target-tls.js';
 import type { SessionFactory } from '../protocols/session.js';
 import { sendsBroadcasts } from '../scenarios/flow.js';
 import { usersOfAgent, type SessionPlan } from '../scenarios/plan.js';
+import { assignmentOf } from '../scenarios/user-assignment.js';
 import type { SessionReport } from '../wire/messages.js';
 import { BroadcastTracker } from './broadcast-tracker.js';
 import type { CoordinatorClock } from './clock.js';
@@ -18,7 +19,6 @@ import { compileFlow, connectsFirst } from './compiled-flow.js';
 import { ConnectGate } from './connect-gate.js';
 import { SocketDrain, socketDrainMaxMs } from './socket-drain.js';
 import { dueSlice, localTarget, targetUsersAt } from './user-ramp.js';
-import { JourneyUser, type FleetUser } from './journey-user.js';
 import { VirtualUser, type FleetContext } from './virtual-user.js';
 
 /** How often the ramp starts the users that came due. */
@@ -71,14 +71,14 @@ export function httpPoolSize(localUsers: number, fdLimit: number | null, usersHo
 }
 
 /** A pool size a test asked for (SPEAR_TEST_HTTP_CONNECTIONS, to force queueing); undefined normally. */
-function testHttpConnections(environment: NodeJS.ProcessEnv = process.env): number | undefined {
+export function testHttpConnections(environment: NodeJS.ProcessEnv = process.env): number | undefined {
   const value = Number(environment.SPEAR_TEST_HTTP_CONNECTIONS ?? '');
   return Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 /**
  * All virtual users of one agent: starts them along the ramp (this agent's
- * share of the global user indices: i mod agentCount = agentId), a slice
+ * share of the global user indices: src/scenarios/user-assignment.ts), a slice
  * per loop turn and never past the handshake cap; stops them at the end,
  * keeps their connections open for one broadcast window so deliveries in
  * flight are counted, drains what the kernel still holds, then closes them.
@@ -95,9 +95,7 @@ export class UserFleet implements Workload {
   /** Users whose flow connects first get a handshake slot when started (see `#startUsers`). */
   readonly #reserveSlots: boolean;
   readonly #localUsers: number;
-  readonly #users: FleetUser[] = [];
-  /** HTTP journeys: each user's run, so the end of the run waits for the requests in flight. */
-  readonly #runs: Promise<void>[] = [];
+  readonly #users: VirtualUser[] = [];
   readonly #gauges = { connected: 0, joined: 0, received: 0 };
   readonly #windowMs: number;
   readonly #drain: SocketDrain;
@@ -116,7 +114,7 @@ export class UserFleet implements Workload {
   constructor(plan: SessionPlan, recorder: Recorder, clock: CoordinatorClock, targetPolicy?: TargetPolicy, pacing: FleetPacing = fleetPacing) {
     this.#plan = plan;
     this.#pacing = pacing;
-    this.#localUsers = usersOfAgent(plan.load.users, plan.agentId, plan.agentCount);
+    this.#localUsers = usersOfAgent(plan.load.users, plan.agentId, plan.agentCount, plan.userWeights);
     this.#tracker = new BroadcastTracker({
       agentId: plan.agentId,
       agentCount: plan.agentCount,
@@ -134,7 +132,7 @@ export class UserFleet implements Workload {
       tls,
       socketio: plan.socketio,
     });
-    const connections = pacing.httpConnections ?? testHttpConnections() ?? httpPoolSize(this.#localUsers, readFdLimit(), plan.protocol !== 'http-flow');
+    const connections = pacing.httpConnections ?? testHttpConnections() ?? httpPoolSize(this.#localUsers, readFdLimit());
     // With --allow-target, every connection's addresses are checked as it opens (a name may be re-pointed after its check).
     this.#http = new HttpAgent({ connections, connect: { ...tls, timeout: plan.timeouts.connectMs, ...(targetPolicy === undefined ? {} : { lookup: targetPolicy.lookup }) } });
     this.#gate = new ConnectGate(pacing.maxConnecting, pacing.slice);
@@ -142,7 +140,7 @@ export class UserFleet implements Workload {
     this.#reserveSlots = connectsFirst(flow);
     this.#windowMs = sendsBroadcasts(plan.flow) ? plan.broadcast.timeoutMs : 0;
     this.#drain = new SocketDrain(() => this.#gauges.received, () => this.#finishDrain());
-    this.drainBoundMs = plan.protocol === 'http-flow' ? plan.timeouts.requestMs + drainGraceMs : this.#windowMs + socketDrainMaxMs + drainGraceMs;
+    this.drainBoundMs = this.#windowMs + socketDrainMaxMs + drainGraceMs;
     this.#context = {
       plan,
       flow,
@@ -177,10 +175,8 @@ export class UserFleet implements Workload {
     // Nobody waiting for a handshake slot connects any more.
     this.#gate.close();
     for (const user of this.#users) user.stop();
-    // A journey's steps in flight finish (or time out) and count before the end.
-    if (this.#plan.protocol === 'http-flow') void Promise.all(this.#runs).then(() => this.#finishDrain());
     // Broadcasts sent just before the end still travel: keep listening for one window, then drain.
-    else this.#windowTimer = setTimeout(() => this.#drain.start(), this.#windowMs);
+    this.#windowTimer = setTimeout(() => this.#drain.start(), this.#windowMs);
   }
 
   onDrained(listener: () => void): void {
@@ -190,18 +186,12 @@ export class UserFleet implements Workload {
 
   account(): void {}
 
-  /** Long connections held; for an HTTP journey, the pool's open connections (once per interval: it walks the origins). */
+  /** Long connections held. */
   openConnections(): number {
-    if (this.#plan.protocol !== 'http-flow') return this.#gauges.connected;
-    let open = 0;
-    // A Pool's stats count its connections; a single Client's say whether it is connected.
-    for (const origin of Object.values(this.#http.stats)) open += typeof origin.connected === 'number' ? origin.connected : origin.connected ? 1 : 0;
-    return open;
+    return this.#gauges.connected;
   }
 
-  /** None for an HTTP journey: it holds no long connection, and its numbers are the HTTP ones. */
-  takeSessionReport(): SessionReport | undefined {
-    if (this.#plan.protocol === 'http-flow') return undefined;
+  takeSessionReport(): SessionReport {
     const { counters, histograms } = this.#sessionRecorder.takeInterval(this.#gauges.connected, this.#gauges.joined, this.#allConnectedUs);
     return { counters, histograms, ...this.#tracker.takeInterval() };
   }
@@ -237,7 +227,7 @@ export class UserFleet implements Workload {
   /** Local users the ramp wants started `elapsedMs` after the start. */
   #wantedAt(elapsedMs: number): number {
     const plan = this.#plan;
-    return localTarget(targetUsersAt(plan.load, elapsedMs), plan.agentId, plan.agentCount, this.#localUsers);
+    return localTarget(targetUsersAt(plan.load, elapsedMs), plan.agentId, plan.agentCount, this.#localUsers, plan.userWeights);
   }
 
   /**
@@ -278,11 +268,10 @@ export class UserFleet implements Workload {
     for (let started = 0; started < count; started += 1) {
       const reserved = this.#reserveSlots && this.#gate.reserve();
       if (this.#reserveSlots && !reserved) return started;
-      const index = plan.agentId + this.#users.length * plan.agentCount;
-      const user = plan.protocol === 'http-flow' ? new JourneyUser(index, this.#context) : new VirtualUser(index, this.#context, reserved);
+      const index = assignmentOf(plan).indexOf(plan.agentId, this.#users.length);
+      const user = new VirtualUser(index, this.#context, reserved);
       this.#users.push(user);
-      const run = user.run();
-      if (plan.protocol === 'http-flow') this.#runs.push(run);
+      void user.run();
     }
     return count;
   }

@@ -1,4 +1,5 @@
 import type { UsersLoad } from '../scenarios/flow.js';
+import { UserAssignment } from '../scenarios/user-assignment.js';
 
 /**
  * How many users (global count) should have started `elapsedMs` after the
@@ -22,11 +23,12 @@ export function targetUsersAt(load: UsersLoad, elapsedMs: number): number {
 
 /**
  * How many of an agent's `localUsers` the ramp wants started when the
- * global target is `target`: local user k has global index
- * agentId + k·agentCount. Pure.
+ * global target is `target`: those of its users whose global index is
+ * below it (user-assignment.ts; agentId + k·agentCount without
+ * `userWeights`). Pure; allocates nothing once the plan's weights were seen.
  */
-export function localTarget(target: number, agentId: number, agentCount: number, localUsers: number): number {
-  return Math.min(localUsers, target <= agentId ? 0 : Math.ceil((target - agentId) / agentCount));
+export function localTarget(target: number, agentId: number, agentCount: number, localUsers: number, userWeights?: readonly number[]): number {
+  return Math.min(localUsers, UserAssignment.of(agentCount, userWeights).usersOf(agentId, target));
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { SessionPlan } from '../scenarios/plan.js';
+import { assignmentOf } from '../scenarios/user-assignment.js';
 import { valueAt } from './template.js';
 
 /** What variables read of the run: the plan (agent id, feeder rows) and the feeder's column positions. */
@@ -38,6 +39,6 @@ function feederValue(column: string, index: number, context: VariableContext): s
   const rows = context.plan.feeder?.rows;
   const position = context.feederColumns.get(column);
   if (rows === undefined || position === undefined || rows.length === 0) return undefined;
-  // The plan carries this agent's rows by local slot (see agentFeederRows): row i mod R of the file.
-  return rows[Math.floor(index / context.plan.agentCount) % rows.length]?.[position];
+  // The plan carries this agent's rows by local slot (see agentFeederRows): row i mod R of the file, one per user globally.
+  return rows[assignmentOf(context.plan).slotOf(index) % rows.length]?.[position];
 }

@@ -6,6 +6,8 @@ import type { SessionRecorder } from '../metrics/session-recorder.js';
 import { ExchangeError } from '../protocols/exchange-error.js';
 import type { Session, SessionFactory, SessionListener } from '../protocols/session.js';
 import type { SessionPlan } from '../scenarios/plan.js';
+import { sourceAddressOf } from '../scenarios/source-addresses.js';
+import { assignmentOf } from '../scenarios/user-assignment.js';
 import type { TargetPolicy } from '../agents/target-policy.js';
 import type { BroadcastTracker, Member } from './broadcast-tracker.js';
 import type { CoordinatorClock } from './clock.js';
@@ -98,7 +100,7 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
   constructor(index: number, context: FleetContext, reserved = false) {
     this.index = index;
     this.group = Math.floor(index / context.plan.groups.size);
-    this.slot = Math.floor(index / context.plan.agentCount);
+    this.slot = assignmentOf(context.plan).slotOf(index);
     this.#context = context;
     this.#holdsSlot = reserved;
     this.#expected = expectedEvents(context.flow);
@@ -288,8 +290,8 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
       const check = checkTarget(context.targetPolicy, url);
       if (check !== undefined) await check;
       if (this.#stopping) throw stopped;
-      const sources = plan.connection.sourceAddresses;
-      session = context.sessions.create(this, sources.length === 0 ? undefined : sources[this.index % sources.length]);
+      // This agent's own addresses (its part of the scenario's list, or spear agent --source-addresses), by local slot.
+      session = context.sessions.create(this, sourceAddressOf(plan.connection.sourceAddresses, this.slot));
       started = performance.now();
       this.#opening = session;
       context.gate.started();

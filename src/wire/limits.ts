@@ -1,3 +1,5 @@
+import { maxUserWeightPeriod } from '../scenarios/user-assignment.js';
+
 /**
  * The bounds an agent puts on every field of a received plan. A plan is
  * checked for types *and* sizes before anything is built from it: an agent
@@ -36,6 +38,8 @@
  * | flow steps (all levels together), every nesting            | ≤ 10,000 steps, ≤ 8 levels     |
  * | expect.match                                               | JSON nested ≤ 32 levels        |
  * | connection.sourceAddresses                                 | ≤ 1,024, each an IP address    |
+ * | userWeights (absent: equal)                                | one integer ≥ 1 per agent,     |
+ * |                                                            |   adding up to ≤ 1,000,000     |
  * | feeder.columns, cells per feeder row                       | ≤ 1,024                        |
  * | target, request path, step url, header and capture values  | ≤ 8,192 characters             |
  * | method, header/capture names, events, socketio path/ns     | ≤ 256 characters               |
@@ -65,6 +69,8 @@ export const planLimits = {
   flowDepth: 8,
   matchDepth: 32,
   sourceAddresses: 1024,
+  /** Sum of a plan's userWeights: the agent sorts a table this long once (src/scenarios/user-assignment.ts). */
+  userWeightPeriod: maxUserWeightPeriod,
   feederColumns: 1024,
   urlChars: 8192,
   nameChars: 256,

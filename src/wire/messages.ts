@@ -6,7 +6,7 @@
 import type { AgentPlan } from '../scenarios/plan.js';
 
 /** Bumped on any incompatible change to a message below. */
-export const wireVersion = 2;
+export const wireVersion = 3;
 
 /** Counters for one interval of one agent (or a merge of several). */
 export interface IntervalCounters {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { WireError } from '../errors.js';
-import type { BroadcastSpec, ConnectionSpec, Feeder, Groups, HttpCheck, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from '../scenarios/flow.js';
+import type { BroadcastSpec, ConnectionSpec, Feeder, Groups, HttpCheck, IterationArrivals, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from '../scenarios/flow.js';
 import type { SessionPlan } from '../scenarios/plan.js';
 import { bounded, integer, list, number, positive, record, string, stringMap, type Fields } from './fields.js';
 import { planLimits } from './limits.js';
@@ -26,7 +26,24 @@ export function sessionPlanFields(fields: Fields, protocol: 'ws' | 'socketio' | 
     connection: connection(record(fields.connection, 'plan.connection')),
     socketio: socketio(record(fields.socketio, 'plan.socketio')),
     feeder: fields.feeder === undefined ? undefined : feeder(record(fields.feeder, 'plan.feeder')),
+    ...(fields.userWeights === undefined ? {} : { userWeights: userWeights(fields.userWeights, fields.agentCount) }),
   };
+}
+
+/**
+ * `plan.userWeights`: one whole number per agent (`agentCount`, checked by
+ * the caller), each 1 … maxUserWeightPeriod, adding up to at most that:
+ * the agent builds tables that long (user-assignment.ts).
+ */
+function userWeights(value: unknown, agentCount: unknown): number[] {
+  const what = 'plan.userWeights';
+  const max = planLimits.userWeightPeriod;
+  if (!Array.isArray(value) || value.length !== agentCount || !value.every((unit) => Number.isInteger(unit) && (unit as number) >= 1 && (unit as number) <= max)) {
+    throw new WireError(`${what}: expected one whole number from 1 to ${max} per agent (agentCount ${String(agentCount)})`);
+  }
+  const units = value as number[];
+  if (units.reduce((sum, unit) => sum + unit, 0) > max) throw new WireError(`${what}: the weights add up to more than ${max}`);
+  return units;
 }
 
 function feeder(fields: Fields): Feeder {
@@ -52,7 +69,23 @@ function usersLoad(fields: Fields): UsersLoad {
     stages: nonEmpty(list(fields, 'stages', what, planLimits.listItems), `${what}.stages`).map((stage: unknown, index) => {
       const at = `${what}.stages[${index}]`;
       const stageFields = record(stage, at);
-      return { durationMs: positive(stageFields, 'durationMs', at, maxMs), users: integer(stageFields, 'users', at, 0, users) };
+      // 0 ms: all at once (an open-model journey's idle users).
+      return { durationMs: bounded(stageFields, 'durationMs', at, 0, maxMs), users: integer(stageFields, 'users', at, 0, users) };
+    }),
+    ...(fields.arrivals === undefined ? {} : { arrivals: iterationArrivals(record(fields.arrivals, `${what}.arrivals`)) }),
+  };
+}
+
+/** An open-model journey's arrival schedule. */
+function iterationArrivals(fields: Fields): IterationArrivals {
+  const what = 'plan.load.arrivals';
+  return {
+    startRatePerS: bounded(fields, 'startRatePerS', what, 0, planLimits.ratePerS),
+    maxDelayMs: positive(fields, 'maxDelayMs', what, maxMs),
+    stages: nonEmpty(list(fields, 'stages', what, planLimits.listItems), `${what}.stages`).map((stage: unknown, index) => {
+      const at = `${what}.stages[${index}]`;
+      const stageFields = record(stage, at);
+      return { durationMs: positive(stageFields, 'durationMs', at, maxMs), ratePerS: bounded(stageFields, 'ratePerS', at, 0, planLimits.ratePerS) };
     }),
   };
 }
