@@ -181,3 +181,31 @@ test('an open journey validates: rate or stages of rates, users optional, closed
   assert.equal(refused.code, 3, refused.stderr);
   assert.match(refused.stderr, /load\.hold: unknown key/);
 });
+
+test('onFail: continue counts a failed check and goes on to the next step', async () => {
+  server.counts.clear();
+  const file = join(dir.path, 'continue.yaml');
+  const out = join(dir.path, 'continue.json');
+  await writeFile(file, [
+    `target: ${server.url}`,
+    'protocol: http',
+    'duration: 2s',
+    'load: {users: 4}',
+    'flow:',
+    '  - http: {name: login, method: POST, url: /login, body: {user: "{{user}}"}, capture: {token: token}}',
+    '  - http: {name: first, url: /items, headers: {authorization: "Bearer {{token}}"}, check: {status: 201, onFail: continue}}',
+    '  - http: {name: second, url: /items, headers: {authorization: "Bearer {{token}}"}}',
+    '  - sleep: {duration: 20ms}',
+    '',
+  ].join('\n'));
+  const run = await runSpear(['run', file, '--quiet', '--out', out]);
+  assert.equal(run.code, 0, run.stderr);
+  const result = await readResult(out);
+  const first = result.summary.byRequest?.first?.requests ?? 0;
+  const second = result.summary.byRequest?.second?.requests ?? 0;
+  assert.ok(first > 4, `${first} first calls`);
+  assert.deepEqual(result.summary.errorCodes, { 'check:STATUS': first }, 'every first call failed its check, once');
+  // Each user's last iteration may end (the run stops) between the two calls.
+  assert.ok(second >= first - 4 && second <= first, `${second} second calls after ${first} failed first ones`);
+  assert.equal(server.counts.get('items'), first + second);
+});

@@ -139,7 +139,7 @@ describe('scenario JSON Schema', () => {
       ['socketio', child(schema, 'properties', 'socketio'), socketioKeys],
       ...stepKinds.map((kind): [string, Json, readonly string[]] => [`flow step ${kind}`, child(schema, '$defs', `${kind}Step`), stepKeys[kind]]),
       // validate-flow.ts keeps these keys in httpCheckOf (not exported).
-      ['flow step http.check', child(child(schema, '$defs', 'httpStep'), 'properties', 'check'), ['status', 'match', 'contains']],
+      ['flow step http.check', child(child(schema, '$defs', 'httpStep'), 'properties', 'check'), ['status', 'match', 'contains', 'onFail']],
     ];
     for (const [label, node, keys] of levels) {
       assert.deepEqual(propertyNames(node), sorted(keys), `${label}: schema properties match validate.ts`);
@@ -553,6 +553,7 @@ flow:
       ['journey: check.status of no statuses', `${journey}flow: [http: { url: /, check: { status: [] } }]\n`, 'flow[0].http.check.status'],
       ['journey: check.status list with 1000', `${journey}flow: [http: { url: /, check: { status: [200, 1000] } }]\n`, 'flow[0].http.check.status[1]'],
       ['journey: check.contains a number', `${journey}flow: [http: { url: /, check: { contains: 5 } }]\n`, 'flow[0].http.check.contains'],
+      ['journey: check.onFail of another word', `${journey}flow: [http: { url: /, check: { status: 200, onFail: skip } }]\n`, 'flow[0].http.check.onFail'],
       ['journey: http step name of nothing', `${journey}flow: [http: { url: /, name: }]\n`, 'flow[0].http.name'],
       ['groups on http', `${base}groups: { size: 10 }\n`, 'groups'],
       ['socketio options on http', `${base}socketio: { eio: 3 }\n`, 'socketio'],

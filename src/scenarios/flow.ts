@@ -114,6 +114,8 @@ export interface HttpCheck {
   readonly match: unknown;
   /** Template: text the body must contain. */
   readonly contains: string | undefined;
+  /** `onFail: continue`: a failed step (check, or a 4xx/5xx) is counted and the flow goes on to its next step; absent: it ends the iteration. */
+  readonly continueOnFail?: boolean | undefined;
 }
 
 export interface ConnectStep {

@@ -151,9 +151,9 @@ function stepOf(value: unknown, path: DocPath, state: FlowState, check: Checker)
   }
 }
 
-const httpCheckKeys = ['status', 'match', 'contains'] as const;
+const httpCheckKeys = ['status', 'match', 'contains', 'onFail'] as const;
 
-/** `check: {status: 200 | [200, 201], match: {...}, contains: "text"}` on an http step. */
+/** `check: {status: 200 | [200, 201], match: {...}, contains: "text", onFail: end | continue}` on an http step. */
 function httpCheckOf(value: unknown, path: DocPath, state: FlowState, check: Checker): HttpCheck {
   const record = check.mapping(value, path, httpCheckKeys);
   let statuses: number[] | undefined;
@@ -166,7 +166,15 @@ function httpCheckOf(value: unknown, path: DocPath, state: FlowState, check: Che
     statuses,
     match: record.match === undefined ? undefined : matchOf(record.match, [...path, 'match'], state, check),
     contains: record.contains === undefined ? undefined : unstamped(template(check.string(record.contains, [...path, 'contains']), [...path, 'contains'], state, check), [...path, 'contains'], check),
+    ...(continueOnFailOf(record.onFail, [...path, 'onFail'], check) ? { continueOnFail: true } : {}),
   };
+}
+
+/** `onFail`: end (the default: a failed step ends the iteration) or continue (it is counted and the next step runs). */
+function continueOnFailOf(value: unknown, path: DocPath, check: Checker): boolean {
+  if (value === undefined || value === 'end') return false;
+  if (value === 'continue') return true;
+  return check.fail(path, `expected end (a failed step ends the iteration, the default) or continue (it is counted and the next step runs), got ${JSON.stringify(value)}`);
 }
 
 /** An expect's match: any YAML value; its strings may hold variables. */

@@ -19,6 +19,8 @@ export interface CompiledCheck {
   readonly match: unknown;
   readonly matchTemplate: Template | undefined;
   readonly contains: Template | undefined;
+  /** A failed step is counted and the flow goes on (`onFail: continue`). */
+  readonly continueOnFail: boolean;
 }
 
 /** Compiles every template of a flow; `names` are the whole flow's request names (nested steps are compiled with their parent's). */
@@ -43,6 +45,7 @@ function compileStep(step: Step, names: readonly string[]): CompiledStep {
           match: step.check.match,
           matchTemplate: templateOfMatch(step.check.match),
           contains: step.check.contains === undefined ? undefined : compileTemplate(step.check.contains, false),
+          continueOnFail: step.check.continueOnFail === true,
         },
       };
     case 'connect':

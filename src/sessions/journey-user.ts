@@ -101,7 +101,11 @@ export class JourneyUser implements FleetUser, VariableSource {
   async #http(step: Extract<CompiledStep, { kind: 'http' }>): Promise<void> {
     const { failed, json, endedAt } = await httpStep(this.#context, step, this, this.#intendedAt);
     if (this.#intendedAt !== undefined) this.#intendedAt = endedAt;
-    if (failed) throw counted;
+    if (failed) {
+      // Counted already; `onFail: continue` goes on to the next step (without this step's captures).
+      if (step.check?.continueOnFail === true) return;
+      throw counted;
+    }
     for (const [name, path] of step.capture) {
       const found = valueAt(json, path);
       if (found === undefined) throw new ExchangeError('SPEAR_CAPTURE_MISSING', `nothing at ${path} to capture as ${name}`);

@@ -343,6 +343,8 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
 
   async #http(step: Extract<CompiledStep, { kind: 'http' }>): Promise<void> {
     const { failed, json } = await httpStep(this.#context, step, this);
+    // Counted already; `onFail: continue` goes on to the next step (without this step's captures).
+    if (failed && step.check?.continueOnFail === true) return;
     if (failed) throw counted;
     if (step.capture.length > 0) this.#capture(step.capture, json);
   }

@@ -260,5 +260,6 @@ function httpCheck(fields: Fields, what: string): HttpCheck {
   }
   checkDepth(fields.match, `${what}.match`);
   if (fields.contains !== undefined && (typeof fields.contains !== 'string' || fields.contains.length > planLimits.bodyChars)) throw new WireError(`${what}.contains: expected a string`);
-  return { statuses, match: fields.match, contains: fields.contains as string | undefined };
+  if (fields.continueOnFail !== undefined && typeof fields.continueOnFail !== 'boolean') throw new WireError(`${what}.continueOnFail: expected a boolean`);
+  return { statuses, match: fields.match, contains: fields.contains as string | undefined, ...(fields.continueOnFail === true ? { continueOnFail: true } : {}) };
 }
