@@ -13,9 +13,9 @@
 //     parseAgentMessage), AgentHandle (phase, heartbeats), the event wiring of
 //     runScenario (src/coordinator/run.ts, copied below: it is a closure there, so
 //     keep the copy in step; abort-on-fail is left out),
-//     RunMerger.add (histogram decode and exact add, per-interval close, summary,
-//     encode), SessionMerger, BroadcastLedger (receipts, membership, settling with
-//     saturationLookup over the merger's health), the live progress ('lines' view,
+//     RunMerger.add (each histogram inflated once, its counts added exactly into the
+//     merged ones; bounded agent health; per-interval close, summary, encode), SessionMerger, BroadcastLedger (receipts, membership, settling with
+//     saturationLookup over the merger's bounded fleetHealth), the live progress ('lines' view,
 //     written to a sink), and at the end buildResult and the result file's JSON.
 //   - Simulated: the agents and the socket. Each agent is a fake ws socket (an
 //     EventEmitter that answers the transport's pings) that emits exactly the
@@ -412,7 +412,7 @@ function coordinator(mode, n, scenario) {
     agents: agentIds,
     timeoutMs: scenario.broadcast.timeoutMs,
     intervalMs: scenario.intervalMs,
-    saturated: () => saturationLookup(merger.health, new Map(handles.map((handle) => [handle.id, (handle.clock?.offsetUs ?? 0) / 1000]))),
+    saturated: () => saturationLookup(merger.fleetHealth, new Map(handles.map((handle) => [handle.id, (handle.clock?.offsetUs ?? 0) / 1000]))),
   });
   const progress = config.progress === 'none' ? {} : createProgress('lines', sink);
   const closedAt = new Map();
@@ -427,8 +427,9 @@ function coordinator(mode, n, scenario) {
   const events = {
     interval: (message) => {
       progress.agentInterval?.(message);
+      const closed = merger.add(message);
       if (message.sessions !== undefined) ledger.add(message.agentId, message.sessions);
-      emitClosed(merger.add(message));
+      emitClosed(closed);
       ledger.covered(message.agentId, message.endMs);
     },
     heartbeat: (handle) => progress.agentLate?.({ id: handle.id, lateMs: handle.lateMs }),
@@ -698,14 +699,19 @@ async function runOne(mode, n) {
     const outcomes = side.handles.map((handle) => ({ id: handle.id, pid: handle.pid, status: handle.status, reason: handle.reason, connections: handle.connections, clock: handle.clock, lateMsMax: handle.lateMsMax }));
     const result = buildResult(scenario, side.merger, outcomes, false, side.ledger);
     const text = `${JSON.stringify(result, null, 2)}\n`;
-    // The part that grows with the run: the timeline (one entry per interval, each with every agent's health).
+    // The part that grows with the run: the timeline (one entry per interval, each with its agents' health rows).
     const timelineChars = JSON.stringify(result.timeline, null, 2).length;
     resultFigures = { wallMs: performance.now() - wall0, cpuMs: cpuMs(process.cpuUsage(cpu0)), chars: text.length, timelineChars, broadcast: result.summary.broadcast };
   }
   for (const handle of side.handles) void handle.release();
   const stats = mode === 'broadcast' ? side.ledger.stats() : undefined;
-  const healthEntries = [...side.merger.health.values()].reduce((sum, list) => sum + list.length, 0);
-  return { mode, n, intervals, perInterval, heapSamples, waitedMs, bytesTotal, resultFigures, stats, healthEntries, foreign, allInCpuMs };
+  // What the merger keeps of the agents' health: its bounded tracks' spans (one per calm agent) and the timeline's rows.
+  const fleet = side.merger.fleetHealth;
+  const health = {
+    spans: fleet.agents().reduce((sum, id) => sum + fleet.get(id).spans.length, 0),
+    rows: side.merger.timeline().reduce((sum, entry) => sum + entry.health.length, 0),
+  };
+  return { mode, n, intervals, perInterval, heapSamples, waitedMs, bytesTotal, resultFigures, stats, health, foreign, allInCpuMs };
 }
 
 // ---------------------------------------------------------------- figures
@@ -799,7 +805,7 @@ for (const mode of config.modes) {
     const b = run.resultFigures?.broadcast;
     log(`  ${mode} N=${n}: ${run.intervals} intervals in ${((performance.now() - started) / 1000).toFixed(1)} s (${(run.waitedMs / 1000).toFixed(1)} s waiting for the generator);` +
       ` CPU mean ${pct(s.cpuMean)} of a core, lag p50 ${fixed(s.lagP50)} ms; heap after GC ${run.heapSamples.map((h) => `${h.index + 1}:${h.heapMb.toFixed(1)}`).join(' ')} MB;` +
-      ` health entries kept ${run.healthEntries}; load ${run.loadBefore.toFixed(2)}>${run.loadAfter.toFixed(2)}` +
+      ` health kept: ${run.health.spans} spans, ${run.health.rows} timeline rows; load ${run.loadBefore.toFixed(2)}>${run.loadAfter.toFixed(2)}` +
       (run.stats === undefined ? '' : `; ledger open ${run.stats.open}, settled ${run.stats.settled}, shortfalls ${run.stats.shortfalls}, membership ${run.stats.membershipChanges}`) +
       (b === undefined ? '' : `; summary.broadcast sent ${b.sent} expected ${b.expected} delivered ${b.delivered} late ${b.late} lost ${b.lost} unverified ${b.unverified}`));
   }

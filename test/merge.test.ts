@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { AgentHandle, type AgentLink } from '../src/coordinator/agent-handle.js';
+import { WireError } from '../src/errors.js';
 import { createHistogram, decodeHistogram, encodeHistogram, recordUs } from '../src/metrics/histogram.js';
 import { RunMerger } from '../src/metrics/merger.js';
 import { Recorder } from '../src/metrics/recorder.js';
-import type { AgentHealth, IntervalMessage } from '../src/wire/messages.js';
+import { SessionRecorder } from '../src/metrics/session-recorder.js';
+import type { AgentHealth, AgentMessage, CoordinatorMessage, IntervalMessage } from '../src/wire/messages.js';
 
 /** A deterministic, heavy-tailed latency dataset in µs (no randomness: reproducible failures). */
 function dataset(size: number): number[] {
@@ -86,4 +89,70 @@ test('histograms survive the wire encoding exactly, including clamped extremes',
   assert.equal(decoded.getValueAtPercentile(50), histogram.getValueAtPercentile(50));
   assert.equal(histogram.maxValue, 3_600_000_000);
   assert.ok(Math.abs(decoded.maxValue - histogram.maxValue) <= histogram.maxValue * 0.001);
+});
+
+/** What a merger shows of itself: totals, histograms, per-agent counters and the intervals it closed. */
+function mergerState(merger: RunMerger): string {
+  return JSON.stringify({
+    totals: merger.totals, byAgent: [...merger.byAgent], latency: encodeHistogram(merger.latency), serviceTime: encodeHistogram(merger.serviceTime),
+    queue: encodeHistogram(merger.queue), delivery: encodeHistogram(merger.sessions.delivery), sessions: merger.sessions.totals,
+    health: merger.fleetHealth.get(0)?.intervals, startMs: merger.startMs, endMs: merger.endMs,
+  });
+}
+
+test('a report with a malformed histogram throws WireError and merges nothing of itself', () => {
+  const recorder = new Recorder();
+  const sessions = new SessionRecorder();
+  const report = (index: number): IntervalMessage => {
+    recorder.response(200, 100, 1500 + index, 1400);
+    sessions.delivered(3000 + index);
+    const { counters, histograms } = recorder.takeInterval(0, 1);
+    return { type: 'interval', agentId: 0, index, startMs: index * 1000, endMs: (index + 1) * 1000, counters, histograms, sessions: { ...sessions.takeInterval(0, 0, 0), sent: [], receipts: [], membership: [] }, health: calmHealth };
+  };
+  const merger = new RunMerger([0, 1]);
+  merger.add(report(0));
+  const before = mergerState(merger);
+  const good = report(1);
+  const broken: IntervalMessage[] = [
+    { ...good, histograms: { ...good.histograms, queue: 'HISTFAAAA' } },
+    { ...good, histograms: { ...good.histograms, serviceTime: good.histograms.serviceTime.slice(0, 40) + 'AAAA' + good.histograms.serviceTime.slice(44) } },
+    { ...good, sessions: { ...good.sessions!, histograms: { ...good.sessions!.histograms, delivery: 'not a histogram' } } },
+  ];
+  for (const message of broken) {
+    assert.throws(() => merger.add(message), (error: unknown) => error instanceof WireError && /^agent 0 interval 1: /.test(error.message));
+    assert.equal(mergerState(merger), before);
+  }
+  merger.add(good);
+  assert.notEqual(mergerState(merger), before);
+  assert.equal(merger.latency.totalCount, 2);
+});
+
+test('an agent whose report cannot be merged fails, and the run goes on without it', () => {
+  let receive: (message: AgentMessage) => void = () => undefined;
+  const sent: CoordinatorMessage[] = [];
+  let closed = 0;
+  const link: AgentLink = {
+    send: (message) => sent.push(message),
+    onMessage: (listener) => {
+      receive = listener;
+    },
+    onClose: () => undefined,
+    close: () => {
+      closed += 1;
+    },
+  };
+  const merger = new RunMerger([0]);
+  const ended: string[] = [];
+  const handle = new AgentHandle(0, 'agent 0', link, {
+    interval: (message) => merger.add(message),
+    ended: (agent) => ended.push(`${agent.status}: ${agent.reason ?? ''}`),
+  });
+  handle.start(Date.now(), 1000);
+  const { counters, histograms } = new Recorder().takeInterval(0, 0);
+  receive({ type: 'interval', agentId: 0, index: 0, startMs: 0, endMs: 1000, counters, histograms: { ...histograms, latency: '####'.repeat(8) }, health: calmHealth });
+  assert.equal(handle.status, 'failed');
+  assert.deepEqual(ended, ['failed: agent 0: invalid interval report: agent 0 interval 0: histograms.latency: not an encoded histogram (invalid base64)']);
+  assert.ok(sent.some((message) => message.type === 'stop'));
+  assert.equal(closed, 1);
+  assert.equal(merger.latency.totalCount, 0);
 });

@@ -1,4 +1,4 @@
-import { AgentError, PreflightError, SpearError, ExitCode } from '../errors.js';
+import { AgentError, PreflightError, SpearError, ExitCode, WireError } from '../errors.js';
 import { connectionsOf, type AgentPlan } from '../scenarios/plan.js';
 import { wireVersion, type AgentMessage, type CoordinatorMessage, type IntervalMessage, type ReadyMessage } from '../wire/messages.js';
 import type { Transport } from '../wire/transport.js';
@@ -188,7 +188,7 @@ export class AgentHandle {
       case 'interval':
         if (this.#phase === 'running') {
           this.lateMs = 0;
-          this.#events.interval(message);
+          this.#interval(message);
         }
         return;
       case 'done':
@@ -213,6 +213,22 @@ export class AgentHandle {
         pong.resolve({ t2: message.receivedUs, t3: message.sentUs, t4 });
         return;
       }
+    }
+  }
+
+  /**
+   * A report whose contents cannot be merged (a malformed histogram: the
+   * merge throws WireError having merged none of it) fails its agent, as a
+   * message that does not parse would: the run goes on without it.
+   */
+  #interval(message: IntervalMessage): void {
+    try {
+      this.#events.interval(message);
+    } catch (error) {
+      if (!(error instanceof WireError)) throw error;
+      this.stop();
+      this.#end('failed', `${this.label}: invalid interval report: ${error.message}`, error);
+      void this.release();
     }
   }
 

@@ -99,7 +99,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     agents: plans.map((plan) => plan.agentId),
     timeoutMs: scenario.broadcast.timeoutMs,
     intervalMs: scenario.intervalMs,
-    saturated: () => saturationLookup(merger.health, new Map(handles.map((handle) => [handle.id, (handle.clock?.offsetUs ?? 0) / 1000]))),
+    saturated: () => saturationLookup(merger.fleetHealth, new Map(handles.map((handle) => [handle.id, (handle.clock?.offsetUs ?? 0) / 1000]))),
   });
   const abortOnFail = scenario.abortOnFailMs > 0 ? new AbortOnFail(scenario.abortOnFailMs, successMeasureOf(scenario), scenario.load.durationMs) : undefined;
   let aborted: RunAbort | undefined;
@@ -122,8 +122,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const events: AgentHandleEvents = {
     interval: (message) => {
       options.events?.agentInterval?.(message);
+      // The merge checks the report's histograms first: a bad one books nothing, not even its broadcast receipts.
+      const closed = merger.add(message);
       if (message.sessions !== undefined) ledger.add(message.agentId, message.sessions);
-      emitClosed(merger.add(message));
+      emitClosed(closed);
       ledger.covered(message.agentId, message.endMs);
     },
     heartbeat: (handle) => options.events?.agentLate?.({ id: handle.id, lateMs: handle.lateMs }),

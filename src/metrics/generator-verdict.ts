@@ -1,70 +1,19 @@
-import type { AgentHealth } from '../wire/messages.js';
+import { AgentHealthTrack, type HealthSpan } from './agent-health-track.js';
+import { FleetHealth } from './fleet-health.js';
+import { intervalSaturation, saturationThresholds, type AgentIntervalHealth } from './saturation.js';
+
+/** The interval rule moved to saturation.ts; its names stay importable from here. */
+export { intervalSaturation, saturationOf, saturationThresholds, type AgentIntervalHealth } from './saturation.js';
 
 /**
- * When an agent's own interval counts as saturated, and when a run does.
- * Chosen from measurements on 2-core machines (docs/result-format.md,
- * "Reading summary.generator"): a calm agent's load loop shows p99 delays
- * of 1–15 ms and well under one core; an agent that cannot keep up shows
- * p99 delays of 100 ms to seconds, or one full core.
+ * Health as the coordinator keeps it (FleetHealth, bounded), or every
+ * interval of every agent (agent id → its intervals in report order), as
+ * tests and older callers pass it: the functions below take either.
  */
-export const saturationThresholds = {
-  /** An interval whose load-loop delay p99 exceeds this is saturated. */
-  loopDelayP99Ms: 50,
-  /** An interval in which the load loop stalled this long at once is saturated (a late timer, a burst of connects). */
-  loopStallMs: 1000,
-  /**
-   * An interval whose load-loop utilization (share of time not waiting for
-   * I/O) reaches this is saturated. Measured: a closed-model agent that was
-   * the limit against nginx (nginx at 75%) ran at ELU 0.91 with loop delays
-   * of only 8–12 ms (a closed loop throttles itself), so 0.95 missed it.
-   */
-  elu: 0.9,
-  /** A ramp interval with users due but not started and the load loop this busy is saturated: spear held the ramp back. */
-  rampElu: 0.8,
-  /** An interval whose CPU share (1 = one core) reaches this is saturated. */
-  cpu: 0.95,
-  /** Intervals shorter than this (the run's last, partial one) are too short to judge. */
-  minIntervalMs: 200,
-  /** A run is saturated when any agent was saturated in at least this share of its intervals ... */
-  runShare: 0.1,
-  /** ... and in at least this many of them (one noisy interval of a short run is not a verdict). */
-  runIntervals: 2,
-  /** A heartbeat-observed stall of the load thread this long marks the agent late, and its intervals then saturated. */
-  lateMs: 2000,
-} as const;
+export type FleetHealthInput = FleetHealth | ReadonlyMap<number, readonly AgentIntervalHealth[]>;
 
-/** One agent's health over one interval, as the coordinator keeps it. */
-export interface AgentIntervalHealth extends AgentHealth {
-  readonly agent: number;
-  readonly index: number;
-  readonly startMs: number;
-  readonly endMs: number;
-}
-
-/**
- * Why one interval of one agent is saturated, or undefined when it is not.
- * `durationMs` (when known) lets a too-short interval pass unjudged: a few
- * milliseconds of work make any utilization look full.
- */
-export function saturationOf(health: AgentHealth, durationMs = Number.POSITIVE_INFINITY, warmUp = false): string | undefined {
-  const limits = saturationThresholds;
-  if (health.loopDelayMs.max >= limits.loopStallMs) return `load loop stalled ${(health.loopDelayMs.max / 1000).toFixed(1)} s at once (≥ ${limits.loopStallMs / 1000} s)`;
-  if (durationMs < limits.minIntervalMs) return undefined;
-  if (health.connectsBehind > 0 && health.elu >= limits.rampElu) {
-    return `ramp behind: ${health.connectsBehind} users due but not started, load loop busy ${(health.elu * 100).toFixed(0)}% (≥ ${limits.rampElu * 100}%)`;
-  }
-  // The first interval opens every connection and compiles the hot path: a few 50–80 ms turns
-  // there are start-up, measured on calm runs; only a stall, a loop that never idles or a ramp held back counts.
-  if (!warmUp && health.loopDelayMs.p99 > limits.loopDelayP99Ms) return `load-loop delay p99 ${health.loopDelayMs.p99.toFixed(0)} ms > ${limits.loopDelayP99Ms} ms`;
-  if (health.elu >= limits.elu) return `load loop busy ${(health.elu * 100).toFixed(0)}% of the time (≥ ${limits.elu * 100}%)`;
-  if (warmUp) return undefined;
-  if (health.cpu >= limits.cpu) return `CPU ${(health.cpu * 100).toFixed(0)}% of a core (≥ ${limits.cpu * 100}%)`;
-  return undefined;
-}
-
-/** `saturationOf` for an interval that knows its own span and place (interval 0 is the warm-up). */
-export function intervalSaturation(health: AgentIntervalHealth): string | undefined {
-  return saturationOf(health, health.endMs - health.startMs, health.index === 0);
+function fleetOf(health: FleetHealthInput): FleetHealth {
+  return health instanceof FleetHealth ? health : FleetHealth.of(health);
 }
 
 /** spear's verdict on itself: was any agent the bottleneck? Always present in a result. */
@@ -94,76 +43,59 @@ export interface AgentHealthSummary {
   readonly lateMsMax: number;
 }
 
-/** Summarizes one agent's intervals; `lateMsMax` from the coordinator's heartbeat watch. */
-export function summarizeAgentHealth(intervals: readonly AgentIntervalHealth[], lateMsMax: number): AgentHealthSummary {
-  let p99Max = 0;
-  let max = 0;
-  let cpuSum = 0;
-  let cpuMax = 0;
-  let eluSum = 0;
-  let eluMax = 0;
-  let rss = 0;
-  let heap = 0;
-  let saturated = 0;
-  for (const health of intervals) {
-    p99Max = Math.max(p99Max, health.loopDelayMs.p99);
-    max = Math.max(max, health.loopDelayMs.max);
-    cpuSum += health.cpu;
-    cpuMax = Math.max(cpuMax, health.cpu);
-    eluSum += health.elu;
-    eluMax = Math.max(eluMax, health.elu);
-    rss = Math.max(rss, health.rssMb);
-    heap = Math.max(heap, health.heapMb);
-    if (intervalSaturation(health) !== undefined) saturated += 1;
-  }
+/** Summarizes one agent's health (its track, or its intervals); `lateMsMax` from the coordinator's heartbeat watch. */
+export function summarizeAgentHealth(health: AgentHealthTrack | readonly AgentIntervalHealth[], lateMsMax: number): AgentHealthSummary {
+  const track = health instanceof AgentHealthTrack ? health : trackOf(health);
+  const intervals = track.intervals;
+  const mean = (sum: number): number => (intervals === 0 ? 0 : round3(sum / intervals));
   return {
-    intervals: intervals.length,
-    saturatedIntervals: saturated,
-    loopDelayMs: { p99Max, max },
-    cpu: { mean: intervals.length === 0 ? 0 : round3(cpuSum / intervals.length), max: round3(cpuMax) },
-    elu: { mean: intervals.length === 0 ? 0 : round3(eluSum / intervals.length), max: round3(eluMax) },
-    rssMbMax: rss,
-    heapMbMax: heap,
+    intervals,
+    saturatedIntervals: track.saturatedIntervals,
+    loopDelayMs: track.loopDelayMs,
+    cpu: { mean: mean(track.cpu.sum), max: round3(track.cpu.max) },
+    elu: { mean: mean(track.elu.sum), max: round3(track.elu.max) },
+    rssMbMax: track.rssMbMax,
+    heapMbMax: track.heapMbMax,
     lateMsMax: Math.round(lateMsMax),
   };
 }
 
+function trackOf(intervals: readonly AgentIntervalHealth[]): AgentHealthTrack {
+  const track = new AgentHealthTrack();
+  for (const health of intervals) track.add(health);
+  return track;
+}
+
 /**
- * Judges the generator from every agent's per-interval health and the
- * coordinator's late observations (agent id → longest lateness, ms).
- * Pure. An agent is saturated when it was saturated in at least `runShare`
- * of its intervals, or was seen late (heartbeats but no reports) for
- * `lateMs` or more; the run is saturated when any agent is.
+ * Judges the generator from every agent's health and the coordinator's
+ * late observations (agent id → longest lateness, ms). Pure. An agent is
+ * saturated when it was saturated in at least `runShare` of its intervals,
+ * or was seen late (heartbeats but no reports) for `lateMs` or more; the
+ * run is saturated when any agent is.
  */
-export function judgeGenerator(health: ReadonlyMap<number, readonly AgentIntervalHealth[]>, lateMs: ReadonlyMap<number, number>): GeneratorVerdict {
+export function judgeGenerator(health: FleetHealthInput, lateMs: ReadonlyMap<number, number>): GeneratorVerdict {
+  const fleet = fleetOf(health);
   const agents: number[] = [];
-  const intervals = new Set<number>();
   const reasons: string[] = [];
-  for (const [agent, list] of [...health].sort((a, b) => a[0] - b[0])) {
-    let saturated = 0;
-    let worst: string | undefined;
-    for (const interval of list) {
-      const why = intervalSaturation(interval);
-      if (why === undefined) continue;
-      saturated += 1;
-      intervals.add(interval.index);
-      worst ??= `${why} in interval ${interval.index}`;
-    }
+  for (const agent of fleet.agents()) {
+    const track = fleet.get(agent)!;
+    const saturated = track.saturatedIntervals;
+    const first = track.firstSaturation;
     const late = lateMs.get(agent) ?? 0;
-    const overShare = saturated >= saturationThresholds.runIntervals && saturated / list.length >= saturationThresholds.runShare;
+    const overShare = saturated >= saturationThresholds.runIntervals && saturated / track.intervals >= saturationThresholds.runShare;
     if (overShare || late >= saturationThresholds.lateMs) {
       agents.push(agent);
-      const parts = overShare ? [`${saturated} of ${list.length} intervals saturated (first: ${worst ?? '?'})`] : [];
+      const parts = overShare ? [`${saturated} of ${track.intervals} intervals saturated (first: ${first === undefined ? '?' : `${first.why} in interval ${first.index}`})`] : [];
       if (late >= saturationThresholds.lateMs) parts.push(`its reports ran ${(late / 1000).toFixed(1)} s late`);
       reasons.push(`agent ${agent}: ${parts.join('; ')}`);
     }
   }
-  for (const agent of lateMs.keys()) if (!health.has(agent) && (lateMs.get(agent) ?? 0) >= saturationThresholds.lateMs && !agents.includes(agent)) agents.push(agent);
+  for (const agent of lateMs.keys()) if (!fleet.has(agent) && (lateMs.get(agent) ?? 0) >= saturationThresholds.lateMs && !agents.includes(agent)) agents.push(agent);
   const saturated = agents.length > 0;
   const reason = saturated
     ? `spear was a bottleneck: ${reasons.join('; ') || `agents ${agents.join(', ')} ran late`}. Latency and errors in those intervals include spear's own queueing; use more agents (--agents N, more hosts), fewer users or connections per agent, or a lower rate`
     : `no agent crossed its limits (load-loop delay p99 ≤ ${saturationThresholds.loopDelayP99Ms} ms, no stall ≥ ${saturationThresholds.loopStallMs / 1000} s, load loop busy < ${saturationThresholds.elu * 100}% and CPU < ${saturationThresholds.cpu * 100}% of a core in more than ${100 - saturationThresholds.runShare * 100}% of intervals, interval 0 judged by stalls and loop use only)`;
-  return { saturated, agents, intervals: [...intervals].sort((a, b) => a - b), reason, thresholds: saturationThresholds };
+  return { saturated, agents, intervals: fleet.saturatedIntervals(), reason, thresholds: saturationThresholds };
 }
 
 /**
@@ -175,31 +107,46 @@ export function judgeGenerator(health: ReadonlyMap<number, readonly AgentInterva
 export type SaturationLookup = (agent: number, fromMs: number, toMs: number) => boolean;
 
 /**
- * Builds the lookup from per-agent interval health. Interval spans are in
- * each agent's own clock, spans asked about in the coordinator's: `offsetsMs`
- * (agent minus coordinator, ms) moves one onto the other.
+ * Builds the lookup from the agents' health: the spans of their tracks
+ * (FleetHealth), or every interval of every agent (read as they are when
+ * the lookup is called; both give the same answers). Interval spans are in
+ * each agent's own clock, spans asked about in the coordinator's:
+ * `offsetsMs` (agent minus coordinator, ms) moves one onto the other.
+ * Expects fromMs ≤ toMs. O(log n) per question.
  */
-export function saturationLookup(health: ReadonlyMap<number, readonly AgentIntervalHealth[]>, offsetsMs: ReadonlyMap<number, number> = new Map()): SaturationLookup {
+export function saturationLookup(health: FleetHealthInput, offsetsMs: ReadonlyMap<number, number> = new Map()): SaturationLookup {
+  const spansOf = health instanceof FleetHealth ? (agent: number) => health.get(agent)?.spans : undefined;
   return (agent, coordinatorFromMs, coordinatorToMs) => {
     const offset = offsetsMs.get(agent) ?? 0;
     const fromMs = coordinatorFromMs + offset;
     const toMs = coordinatorToMs + offset;
-    const list = health.get(agent);
-    if (list === undefined || list.length === 0) return true;
-    let coveredUntil = fromMs;
-    for (let index = firstEndingAfter(list, fromMs); index < list.length; index += 1) {
-      const interval = list[index]!;
-      if (interval.startMs > toMs) break;
-      if (intervalSaturation(interval) !== undefined) return true;
-      if (interval.startMs > coveredUntil + 1) return true;
-      coveredUntil = Math.max(coveredUntil, interval.endMs);
-    }
-    return coveredUntil < toMs;
+    if (spansOf !== undefined) return saturatedDuring(spansOf(agent) ?? [], spanSaturated, fromMs, toMs);
+    return saturatedDuring((health as ReadonlyMap<number, readonly AgentIntervalHealth[]>).get(agent) ?? [], intervalSaturated, fromMs, toMs);
   };
 }
 
-/** Index of the first interval (in time order) that ends after `atMs`. */
-function firstEndingAfter(list: readonly AgentIntervalHealth[], atMs: number): number {
+const spanSaturated = (span: HealthSpan): boolean => span.saturated;
+const intervalSaturated = (interval: AgentIntervalHealth): boolean => intervalSaturation(interval) !== undefined;
+
+/**
+ * Whether [fromMs, toMs] touches a saturated stretch of `list` (in time
+ * order) or a stretch it does not cover (before, between or after its entries).
+ */
+function saturatedDuring<T extends { readonly startMs: number; readonly endMs: number }>(list: readonly T[], saturated: (entry: T) => boolean, fromMs: number, toMs: number): boolean {
+  if (list.length === 0) return true;
+  let coveredUntil = fromMs;
+  for (let index = firstEndingAfter(list, fromMs); index < list.length; index += 1) {
+    const entry = list[index]!;
+    if (entry.startMs > toMs) break;
+    if (saturated(entry)) return true;
+    if (entry.startMs > coveredUntil + 1) return true;
+    coveredUntil = Math.max(coveredUntil, entry.endMs);
+  }
+  return coveredUntil < toMs;
+}
+
+/** Index of the first entry (in time order) that ends after `atMs`. */
+function firstEndingAfter(list: readonly { readonly endMs: number }[], atMs: number): number {
   let low = 0;
   let high = list.length;
   while (low < high) {

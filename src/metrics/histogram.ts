@@ -1,7 +1,9 @@
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 
 /**
- * The one place that knows hdr-histogram-js. Every latency histogram in spear
+ * Where spear meets hdr-histogram-js (with histogram-payload.ts, which adds
+ * encoded reports straight into these histograms' counts on the
+ * coordinator). Every latency histogram in spear
  * has the same shape, so any two can be added exactly: integer microseconds,
  * 1 µs to 1 hour, 3 significant digits, 32-bit counts, the JS build (measured
  * faster than the WASM one for single records).
@@ -33,7 +35,11 @@ export function encodeHistogram(histogram: Histogram): string {
   return encodeIntoCompressedBase64(histogram);
 }
 
-/** Decodes a histogram from another agent or a result file into spear's shape. */
+/**
+ * Decodes a histogram from a result file (or any encoding) into spear's
+ * shape, building it in full; the coordinator's merge adds agents' reports
+ * with HistogramPayload instead, which never builds one.
+ */
 export function decodeHistogram(encoded: string): Histogram {
   const decoded = decodeFromCompressedBase64(encoded, 32, false);
   if (decoded.highestTrackableValue === maxTrackableUs && decoded.numberOfSignificantValueDigits === 3) return decoded;

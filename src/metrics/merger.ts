@@ -1,10 +1,13 @@
 import type { IntervalCounters, IntervalMessage, RequestCounters, SessionCounters } from '../wire/messages.js';
 import { addCounters, emptyCounters } from './counters.js';
-import type { AgentIntervalHealth } from './generator-verdict.js';
-import { SessionMerger } from './session-merger.js';
+import { FleetHealth } from './fleet-health.js';
+import { HealthRows } from './health-rows.js';
+import { createHistogram, encodeHistogram, summarizeMs, type Histogram, type LatencySummaryMs } from './histogram.js';
+import { parseReportPayloads } from './report-payloads.js';
 import { RequestMerger } from './request-merger.js';
+import type { AgentIntervalHealth } from './saturation.js';
+import { SessionMerger } from './session-merger.js';
 import { addSessionCounters, emptySessionCounters } from './session-recorder.js';
-import { createHistogram, decodeHistogram, encodeHistogram, summarizeMs, type Histogram, type LatencySummaryMs } from './histogram.js';
 
 /** One interval merged over every agent that reported it. */
 export interface MergedInterval {
@@ -20,7 +23,12 @@ export interface MergedInterval {
   readonly sessions: SessionCounters | undefined;
   /** Long-connection runs: broadcast delivery latency of this interval's deliveries, merged over agents. */
   readonly deliveryMs?: LatencySummaryMs | undefined;
-  /** Each reporting agent's own health in this interval, by agent id. */
+  /**
+   * Reporting agents' own health in this interval, by agent id: every
+   * agent's in fleets of up to HealthRows.everyAgentUpTo agents; in larger
+   * ones the agents saturated in it plus the worst by load-loop delay p99,
+   * CPU and loop use (see HealthRows).
+   */
   readonly health: readonly AgentIntervalHealth[];
   /** Per-request counters of this interval, by request name index; absent without per-request statistics. */
   readonly requests?: readonly RequestCounters[] | undefined;
@@ -34,24 +42,26 @@ interface OpenInterval {
   readonly latency: Histogram;
   sessions: SessionCounters | undefined;
   delivery: Histogram | undefined;
-  readonly health: AgentIntervalHealth[];
+  readonly health: HealthRows;
 }
 
 /**
  * The coordinator's merge: adds every agent's interval histograms exactly
- * (HdrHistogram add, never averaged percentiles) into run totals and
+ * (HdrHistogram counts, never averaged percentiles) into run totals and
  * per-interval merges. An interval is closed, summarized and encoded once
  * every agent still running has reported it, so only a few histograms are
- * alive at a time however long the run. Not on a hot path: once per agent
- * per interval.
+ * alive at a time however long the run; agents' health is kept bounded
+ * (FleetHealth). Once per agent per interval: 500 agents make it the
+ * coordinator's main work (bench/fleet-merge.mjs), so it decodes each
+ * histogram once, straight into its targets (HistogramPayload).
  */
 export class RunMerger {
   readonly latency: Histogram = createHistogram();
   readonly serviceTime: Histogram = createHistogram();
   /** Time exchanges waited inside spear before leaving (never part of latency). */
   readonly queue: Histogram = createHistogram();
-  /** Every agent's health, interval by interval, in arrival order. */
-  readonly health = new Map<number, AgentIntervalHealth[]>();
+  /** Every agent's health over the run, bounded: what the verdict, agents[].health, the connect rate and the broadcast loss lookup read. */
+  readonly fleetHealth: FleetHealth;
   readonly totals: IntervalCounters = emptyCounters();
   readonly byAgent = new Map<number, IntervalCounters>();
   /** Long-connection totals and histograms (empty for request runs). */
@@ -66,48 +76,54 @@ export class RunMerger {
   readonly #closed: MergedInterval[] = [];
   readonly #lastIndex = new Map<number, number>();
   readonly #finished = new Set<number>();
+  readonly #fleetSize: number;
 
   constructor(agentIds: readonly number[]) {
+    this.fleetHealth = new FleetHealth(agentIds);
+    this.#fleetSize = agentIds.length;
     for (const id of agentIds) {
       this.byAgent.set(id, emptyCounters());
       this.#lastIndex.set(id, -1);
-      this.health.set(id, []);
     }
   }
 
-  /** Adds one agent's interval; returns the intervals this report closed, oldest first. */
+  /**
+   * Adds one agent's interval; returns the intervals this report closed,
+   * oldest first. Throws WireError, having merged nothing, when one of the
+   * report's histograms is malformed.
+   */
   add(message: IntervalMessage): MergedInterval[] {
-    const latency = decodeHistogram(message.histograms.latency);
-    this.latency.add(latency);
-    this.serviceTime.add(decodeHistogram(message.histograms.serviceTime));
-    this.queue.add(decodeHistogram(message.histograms.queue));
+    const payloads = parseReportPayloads(message);
+    payloads.latency.addTo(this.latency);
+    payloads.serviceTime.addTo(this.serviceTime);
+    payloads.queue.addTo(this.queue);
     const health: AgentIntervalHealth = { agent: message.agentId, index: message.index, startMs: message.startMs, endMs: message.endMs, ...message.health };
-    this.health.get(message.agentId)?.push(health);
+    const saturated = this.fleetHealth.add(health) !== undefined;
     const { inFlight, connections } = this.totals;
     addCounters(this.totals, message.counters);
     this.totals.inFlight = inFlight;
     this.totals.connections = connections;
     const agent = this.byAgent.get(message.agentId);
     if (agent !== undefined) addCounters(agent, message.counters);
-    const delivery = this.sessions.add(message);
-    this.requests.add(message);
+    const delivery = this.sessions.add(message, payloads.sessions);
+    this.requests.add(message, payloads.requests);
     this.startMs = Math.min(this.startMs, message.startMs);
     this.endMs = Math.max(this.endMs, message.endMs);
 
     let open = this.#open.get(message.index);
     if (open === undefined) {
-      open = { startMs: message.startMs, endMs: message.endMs, agents: 0, counters: emptyCounters(), latency: createHistogram(), sessions: undefined, delivery: undefined, health: [] };
+      open = { startMs: message.startMs, endMs: message.endMs, agents: 0, counters: emptyCounters(), latency: createHistogram(), sessions: undefined, delivery: undefined, health: new HealthRows(this.#fleetSize) };
       this.#open.set(message.index, open);
     }
     open.startMs = Math.min(open.startMs, message.startMs);
     open.endMs = Math.max(open.endMs, message.endMs);
     open.agents += 1;
     addCounters(open.counters, message.counters);
-    open.latency.add(latency);
-    open.health.push(health);
+    payloads.latency.addTo(open.latency);
+    open.health.add(health, saturated);
     if (message.sessions !== undefined) {
       addSessionCounters(open.sessions ??= emptySessionCounters(), message.sessions.counters);
-      if (delivery !== undefined) (open.delivery ??= createHistogram()).add(delivery);
+      if (delivery !== undefined) delivery.addTo(open.delivery ??= createHistogram());
     }
     this.#lastIndex.set(message.agentId, message.index);
     return this.#closeReady();
@@ -157,7 +173,7 @@ export class RunMerger {
       latency: encodeHistogram(open.latency),
       sessions: open.sessions,
       ...(open.delivery === undefined ? {} : { deliveryMs: summarizeMs(open.delivery) }),
-      health: open.health.sort((a, b) => a.agent - b.agent),
+      health: open.health.rows(),
       ...(requests === undefined ? {} : { requests }),
     };
     this.#closed.push(merged);

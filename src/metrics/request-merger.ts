@@ -1,5 +1,6 @@
 import type { IntervalMessage, RequestCounters } from '../wire/messages.js';
-import { createHistogram, decodeHistogram, type Histogram } from './histogram.js';
+import { createHistogram, type Histogram } from './histogram.js';
+import type { HistogramPayload } from './histogram-payload.js';
 
 /** Per-request counters with nothing counted. */
 export function emptyRequestCounters(): RequestCounters {
@@ -27,7 +28,8 @@ export class RequestMerger {
   readonly latency: (Histogram | undefined)[] = [];
   readonly #intervals = new Map<number, RequestCounters[]>();
 
-  add(message: IntervalMessage): void {
+  /** Adds an agent's per-request entries, their latencies already parsed (parseReportPayloads, by name index). */
+  add(message: IntervalMessage, latencies: readonly (HistogramPayload | undefined)[] | undefined): void {
     const entries = message.requests;
     if (entries === undefined) return;
     let interval = this.#intervals.get(message.index);
@@ -35,7 +37,8 @@ export class RequestMerger {
       interval = [];
       this.#intervals.set(message.index, interval);
     }
-    entries.forEach((entry, index) => {
+    for (let index = 0; index < entries.length; index += 1) {
+      const entry = entries[index]!;
       while (this.totals.length <= index) {
         this.totals.push(emptyRequestCounters());
         this.latency.push(undefined);
@@ -43,14 +46,15 @@ export class RequestMerger {
       while (interval.length <= index) interval.push(emptyRequestCounters());
       addRequestCounters(this.totals[index]!, entry);
       addRequestCounters(interval[index]!, entry);
-      if (entry.latency === '') return;
+      const latency = latencies?.[index];
+      if (latency === undefined) continue;
       let histogram = this.latency[index];
       if (histogram === undefined) {
         histogram = createHistogram();
         this.latency[index] = histogram;
       }
-      histogram.add(decodeHistogram(entry.latency));
-    });
+      latency.addTo(histogram);
+    }
   }
 
   /** Interval `index`'s per-request counters, merged over the agents that reported it; forgotten here. Undefined when none carried any. */

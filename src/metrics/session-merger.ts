@@ -1,5 +1,7 @@
 import type { IntervalMessage, SessionCounters } from '../wire/messages.js';
-import { createHistogram, decodeHistogram, type Histogram } from './histogram.js';
+import { createHistogram, type Histogram } from './histogram.js';
+import type { HistogramPayload } from './histogram-payload.js';
+import type { SessionPayloads } from './report-payloads.js';
 import { addSessionCounters, emptySessionCounters } from './session-recorder.js';
 
 /**
@@ -15,20 +17,22 @@ export class SessionMerger {
   /** Per agent: when all its users had connected (coordinator clock, µs), 0 = never. */
   readonly allConnectedUs = new Map<number, number>();
 
-  /** Adds an agent's interval; returns its decoded delivery histogram (the interval's own merge reuses it), if any. */
-  add(message: IntervalMessage): Histogram | undefined {
+  /**
+   * Adds an agent's interval, its histograms already parsed (parseReportPayloads);
+   * returns the delivery payload (the interval's own merge adds it too), if any.
+   */
+  add(message: IntervalMessage, payloads: SessionPayloads | undefined): HistogramPayload | undefined {
     const report = message.sessions;
-    if (report === undefined) return undefined;
+    if (report === undefined || payloads === undefined) return undefined;
     const { connected, joined } = this.totals;
     addSessionCounters(this.totals, report.counters);
     this.totals.connected = connected;
     this.totals.joined = joined;
-    this.connect.add(decodeHistogram(report.histograms.connect));
-    this.reply.add(decodeHistogram(report.histograms.reply));
-    const delivery = decodeHistogram(report.histograms.delivery);
-    this.delivery.add(delivery);
+    payloads.connect.addTo(this.connect);
+    payloads.reply.addTo(this.reply);
+    payloads.delivery.addTo(this.delivery);
     if (report.counters.allConnectedUs > 0) this.allConnectedUs.set(message.agentId, report.counters.allConnectedUs);
-    return delivery;
+    return payloads.delivery;
   }
 
   /** Records a merged interval's gauges so totals keep the peaks. */

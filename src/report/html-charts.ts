@@ -1,4 +1,5 @@
 import { saturationThresholds, type AgentIntervalHealth } from '../metrics/generator-verdict.js';
+import { HealthRows } from '../metrics/health-rows.js';
 import { httpNoun, httpUnit, protocolName } from './html-names.js';
 import { percentileCharts } from './html-percentiles.js';
 import type { RunResult, TimelineEntry } from './result.js';
@@ -82,7 +83,8 @@ export function chartsFor(result: RunResult): ChartSpec[] {
   }
   charts.push(...requestCharts(result, x, rate));
   charts.push(...percentileCharts(result));
-  charts.push(...healthCharts(timeline, x));
+  // Version 2 results of larger fleets keep only the worst agents' rows per interval (timeline-health.ts).
+  charts.push(...healthCharts(timeline, x, result.version === 1 || result.agents.length <= HealthRows.everyAgentUpTo));
   return charts;
 }
 
@@ -134,17 +136,18 @@ function overTime(id: string, title: string, x: number[], yLabel: string, series
  * CPU and load-loop utilization, with the saturation limits as dashed lines.
  * None for results written before agents reported their health.
  */
-function healthCharts(timeline: readonly TimelineEntry[], x: number[]): ChartSpec[] {
+function healthCharts(timeline: readonly TimelineEntry[], x: number[], everyRow: boolean): ChartSpec[] {
   const healths = timeline.map((entry) => (entry as Partial<TimelineEntry>).health ?? []);
   const agents = [...new Set(healths.flat().map((health) => health.agent))].sort((a, b) => a - b);
   if (agents.length === 0) return [];
   const limit = (label: string, value: number): ChartSeries => ({ label, values: x.map(() => value), limit: true });
   const percent = (value: number | undefined): number | null => (value === undefined ? null : round(value * 100));
-  const loop = overTime('self-loop', 'spear self-health: load-loop delay p99 per agent', x, 'ms', perAgent(healths, agents, '', (health) => health.loopDelayMs.p99));
+  const draw = everyRow ? agents : undefined;
+  const loop = overTime('self-loop', 'spear self-health: load-loop delay p99 per agent', x, 'ms', perAgent(healths, draw, '', (health) => health.loopDelayMs.p99));
   const busy = overTime('self-cpu', 'spear self-health: CPU (% of one core) and load loop busy (% of the time) per agent', x, '%', [
-    ...perAgent(healths, agents, ' CPU', (health) => percent(health.cpu)),
+    ...perAgent(healths, draw, ' CPU', (health) => percent(health.cpu)),
     // Results written before agents measured utilization have no `elu`.
-    ...perAgent(healths, agents, ' loop busy', (health) => percent((health as Partial<AgentIntervalHealth>).elu)),
+    ...perAgent(healths, draw, ' loop busy', (health) => percent((health as Partial<AgentIntervalHealth>).elu)),
   ]);
   return [
     { ...loop, series: [...loop.series, limit(`saturated above ${saturationThresholds.loopDelayP99Ms} ms`, saturationThresholds.loopDelayP99Ms)] },
@@ -152,21 +155,24 @@ function healthCharts(timeline: readonly TimelineEntry[], x: number[]): ChartSpe
   ];
 }
 
-/** One series per agent ("agent 1" + suffix), or with many agents the worst and the mean of those reporting. */
+/**
+ * One series per agent ("agent 1" + suffix), or with many agents the worst
+ * and the mean of those reporting; only the worst when the rows are not
+ * every agent's (`agents` undefined: the worst agent's row is always kept).
+ */
 function perAgent(
-  healths: readonly (readonly AgentIntervalHealth[])[], agents: readonly number[], suffix: string, read: (health: AgentIntervalHealth) => number | null,
+  healths: readonly (readonly AgentIntervalHealth[])[], agents: readonly number[] | undefined, suffix: string, read: (health: AgentIntervalHealth) => number | null,
 ): [string, (number | null)[]][] {
-  if (agents.length <= agentsDrawnApart) {
+  if (agents !== undefined && agents.length <= agentsDrawnApart) {
     return agents.map((agent) => [`agent ${agent}${suffix}`, healths.map((list) => {
       const health = list.find((each) => each.agent === agent);
       return health === undefined ? null : read(health);
     })]);
   }
   const values = healths.map((list) => list.map(read).filter((value): value is number => value !== null));
-  return [
-    [`worst agent${suffix}`, values.map((list) => (list.length === 0 ? null : Math.max(...list)))],
-    [`mean agent${suffix}`, values.map((list) => (list.length === 0 ? null : round(list.reduce((sum, value) => sum + value, 0) / list.length)))],
-  ];
+  const worst: [string, (number | null)[]] = [`worst agent${suffix}`, values.map((list) => (list.length === 0 ? null : Math.max(...list)))];
+  if (agents === undefined) return [worst];
+  return [worst, [`mean agent${suffix}`, values.map((list) => (list.length === 0 ? null : round(list.reduce((sum, value) => sum + value, 0) / list.length)))]];
 }
 
 /**
