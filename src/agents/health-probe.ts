@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { cpus } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import type { AgentHealth } from '../wire/messages.js';
 
@@ -23,6 +24,7 @@ export class HealthProbe {
   #elu = performance.eventLoopUtilization();
   #cpu = process.cpuUsage();
   #wallMs = performance.now();
+  #host = hostTimes();
 
   constructor() {
     this.#delay.enable();
@@ -41,6 +43,9 @@ export class HealthProbe {
     const wallMs = Math.max(1, now - this.#wallMs);
     this.#cpu = process.cpuUsage();
     this.#wallMs = now;
+    const host = hostTimes();
+    const hostCpu = hostBusyShare(this.#host, host);
+    this.#host = host;
     const delay = this.#delay;
     const empty = delay.count === 0;
     // The sampler's own resolution is included in every reading: subtract it so an idle loop reads ~0.
@@ -60,6 +65,7 @@ export class HealthProbe {
       connecting: gauges.connecting,
       connectsStarted: gauges.connectsStarted,
       connectsBehind: gauges.connectsBehind,
+      ...(hostCpu === undefined ? {} : { hostCpu }),
     };
     delay.reset();
     return health;
@@ -68,6 +74,27 @@ export class HealthProbe {
   close(): void {
     this.#delay.disable();
   }
+}
+
+/** The host's CPU time so far, all cores together, ms: busy and total. Undefined when the OS does not say (or /proc cannot be read at the open-file limit). */
+function hostTimes(): { busy: number; total: number } | undefined {
+  try {
+    let busy = 0;
+    let total = 0;
+    for (const { times } of cpus()) {
+      busy += times.user + times.nice + times.sys + times.irq;
+      total += times.user + times.nice + times.sys + times.irq + times.idle;
+    }
+    return total > 0 ? { busy, total } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Share of the host's cores busy between two readings, 0..1 (3 decimals); undefined without both or with no time between them. */
+function hostBusyShare(before: { busy: number; total: number } | undefined, after: { busy: number; total: number } | undefined): number | undefined {
+  if (before === undefined || after === undefined || after.total <= before.total) return undefined;
+  return Math.round(Math.min(1, Math.max(0, (after.busy - before.busy) / (after.total - before.total))) * 1000) / 1000;
 }
 
 /** RSS in MB; 0 when the process cannot read it (at the open-file limit, reading /proc fails). */

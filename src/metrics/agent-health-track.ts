@@ -1,4 +1,4 @@
-import { intervalSaturation, type AgentIntervalHealth } from './saturation.js';
+import { hostStarved, intervalSaturation, type AgentIntervalHealth } from './saturation.js';
 
 /**
  * A stretch of an agent's reported time (its own clock, epoch ms) whose
@@ -43,6 +43,7 @@ export class AgentHealthTrack {
   #rssMax = 0;
   #heapMax = 0;
   #first: FirstSaturation | undefined;
+  #starved = 0;
   readonly #spans: OpenSpan[] = [];
 
   /** Adds one interval's health, in the order the agent reported them; returns why it was saturated, if it was. */
@@ -59,6 +60,7 @@ export class AgentHealthTrack {
     this.#heapMax = Math.max(this.#heapMax, health.heapMb);
     if (why !== undefined) {
       this.#saturated += 1;
+      if (hostStarved(health)) this.#starved += 1;
       this.#first ??= { index: health.index, why };
     }
     this.#extend(health.startMs, health.endMs, why !== undefined);
@@ -71,6 +73,11 @@ export class AgentHealthTrack {
 
   get saturatedIntervals(): number {
     return this.#saturated;
+  }
+
+  /** Saturated intervals in which the host's other processes took the CPU (saturation.ts hostStarved). */
+  get starvedIntervals(): number {
+    return this.#starved;
   }
 
   /** The first saturated interval in report order, if any. */

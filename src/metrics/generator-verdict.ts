@@ -25,9 +25,22 @@ export interface GeneratorVerdict {
   readonly intervals: readonly number[];
   /** One sentence: what crossed which threshold where, and the fix; or why the generator was fine. */
   readonly reason: string;
+  /**
+   * What to do about a saturated run, one sentence: `saturationFix` (more
+   * agents, less load per agent), or, when the host's other processes took
+   * the CPU the saturated agents needed, `hostStarvedFix`. Absent when not
+   * saturated, and in results older than this field.
+   */
+  readonly fix?: string | undefined;
   /** The thresholds this verdict used. */
   readonly thresholds: typeof saturationThresholds;
 }
+
+/** The fix for a saturated run, in one sentence; the same everywhere spear blames itself. */
+export const saturationFix = 'use more agents (--agents N, or agents on more hosts), fewer users or connections per agent, or a lower rate';
+
+/** The fix when the load host's other processes took the CPU the agents needed. */
+export const hostStarvedFix = 'give spear the load host\'s CPUs: other processes (the target, other tools, other agents) kept its cores busy while spear got less than it needed, so more agents on this host would make it worse; run the target or the other work elsewhere, pin them apart (taskset), or add load hosts';
 
 /** Run-wide health of one agent, for `agents[].health`. */
 export interface AgentHealthSummary {
@@ -92,10 +105,16 @@ export function judgeGenerator(health: FleetHealthInput, lateMs: ReadonlyMap<num
   }
   for (const agent of lateMs.keys()) if (!fleet.has(agent) && (lateMs.get(agent) ?? 0) >= saturationThresholds.lateMs && !agents.includes(agent)) agents.push(agent);
   const saturated = agents.length > 0;
+  // Starved when every saturated agent was short of CPU because of the host's other work in at least half its saturated intervals.
+  const starved = saturated && agents.every((agent) => {
+    const track = fleet.get(agent);
+    return track !== undefined && track.saturatedIntervals > 0 && track.starvedIntervals * 2 >= track.saturatedIntervals;
+  });
+  const fix = starved ? hostStarvedFix : saturationFix;
   const reason = saturated
-    ? `spear was a bottleneck: ${reasons.join('; ') || `agents ${agents.join(', ')} ran late`}. Latency and errors in those intervals include spear's own queueing; use more agents (--agents N, more hosts), fewer users or connections per agent, or a lower rate`
+    ? `spear was a bottleneck: ${reasons.join('; ') || `agents ${agents.join(', ')} ran late`}. Latency and errors in those intervals include spear's own queueing; ${fix}`
     : `no agent crossed its limits (load-loop delay p99 ≤ ${saturationThresholds.loopDelayP99Ms} ms, no stall ≥ ${saturationThresholds.loopStallMs / 1000} s, load loop busy < ${saturationThresholds.elu * 100}% and CPU < ${saturationThresholds.cpu * 100}% of a core in more than ${100 - saturationThresholds.runShare * 100}% of intervals, interval 0 judged by stalls and loop use only)`;
-  return { saturated, agents, intervals: fleet.saturatedIntervals(), reason, thresholds: saturationThresholds };
+  return { saturated, agents, intervals: fleet.saturatedIntervals(), reason, ...(saturated ? { fix } : {}), thresholds: saturationThresholds };
 }
 
 /**

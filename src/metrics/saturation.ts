@@ -31,6 +31,10 @@ export const saturationThresholds = {
   runIntervals: 2,
   /** A heartbeat-observed stall of the load thread this long marks the agent late, and its intervals then saturated. */
   lateMs: 2000,
+  /** A saturated interval with the host's cores at least this busy (all processes) ... */
+  hostBusy: 0.9,
+  /** ... while the agent itself used less than this share of a core was host-starved: other processes took the CPU. */
+  starvedCpu: 0.6,
 } as const;
 
 /** One agent's health over one interval, as the coordinator keeps it. */
@@ -62,7 +66,22 @@ export function saturationOf(health: AgentHealth, durationMs = Number.POSITIVE_I
   return undefined;
 }
 
-/** `saturationOf` for an interval that knows its own span and place (interval 0 is the warm-up). */
+/**
+ * `saturationOf` for an interval that knows its own span and place
+ * (interval 0 is the warm-up); a host-starved interval says so.
+ */
 export function intervalSaturation(health: AgentIntervalHealth): string | undefined {
-  return saturationOf(health, health.endMs - health.startMs, health.index === 0);
+  const why = saturationOf(health, health.endMs - health.startMs, health.index === 0);
+  if (why === undefined || !hostStarved(health)) return why;
+  return `${why}, while it used only ${(health.cpu * 100).toFixed(0)}% of a core and the host's CPUs were ${((health.hostCpu ?? 0) * 100).toFixed(0)}% busy: other processes took the CPU`;
+}
+
+/**
+ * Whether an interval's agent was short of CPU because the host's cores
+ * were busy with other work (the target, other tools, other agents): the
+ * host at least `hostBusy` busy while the agent used under `starvedCpu` of
+ * a core. More agents on that host would make it worse, not better.
+ */
+export function hostStarved(health: AgentHealth): boolean {
+  return health.hostCpu !== undefined && health.hostCpu >= saturationThresholds.hostBusy && health.cpu < saturationThresholds.starvedCpu;
 }

@@ -1,4 +1,4 @@
-import { intervalSaturation, saturationThresholds, type AgentHealthSummary, type GeneratorVerdict } from '../metrics/generator-verdict.js';
+import { intervalSaturation, saturationFix, saturationThresholds, type AgentHealthSummary, type GeneratorVerdict } from '../metrics/generator-verdict.js';
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { AgentEntry, RunResult, Summary, TimelineEntry } from './result.js';
 
@@ -36,8 +36,8 @@ export function formatCpu(cpu: number): string {
   return `${(cpu * 100).toFixed(0)}%`;
 }
 
-/** The fix, in one sentence; the same everywhere spear blames itself. */
-export const saturationFix = 'use more agents (--agents N, or agents on more hosts), fewer users or connections per agent, or a lower rate';
+/** The fix, in one sentence: generator-verdict.ts says it. */
+export { saturationFix };
 
 /** What the per-interval rule is, for people. */
 export const saturationRule = `load-loop delay p99 > ${saturationThresholds.loopDelayP99Ms} ms, a stall ≥ ${saturationThresholds.loopStallMs / 1000} s, load loop busy ≥ ${saturationThresholds.elu * 100}% or CPU ≥ ${saturationThresholds.cpu * 100}% of a core`;
@@ -78,7 +78,7 @@ export function generatorWarning(result: RunResult): string[] {
   if (described === 0) lines.push(`  ${verdict.reason}`);
   const spans = intervalSpans(verdict.intervals);
   lines.push(`  Latency, throughput and errors${spans === '' ? '' : ` in intervals ${spans}`} include spear's own queueing, not only the server's.`);
-  lines.push(`  Fix: ${saturationFix}.`);
+  lines.push(`  Fix: ${verdict.fix ?? saturationFix}.`);
   return lines;
 }
 
@@ -138,7 +138,7 @@ export function comparisonWarnings(baselineName: string, baseline: RunResult, cu
   const lines: string[] = [];
   for (const [role, name, result] of [['baseline', baselineName, baseline], ['current run', currentName, current]] as const) {
     const verdict = verdictOf(result);
-    if (verdict?.saturated === true) lines.push(`WARNING: the ${role} ${name} was saturated (spear was the bottleneck on agent${verdict.agents.length === 1 ? '' : 's'} ${verdict.agents.join(', ')}): this comparison is suspect; rerun it with spear unsaturated (${saturationFix}).`);
+    if (verdict?.saturated === true) lines.push(`WARNING: the ${role} ${name} was saturated (spear was the bottleneck on agent${verdict.agents.length === 1 ? '' : 's'} ${verdict.agents.join(', ')}): this comparison is suspect; rerun it with spear unsaturated (${verdict.fix ?? saturationFix}).`);
     else if (verdict === undefined) lines.push(`note: the ${role} ${name} predates spear's self-health: whether spear was its bottleneck is unknown.`);
   }
   return lines;

@@ -89,6 +89,12 @@ export interface AgentHealth {
   connectsStarted: number;
   /** Long connections: users the ramp wants started by the interval's end that have not started yet (handshake cap, pacing). */
   connectsBehind: number;
+  /**
+   * Share of all the host's cores busy over the interval, 0..1 (every
+   * process, not only spear); absent when the host does not say. High
+   * while `cpu` is low: other processes took the CPU this agent needed.
+   */
+  hostCpu?: number;
 }
 
 /** What became of broadcast copies that reached users: the same six counts per interval, per broadcast and per run. */

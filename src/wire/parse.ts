@@ -63,6 +63,7 @@ function health(value: unknown): AgentHealth {
     connecting: number(fields, 'connecting', what),
     connectsStarted: number(fields, 'connectsStarted', what),
     connectsBehind: number(fields, 'connectsBehind', what),
+    ...(fields.hostCpu === undefined ? {} : { hostCpu: bounded(fields, 'hostCpu', what, 0, 1) }),
   };
 }
 
