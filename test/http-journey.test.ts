@@ -154,7 +154,7 @@ test('open model: iterations start at load.rate on idle users, every arrival sta
   // 100 iterations/s for 2 s over 2 agents: exactly 200 arrivals; 60 users cover 200 ms sleeps.
   const result = await openJourney('open', '{rate: 100/s, users: 60}');
   assert.equal(result.summary.model, 'open');
-  assert.deepEqual(result.summary.arrivals, { scheduled: 200, dropped: 0 });
+  assert.deepEqual(result.summary.arrivals, { scheduled: 200, dropped: 0, droppedWhileSaturated: 0 });
   assert.equal(server.counts.get('login'), 200, 'one login per iteration, exactly the arrivals');
   assert.equal(server.counts.get('items'), 200);
   assert.equal(server.counts.get('items-401'), undefined);

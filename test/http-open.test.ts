@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readResult } from '../src/report/result-file.js';
@@ -24,7 +25,7 @@ test('open model: the achieved rate is within 2% of the target and every arrival
     const result = await readResult(out);
     assert.equal(result.summary.model, 'open');
     assert.equal(result.summary.requests, server.received());
-    assert.deepEqual(result.summary.arrivals, { scheduled: 1200, dropped: 0 });
+    assert.deepEqual(result.summary.arrivals, { scheduled: 1200, dropped: 0, droppedWhileSaturated: 0 });
     assert.equal(server.received(), 1200);
     assert.ok(Math.abs(result.summary.rps - 400) / 400 <= 0.02, `achieved ${result.summary.rps} req/s`);
   } finally {
@@ -68,6 +69,26 @@ test('open model: arrivals that find no free connection within maxDelay are coun
     // Two connections hang for the whole run: everything but the first two arrivals is dropped.
     assert.equal(server.received(), 2);
     assert.equal(arrivals.dropped, 198);
+  } finally {
+    await server.close();
+  }
+});
+
+test('open model: arrivals dropped while spear\'s own agent was stuck are labelled spear\'s, not the server\'s', async () => {
+  const server = await startHttpServer();
+  try {
+    const file = join(dir.path, 'stuck.yaml');
+    const out = join(dir.path, 'stuck.json');
+    await writeFile(file, `target: ${server.url}\nduration: 4s\nload: {rate: 200/s, connections: 5, maxDelay: 200ms}\n`);
+    // The agent's load loop spins 2 s from 1 s in: the server is idle and fast, every drop is spear's.
+    const run = await runSpear(['run', file, '--agents', '1', '--quiet', '--out', out], { env: { SPEAR_TEST_BUSY: '0:1000:2000' } });
+    assert.equal(run.code, 0, run.stderr);
+    const result = await readResult(out);
+    const arrivals = result.summary.arrivals;
+    assert.ok(arrivals !== undefined && arrivals.dropped > 100, JSON.stringify(arrivals));
+    assert.equal(arrivals.droppedWhileSaturated, arrivals.dropped, 'every drop happened in an interval the agent was saturated in');
+    assert.equal(server.received() + arrivals.dropped, arrivals.scheduled, 'every arrival was sent or dropped');
+    assert.equal(result.summary.generator.saturated, true);
   } finally {
     await server.close();
   }

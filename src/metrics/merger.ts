@@ -70,6 +70,8 @@ export class RunMerger {
   readonly requests = new RequestMerger();
   /** Largest sum of open connections seen in one interval. */
   maxConnections = 0;
+  /** Open model: arrivals dropped in intervals in which the dropping agent was saturated (spear may have dropped them, not the server). */
+  droppedWhileSaturated = 0;
   startMs = Number.POSITIVE_INFINITY;
   endMs = 0;
   readonly #open = new Map<number, OpenInterval>();
@@ -99,6 +101,7 @@ export class RunMerger {
     payloads.queue.addTo(this.queue);
     const health: AgentIntervalHealth = { agent: message.agentId, index: message.index, startMs: message.startMs, endMs: message.endMs, ...message.health };
     const saturated = this.fleetHealth.add(health) !== undefined;
+    if (saturated) this.droppedWhileSaturated += message.counters.dropped;
     const { inFlight, connections } = this.totals;
     addCounters(this.totals, message.counters);
     this.totals.inFlight = inFlight;

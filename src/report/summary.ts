@@ -34,8 +34,13 @@ export interface Summary {
   /** One message per "kind:CODE" (the first seen), up to 64: the cause in the words of whoever failed. Absent in older result files. */
   readonly errorSamples?: Record<string, string> | undefined;
   readonly statusCodes: Record<string, number>;
-  /** Open model only: arrivals scheduled and dropped (no free connection within maxDelay). */
-  readonly arrivals: { readonly scheduled: number; readonly dropped: number } | undefined;
+  /**
+   * Open model only: arrivals scheduled and dropped (no free connection, or
+   * in a journey no idle user, within maxDelay). `droppedWhileSaturated`:
+   * those dropped by an agent in an interval it was saturated in, which
+   * spear may have caused (absent in older result files).
+   */
+  readonly arrivals: { readonly scheduled: number; readonly dropped: number; readonly droppedWhileSaturated?: number } | undefined;
   /** Most connections open at once, summed over agents. */
   readonly maxConnections: number;
   /** Cause and fix for the error codes seen, one line each. */
@@ -85,7 +90,7 @@ export function summarize(scenario: Scenario, merger: RunMerger, durationS: numb
     errorCodes: { ...totals.errors },
     errorSamples: { ...totals.errorSamples },
     statusCodes: { ...totals.statuses },
-    arrivals: scenario.load.model === 'open' || (scenario.load.model === 'users' && scenario.load.arrivals !== undefined) ? { scheduled: totals.scheduled, dropped: totals.dropped } : undefined,
+    arrivals: scenario.load.model === 'open' || (scenario.load.model === 'users' && scenario.load.arrivals !== undefined) ? { scheduled: totals.scheduled, dropped: totals.dropped, droppedWhileSaturated: merger.droppedWhileSaturated } : undefined,
     maxConnections: merger.maxConnections,
     hints: hintsFor(totals),
     generator,

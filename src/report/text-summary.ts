@@ -89,6 +89,8 @@ export function renderTextSummary(result: RunResult): string {
       ? 'no idle user within load.maxDelay: iterations outlasted load.users ÷ rate, because the server slowed or load.users is too small'
       : 'no free connection within load.maxDelay';
     lines.push(`  ${scenario.protocol === 'http-flow' ? 'Iterations' : 'Arrivals'}: ${summary.arrivals.scheduled} scheduled, ${summary.arrivals.dropped} dropped (${why})`);
+    const spears = summary.arrivals.droppedWhileSaturated ?? 0;
+    if (spears > 0) lines.push(`    ${spears} of them by an agent in an interval it was saturated in: spear may have dropped those, not the server (see the warning above)`);
   }
   for (const agent of result.agents.filter((entry) => entry.status !== 'ok')) {
     lines.push(`  Agent ${agent.id} ${agent.status}: ${agent.reason ?? 'no reason given'} (its ${agent.requests} reported requests are counted)`);
