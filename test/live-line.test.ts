@@ -28,6 +28,7 @@ function interval(index: number, startMs: number, endMs: number, counters: Parti
     latency: empty,
     sessions: extra.sessions === undefined ? undefined : { ...emptySessionCounters(), ...extra.sessions },
     health: extra.health ?? [],
+    saturatedAgents: 0,
   };
 }
 

@@ -246,7 +246,7 @@ test('live lines show an agent saturated in an interval, and a late agent until 
   progress.started?.({ agents: 2, startAtMs: entry.startMs, durationMs: 1000 });
   progress.interval?.({
     index: 0, startMs: entry.startMs, endMs: entry.endMs, agents: 2, counters, latencyMs: result.summary.latencyMs, latency: entry.histogram, sessions: undefined,
-    health: [intervalHealth(0, 1, 2, 0.3), intervalHealth(1, 1, 120, 0.5), intervalHealth(2, 1, 3, 0.97)],
+    health: [intervalHealth(0, 1, 2, 0.3), intervalHealth(1, 1, 120, 0.5), intervalHealth(2, 1, 3, 0.97)], saturatedAgents: 2,
   });
   progress.agentLate?.({ id: 1, lateMs: 4200 });
   progress.agentLate?.({ id: 1, lateMs: 4900 });

@@ -8,6 +8,7 @@ import { RequestMerger } from './request-merger.js';
 import type { AgentIntervalHealth } from './saturation.js';
 import { SessionMerger } from './session-merger.js';
 import { addSessionCounters, emptySessionCounters } from './session-recorder.js';
+import { TimelineHealth } from './timeline-health.js';
 
 /** One interval merged over every agent that reported it. */
 export interface MergedInterval {
@@ -25,11 +26,15 @@ export interface MergedInterval {
   readonly deliveryMs?: LatencySummaryMs | undefined;
   /**
    * Reporting agents' own health in this interval, by agent id: every
-   * agent's in fleets of up to HealthRows.everyAgentUpTo agents; in larger
-   * ones the agents saturated in it plus the worst by load-loop delay p99,
-   * CPU and loop use (see HealthRows).
+   * agent's in fleets of up to HealthRows.everyAgentUpTo agents. In larger
+   * ones, as returned when the interval closes: the agents saturated in it
+   * plus the worst by load-loop delay p99, CPU and loop use (HealthRows);
+   * as `timeline()` keeps it: the worst three and each agent's first
+   * saturated interval (TimelineHealth).
    */
   readonly health: readonly AgentIntervalHealth[];
+  /** Agents saturated in this interval (the interval rule), counted before any row was left out. */
+  readonly saturatedAgents: number;
   /** Per-request counters of this interval, by request name index; absent without per-request statistics. */
   readonly requests?: readonly RequestCounters[] | undefined;
 }
@@ -79,10 +84,13 @@ export class RunMerger {
   readonly #lastIndex = new Map<number, number>();
   readonly #finished = new Set<number>();
   readonly #fleetSize: number;
+  /** Which health rows a closed interval keeps (the intervals returned when they close carry all of HealthRows'). */
+  readonly #keptHealth: TimelineHealth;
 
   constructor(agentIds: readonly number[]) {
     this.fleetHealth = new FleetHealth(agentIds);
     this.#fleetSize = agentIds.length;
+    this.#keptHealth = new TimelineHealth(agentIds.length);
     for (const id of agentIds) {
       this.byAgent.set(id, emptyCounters());
       this.#lastIndex.set(id, -1);
@@ -177,10 +185,12 @@ export class RunMerger {
       sessions: open.sessions,
       ...(open.delivery === undefined ? {} : { deliveryMs: summarizeMs(open.delivery) }),
       health: open.health.rows(),
+      saturatedAgents: 0,
       ...(requests === undefined ? {} : { requests }),
     };
-    this.#closed.push(merged);
-    return merged;
+    const kept = this.#keptHealth.take(merged.health);
+    this.#closed.push({ ...merged, health: kept.rows, saturatedAgents: kept.saturatedAgents });
+    return { ...merged, saturatedAgents: kept.saturatedAgents };
   }
 
   /** Summary of the run's merged corrected latency. */

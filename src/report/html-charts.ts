@@ -83,7 +83,7 @@ export function chartsFor(result: RunResult): ChartSpec[] {
   }
   charts.push(...requestCharts(result, x, rate));
   charts.push(...percentileCharts(result));
-  // Version 2 results of larger fleets keep only the worst agents' rows per interval (timeline-health.ts).
+  // Version 2 results of larger fleets keep only the worst agents' rows per interval (src/metrics/timeline-health.ts).
   charts.push(...healthCharts(timeline, x, result.version === 1 || result.agents.length <= HealthRows.everyAgentUpTo));
   return charts;
 }

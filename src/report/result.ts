@@ -10,7 +10,6 @@ import { askedConnectRate, summarizeSessions } from './session-summary.js';
 import { summarize, type Summary } from './summary.js';
 import { evaluateThresholds, type ThresholdResult } from './thresholds.js';
 import { summarizeRequests } from './request-summary.js';
-import { TimelineHealth } from './timeline-health.js';
 import { timelineEntry, type TimelineEntry } from './timeline.js';
 
 // The result's parts live beside it, one noun each; their types are re-exported for the renderers.
@@ -78,8 +77,7 @@ export function buildResult(
   scenario: Scenario, merger: RunMerger, agents: readonly AgentOutcome[], interrupted: boolean, ledger?: BroadcastLedger,
 ): RunResult {
   const names = requestNamesOf(scenario);
-  const health = new TimelineHealth(agents.length);
-  const timeline = merger.timeline().map((interval) => timelineEntry(interval, names, health.take(interval.health)));
+  const timeline = merger.timeline().map((interval) => timelineEntry(interval, names));
   const fleet = merger.fleetHealth;
   const startMs = Number.isFinite(merger.startMs) ? merger.startMs : Date.now();
   const endMs = Math.max(merger.endMs, startMs);

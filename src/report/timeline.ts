@@ -2,7 +2,6 @@ import { badStatuses, transportErrors } from '../metrics/counters.js';
 import type { MergedInterval } from '../metrics/merger.js';
 import type { AgentIntervalHealth } from '../metrics/saturation.js';
 import { requestTicks, type RequestTick } from './request-summary.js';
-import type { IntervalHealth } from './timeline-health.js';
 
 /** One interval of the run, merged over every agent that reported it (`timeline[]`). */
 export interface TimelineEntry {
@@ -44,7 +43,7 @@ export interface TimelineEntry {
    * connects), one row per agent, by agent id. Version 2: every reporting
    * agent's row in fleets of up to 16 agents; in larger ones the worst agent
    * by load-loop delay p99, by CPU and by loop use, and an agent's first
-   * saturated interval (see timeline-health.ts). Version 1: every reporting
+   * saturated interval (see src/metrics/timeline-health.ts). Version 1: every reporting
    * agent's row.
    */
   readonly health: readonly AgentIntervalHealth[];
@@ -54,8 +53,8 @@ export interface TimelineEntry {
   readonly byRequest?: Readonly<Record<string, RequestTick>> | undefined;
 }
 
-/** The timeline entry of one merged interval, with the agent health the result keeps of it (TimelineHealth). Pure. */
-export function timelineEntry(interval: MergedInterval, names: readonly string[], health: IntervalHealth): TimelineEntry {
+/** The timeline entry of one merged interval, with the agent health the merger kept of it (src/metrics/timeline-health.ts). Pure. */
+export function timelineEntry(interval: MergedInterval, names: readonly string[]): TimelineEntry {
   const { counters } = interval;
   const seconds = (interval.endMs - interval.startMs) / 1000;
   return {
@@ -74,8 +73,8 @@ export function timelineEntry(interval: MergedInterval, names: readonly string[]
     connections: counters.connections,
     latencyMs: { p50: interval.latencyMs.p50, p90: interval.latencyMs.p90, p99: interval.latencyMs.p99, max: interval.latencyMs.max },
     histogram: interval.latency,
-    health: health.rows,
-    saturatedAgents: health.saturatedAgents,
+    health: interval.health,
+    saturatedAgents: interval.saturatedAgents,
     ...(interval.sessions === undefined ? {} : { sessions: sessionsOf(interval) }),
     ...(interval.requests === undefined ? {} : { byRequest: requestTicks(names, interval.requests) }),
   };

@@ -1,5 +1,5 @@
-import { HealthRows } from '../metrics/health-rows.js';
-import { intervalSaturation, type AgentIntervalHealth } from '../metrics/saturation.js';
+import { HealthRows } from './health-rows.js';
+import { intervalSaturation, type AgentIntervalHealth } from './saturation.js';
 
 /** One interval's agent health as the result keeps it. */
 export interface IntervalHealth {
@@ -21,8 +21,10 @@ const worstBy: readonly ((row: AgentIntervalHealth) => number)[] = [(row) => row
  * (the warning's "first: …"): at most 3 rows per interval plus 1 per agent,
  * so the file grows with intervals, not agents × intervals, even when the
  * whole fleet is saturated for hours. The merger keeps every saturated
- * agent's row per interval; the verdict and `agents[].health` come from
- * FleetHealth, never from these rows.
+ * agent's row per interval until the interval closes (the live view shows
+ * them all), then keeps only these; the verdict and `agents[].health` come
+ * from FleetHealth, never from these rows. Memory and file then grow with
+ * intervals, never with agents × intervals.
  *
  * Stateful: feed intervals in index order, one instance per result.
  */
