@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Recorder } from '../metrics/recorder.js';
 import type { Slot } from '../protocols/protocol.js';
-import { ArrivalSchedule } from '../scenarios/arrival-schedule.js';
+import { ArrivalQueue } from '../scenarios/arrival-queue.js';
 import type { OpenLoad } from '../scenarios/scenario.js';
 import { recordOutcome, type Driver } from './driver.js';
 
@@ -11,24 +11,20 @@ import { recordOutcome, type Driver } from './driver.js';
  * measured from its *intended* time, so a stalled server shows in the
  * percentiles instead of silently slowing the client (coordinated omission).
  *
- * Subtleness ahead: there is no queue. The schedule is a pure function of
- * the arrival index, so "arrivals waiting for a connection" are just the
- * indexes between `#next` and the one due now. A slot that frees up takes
- * `#next` if it is due; an arrival that waited longer than maxDelay is
- * counted as dropped, never skipped silently. Timers fire at most once per
+ * Subtleness ahead: there is no queue in memory (ArrivalQueue): arrivals
+ * waiting for a connection are the indexes between the next one and the
+ * one due now. A slot that frees up takes the next if it is due; an
+ * arrival that waited longer than maxDelay is counted as dropped, never
+ * skipped silently. Timers fire at most once per
  * millisecond, so arrivals are sent in small batches; the correction covers
  * that batching too.
  */
 export class OpenLoop implements Driver {
   readonly #slots: readonly Slot[];
   readonly #recorder: Recorder;
-  readonly #schedule: ArrivalSchedule;
-  readonly #maxDelayMs: number;
+  readonly #arrivals: ArrivalQueue;
   readonly #idle: Slot[] = [];
   #startAt = 0;
-  #next = 0;
-  /** Arrivals counted into `scheduled` so far. */
-  #accounted = 0;
   #inFlight = 0;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
@@ -37,8 +33,7 @@ export class OpenLoop implements Driver {
   constructor(slots: readonly Slot[], recorder: Recorder, load: OpenLoad) {
     this.#slots = slots;
     this.#recorder = recorder;
-    this.#schedule = new ArrivalSchedule(load);
-    this.#maxDelayMs = load.maxDelayMs;
+    this.#arrivals = new ArrivalQueue(load);
   }
 
   get inFlight(): number {
@@ -57,20 +52,15 @@ export class OpenLoop implements Driver {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     // Arrivals that came due but were never sent found no connection before the end.
-    if (this.#accounted > this.#next) {
-      this.#recorder.drop(this.#accounted - this.#next);
-      this.#next = this.#accounted;
-    }
+    const unsent = this.#arrivals.takeUnsent();
+    if (unsent > 0) this.#recorder.drop(unsent);
     this.#checkDrained();
   }
 
   account(now: number): void {
     if (this.#stopped) return;
-    const due = this.#schedule.firstAtOrAfter(now - this.#startAt);
-    if (due > this.#accounted) {
-      this.#recorder.schedule(due - this.#accounted);
-      this.#accounted = due;
-    }
+    const scheduled = this.#arrivals.takeScheduled(now - this.#startAt);
+    if (scheduled > 0) this.#recorder.schedule(scheduled);
     this.#dropStale(now - this.#startAt);
   }
 
@@ -106,10 +96,9 @@ export class OpenLoop implements Driver {
     const elapsed = now - this.#startAt;
     this.#dropStale(elapsed);
     while (this.#idle.length > 0) {
-      const intended = this.#schedule.timeOfMs(this.#next);
-      if (intended === undefined || intended > elapsed) return;
+      const intended = this.#arrivals.takeDue(elapsed);
+      if (intended === undefined) return;
       const slot = this.#idle.pop()!;
-      this.#next += 1;
       slot.intendedAt = this.#startAt + intended;
       slot.sentAt = now;
       this.#inFlight += 1;
@@ -119,17 +108,14 @@ export class OpenLoop implements Driver {
 
   /** Counts as dropped the arrivals that have waited longer than maxDelay. */
   #dropStale(elapsed: number): void {
-    const oldest = this.#schedule.timeOfMs(this.#next);
-    if (oldest === undefined || elapsed - oldest <= this.#maxDelayMs) return;
-    const fresh = this.#schedule.firstAtOrAfter(elapsed - this.#maxDelayMs);
-    this.#recorder.drop(fresh - this.#next);
-    this.#next = fresh;
+    const stale = this.#arrivals.takeStale(elapsed);
+    if (stale > 0) this.#recorder.drop(stale);
   }
 
   /** Wakes up for the next arrival when a slot is free to take it. */
   #arm(now: number): void {
     if (this.#timer !== undefined || this.#idle.length === 0 || this.#stopped) return;
-    const intended = this.#schedule.timeOfMs(this.#next);
+    const intended = this.#arrivals.nextIntendedMs();
     if (intended === undefined) return;
     this.#timer = setTimeout(this.#pump, Math.max(0, this.#startAt + intended - now));
   }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Recorder } from '../metrics/recorder.js';
-import { ArrivalSchedule } from '../scenarios/arrival-schedule.js';
+import { ArrivalQueue } from '../scenarios/arrival-queue.js';
 import type { IterationArrivals } from '../scenarios/flow.js';
 import type { UserAssignment } from '../scenarios/user-assignment.js';
 
@@ -12,10 +12,9 @@ export interface IterationRunner {
 /**
  * The open model of an HTTP journey (k6's arrival-rate executors):
  * iterations start on the run's arrival schedule whatever the server does,
- * each on an idle user, and each is timed from its intended start. Like
- * OpenLoop there is no queue: arrivals waiting for a user are the indexes
- * between `#next` and the one due now; one that waited longer than
- * maxDelay is counted as dropped (every user was busy: the iterations took
+ * each on an idle user, and each is timed from its intended start. As in
+ * OpenLoop (both keep their books in ArrivalQueue), an arrival that waited
+ * longer than maxDelay is counted as dropped (every user was busy: the iterations took
  * longer than users ÷ rate allows), never skipped silently. Every agent
  * computes the whole run's schedule and takes the arrivals the user
  * assignment gives it (arrival k as if it were user k: every agentCount-th,
@@ -24,28 +23,21 @@ export interface IterationRunner {
  * Event-loop only.
  */
 export class JourneyArrivals {
-  readonly #schedule: ArrivalSchedule;
-  readonly #assignment: UserAssignment;
-  readonly #agentId: number;
+  readonly #arrivals: ArrivalQueue;
   readonly #recorder: Recorder;
-  readonly #maxDelayMs: number;
   readonly #idle: IterationRunner[];
   #startAt = 0;
-  /** Local index of the next arrival to start. */
-  #next = 0;
-  /** Local arrivals counted into `scheduled` so far. */
-  #accounted = 0;
   #inFlight = 0;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #drained: (() => void) | undefined;
 
   constructor(arrivals: IterationArrivals, assignment: UserAssignment, agentId: number, users: readonly IterationRunner[], recorder: Recorder) {
-    this.#schedule = new ArrivalSchedule(arrivals);
-    this.#assignment = assignment;
-    this.#agentId = agentId;
+    this.#arrivals = new ArrivalQueue(arrivals, {
+      indexOf: (local) => assignment.indexOf(agentId, local),
+      countBelow: (count) => assignment.usersOf(agentId, count),
+    });
     this.#recorder = recorder;
-    this.#maxDelayMs = arrivals.maxDelayMs;
     this.#idle = [...users];
   }
 
@@ -62,11 +54,8 @@ export class JourneyArrivals {
   /** Counts the arrivals that came due by `now` as scheduled, and the stale ones as dropped. */
   account(now: number): void {
     if (this.#stopped) return;
-    const due = this.#localBefore(this.#schedule.firstAtOrAfter(now - this.#startAt));
-    if (due > this.#accounted) {
-      this.#recorder.schedule(due - this.#accounted);
-      this.#accounted = due;
-    }
+    const scheduled = this.#arrivals.takeScheduled(now - this.#startAt);
+    if (scheduled > 0) this.#recorder.schedule(scheduled);
     this.#dropStale(now - this.#startAt);
   }
 
@@ -76,10 +65,8 @@ export class JourneyArrivals {
     this.account(performance.now());
     this.#stopped = true;
     clearTimeout(this.#timer);
-    if (this.#accounted > this.#next) {
-      this.#recorder.drop(this.#accounted - this.#next);
-      this.#next = this.#accounted;
-    }
+    const unsent = this.#arrivals.takeUnsent();
+    if (unsent > 0) this.#recorder.drop(unsent);
     this.#checkDrained();
   }
 
@@ -102,10 +89,9 @@ export class JourneyArrivals {
     const elapsed = now - this.#startAt;
     this.#dropStale(elapsed);
     while (this.#idle.length > 0) {
-      const intended = this.#timeOf(this.#next);
-      if (intended === undefined || intended > elapsed) return;
+      const intended = this.#arrivals.takeDue(elapsed);
+      if (intended === undefined) return;
       const user = this.#idle.pop()!;
-      this.#next += 1;
       this.#inFlight += 1;
       void user.iterate(this.#startAt + intended).then(() => this.#finished(user));
     }
@@ -125,31 +111,16 @@ export class JourneyArrivals {
 
   /** Counts as dropped the arrivals that have waited longer than maxDelay for a user. */
   #dropStale(elapsed: number): void {
-    const oldest = this.#timeOf(this.#next);
-    if (oldest === undefined || elapsed - oldest <= this.#maxDelayMs) return;
-    const fresh = this.#localBefore(this.#schedule.firstAtOrAfter(elapsed - this.#maxDelayMs));
-    if (fresh > this.#next) {
-      this.#recorder.drop(fresh - this.#next);
-      this.#next = fresh;
-    }
+    const stale = this.#arrivals.takeStale(elapsed);
+    if (stale > 0) this.#recorder.drop(stale);
   }
 
   /** Wakes up for the next arrival when a user is idle to take it. */
   #arm(now: number): void {
     if (this.#timer !== undefined || this.#idle.length === 0 || this.#stopped) return;
-    const intended = this.#timeOf(this.#next);
+    const intended = this.#arrivals.nextIntendedMs();
     if (intended === undefined) return;
     this.#timer = setTimeout(this.#pump, Math.max(0, this.#startAt + intended - now));
-  }
-
-  /** Intended time (ms from the start) of local arrival `j`; undefined past the run's last. */
-  #timeOf(j: number): number | undefined {
-    return this.#schedule.timeOfMs(this.#assignment.indexOf(this.#agentId, j));
-  }
-
-  /** Local arrivals among the run's first `k`. */
-  #localBefore(k: number): number {
-    return this.#assignment.usersOf(this.#agentId, k);
   }
 
   #checkDrained(): void {
