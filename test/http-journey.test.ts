@@ -75,24 +75,25 @@ after(async () => {
   await dir.cleanup();
 });
 
-async function journey(name: string, itemsCheck: string): Promise<RunResult> {
+/** Runs `flow` (YAML lines) as an HTTP journey against the test server with `load`, over `agents` agents; the result. */
+async function runJourney(name: string, load: string, flow: readonly string[], agents = 2): Promise<RunResult> {
   server.counts.clear();
   const file = join(dir.path, `${name}.yaml`);
   const out = join(dir.path, `${name}.json`);
-  await writeFile(file, [
-    `target: ${server.url}`,
-    'protocol: http',
-    'duration: 2s',
-    'load: {users: 6, connectRate: 60/s}',
-    'flow:',
-    '  - http: {method: POST, url: /login, body: {user: "{{user}}"}, capture: {token: token}}',
-    `  - http: {url: "/items?i={{iteration}}", headers: {authorization: "Bearer {{token}}"}, check: ${itemsCheck}}`,
-    '  - sleep: {duration: 20ms}',
-    '',
-  ].join('\n'));
-  const run = await runSpear(['run', file, '--agents', '2', '--quiet', '--out', out]);
+  await writeFile(file, [`target: ${server.url}`, 'protocol: http', 'duration: 2s', `load: ${load}`, 'flow:', ...flow, ''].join('\n'));
+  const run = await runSpear(['run', file, '--agents', String(agents), '--quiet', '--out', out]);
   assert.equal(run.code, 0, `exit ${run.code}: ${run.stderr}`);
   return readResult(out);
+}
+
+const login = '  - http: {name: login, method: POST, url: /login, body: {user: "{{user}}"}, capture: {token: token}}';
+
+function journey(name: string, itemsCheck: string): Promise<RunResult> {
+  return runJourney(name, '{users: 6, connectRate: 60/s}', [
+    login,
+    `  - http: {url: "/items?i={{iteration}}", headers: {authorization: "Bearer {{token}}"}, check: ${itemsCheck}}`,
+    '  - sleep: {duration: 20ms}',
+  ]);
 }
 
 test('users log in, capture a token, call with it and repeat their flow until the run ends', async () => {
@@ -130,24 +131,12 @@ test('a journey validates: only http and sleep steps, duration covers the ramp',
   assert.match(short.stderr, /duration: the users' ramp takes 10s, longer than the run \(1s\)/);
 });
 
-async function openJourney(name: string, load: string): Promise<RunResult> {
-  server.counts.clear();
-  const file = join(dir.path, `${name}.yaml`);
-  const out = join(dir.path, `${name}.json`);
-  await writeFile(file, [
-    `target: ${server.url}`,
-    'protocol: http',
-    'duration: 2s',
-    `load: ${load}`,
-    'flow:',
-    '  - http: {method: POST, url: /login, body: {user: "{{user}}"}, capture: {token: token}}',
+function openJourney(name: string, load: string): Promise<RunResult> {
+  return runJourney(name, load, [
+    login,
     '  - http: {url: "/items?i={{iteration}}", headers: {authorization: "Bearer {{token}}"}, check: {status: 200}}',
     '  - sleep: {duration: 200ms}',
-    '',
-  ].join('\n'));
-  const run = await runSpear(['run', file, '--agents', '2', '--quiet', '--out', out]);
-  assert.equal(run.code, 0, `exit ${run.code}: ${run.stderr}`);
-  return readResult(out);
+  ]);
 }
 
 test('open model: iterations start at load.rate on idle users, every arrival started or counted as dropped', async () => {
@@ -183,24 +172,12 @@ test('an open journey validates: rate or stages of rates, users optional, closed
 });
 
 test('onFail: continue counts a failed check and goes on to the next step', async () => {
-  server.counts.clear();
-  const file = join(dir.path, 'continue.yaml');
-  const out = join(dir.path, 'continue.json');
-  await writeFile(file, [
-    `target: ${server.url}`,
-    'protocol: http',
-    'duration: 2s',
-    'load: {users: 4}',
-    'flow:',
-    '  - http: {name: login, method: POST, url: /login, body: {user: "{{user}}"}, capture: {token: token}}',
+  const result = await runJourney('continue', '{users: 4}', [
+    login,
     '  - http: {name: first, url: /items, headers: {authorization: "Bearer {{token}}"}, check: {status: 201, onFail: continue}}',
     '  - http: {name: second, url: /items, headers: {authorization: "Bearer {{token}}"}}',
     '  - sleep: {duration: 20ms}',
-    '',
-  ].join('\n'));
-  const run = await runSpear(['run', file, '--quiet', '--out', out]);
-  assert.equal(run.code, 0, run.stderr);
-  const result = await readResult(out);
+  ], 1);
   const first = result.summary.byRequest?.first?.requests ?? 0;
   const second = result.summary.byRequest?.second?.requests ?? 0;
   assert.ok(first > 4, `${first} first calls`);
