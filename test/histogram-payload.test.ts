@@ -243,11 +243,12 @@ test('malformed reports throw WireError and leave the target untouched', () => {
   mergeBothWays([compress(inner([...word(-lastIndex), ...word(2)]))], 'the last index');
 });
 
+// 400 rounds in npm test (about 6 s); SPEAR_FUZZ_ROUNDS=20000 for a longer hunt.
 test('random corruption of valid reports: WireError or the library\'s exact result, never another error', () => {
   const next = random(6);
   let rejected = 0;
   let accepted = 0;
-  for (let round = 0; round < 1500; round += 1) {
+  for (let round = 0; round < Number(process.env.SPEAR_FUZZ_ROUNDS ?? 400); round += 1) {
     const source = recorderEncoding(round % 5 === 0 ? 'mixed' : 'typical', next);
     const bytes = Buffer.from(source, 'base64');
     // Corrupt the compressed stream, or (more often useful) the inflated bytes recompressed.
@@ -272,7 +273,7 @@ test('random corruption of valid reports: WireError or the library\'s exact resu
     payload.addTo(direct);
     if (library !== undefined) assert.deepEqual(observe(direct), observe(library), `round ${round}`);
   }
-  assert.ok(rejected > 100 && accepted > 100, `rejected ${rejected}, accepted ${accepted}`);
+  assert.ok(rejected > 25 && accepted > 25, `rejected ${rejected}, accepted ${accepted}`);
 });
 
 function withLength(bytes: Buffer, length: number): string {
