@@ -10,9 +10,14 @@
 //              3 ms after the send, one in 10,000 never, one row in 500 with a
 //              copy 60 s late (after its broadcast was settled), one user a second
 //              leaving and rejoining 5 s later, agent 1 saturated one interval in
-//              600. Prints the heap after a full GC and the ledger's stats() every
-//              10 simulated minutes, and the final counts (every expected copy
-//              accounted for once). SYN_SETTLE=0 feeds a ledger that never settles
+//              600. Prints the memory after a full GC (JS heap plus typed-array
+//              buffers: the ledger keeps its open broadcasts in typed arrays, which
+//              heapUsed does not count) and the ledger's stats() every SYN_SAMPLE_S
+//              simulated seconds, the final counts (every expected copy accounted
+//              for once), and the CPU the ledger's own calls (add, covered) took
+//              once settling runs (from SYN_STEADY_S on): share of a core per
+//              simulated second and microseconds per receipt row. SYN_SETTLE=0
+//              feeds a ledger that never settles
 //              (the old behaviour) for SYN_OLD_MINUTES, to compare. The agent
 //              health list (what the merger keeps, one entry per agent per
 //              interval) is part of the harness and grows with the run; its share
@@ -32,11 +37,15 @@
 //   node bench/ledger-soak.mjs                                   # both: the issue's 10 min soak, 2 h synthetic
 //   SECTIONS=soak SOAK_S=180 node bench/ledger-soak.mjs          # a 3-minute soak
 //   SECTIONS=synthetic SYN_HOURS=0.5 node bench/ledger-soak.mjs  # a quicker synthetic
+//   SECTIONS=synthetic SYN_AGENTS=500 SYN_USERS=50000 SYN_HOURS=0.05 SYN_SAMPLE_S=30 SYN_OLD_MINUTES=0 node bench/ledger-soak.mjs
+//                                                                # fleet-merge's case B at 500 agents, the ledger alone
 //
 // Env knobs (defaults in brackets)
 //   SECTIONS ["synthetic soak"]
 //   SYN_USERS [27000], SYN_GROUP [100], SYN_AGENTS [2], SYN_EVERY [20] s, SYN_HOURS [2],
-//   SYN_TIMEOUT [5000] ms (broadcast.timeout), SYN_SETTLE [1], SYN_OLD_MINUTES [10]
+//   SYN_TIMEOUT [5000] ms (broadcast.timeout), SYN_SETTLE [1], SYN_OLD_MINUTES [10],
+//   SYN_SAMPLE_S [600] simulated s between samples, SYN_STEADY_S [62]: CPU counted from then
+//   (a broadcast settles timeout + late horizon = 57 s after its send)
 //   SOAK_USERS [5000], SOAK_GROUP [100], SOAK_AGENTS [2], SOAK_EVERY [10] s, SOAK_S [600],
 //   SOAK_RATE [1000] connects/s, SAMPLE_S [30], WARMUP_S [120], FLAT_PCT [10],
 //   SERVER_CPU [0], CLIENT_CPU [1], SPEAR_BIN [bin/spear.js of this repo], KEEP_RAW [0]
@@ -68,6 +77,8 @@ const config = {
   synTimeoutMs: num('SYN_TIMEOUT', 5000),
   synSettle: env('SYN_SETTLE', '1') !== '0',
   synOldMinutes: num('SYN_OLD_MINUTES', 10),
+  synSampleS: Math.max(1, num('SYN_SAMPLE_S', 600)),
+  synSteadyS: num('SYN_STEADY_S', 62),
   soakUsers: num('SOAK_USERS', 5000),
   soakGroup: num('SOAK_GROUP', 100),
   soakAgents: num('SOAK_AGENTS', 2),
@@ -150,15 +161,18 @@ function random(seed) {
 const calm = { loopDelayMs: { p50: 0, p99: 2, max: 5 }, elu: 0.3, cpu: 0.3, rssMb: 100, heapMb: 40, connecting: 0, connectsStarted: 0, connectsBehind: 0 };
 const busy = { ...calm, loopDelayMs: { p50: 40, p99: 400, max: 900 }, cpu: 1 };
 
+/** JS heap plus typed-array buffers (off the heap, where the ledger's records live) after a full GC. */
 function heapAfterGc(gc) {
   gc();
   gc();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
 }
 
 /**
  * Feeds `minutes` of interval reports to a ledger (settling or not) and
- * returns { samples, summary, health }. `onSample(minute, heap, stats)` every 10 minutes.
+ * returns { samples, summary, health, cpu }. `onSample(sample)` every SYN_SAMPLE_S
+ * simulated seconds; cpu: the ledger's own calls from SYN_STEADY_S on (µs, intervals, receipt rows).
  */
 async function feedLedger({ BroadcastLedger, saturationLookup }, minutes, settle, gc, onSample) {
   const { synUsers: users, synGroup: groupSize, synAgents: agentCount, synEveryS: everyS, synTimeoutMs: timeoutMs } = config;
@@ -188,6 +202,7 @@ async function feedLedger({ BroadcastLedger, saturationLookup }, minutes, settle
   const intervals = Math.round(minutes * 60);
   const heapAtStart = heapAfterGc(gc);
   const samples = [];
+  const cpu = { us: 0, intervals: 0, rows: 0 };
   for (let interval = 0; interval < intervals; interval += 1) {
     const membership = agents.map(() => []);
     const sent = agents.map(() => []);
@@ -236,22 +251,31 @@ async function feedLedger({ BroadcastLedger, saturationLookup }, minutes, settle
     }
     const due = receipts.get(interval) ?? agents.map(() => []);
     receipts.delete(interval);
+    const steady = interval >= config.synSteadyS;
     for (const agent of agents) {
-      ledger.add(agent, { counters: undefined, histograms: undefined, sent: sent[agent], receipts: due[agent], membership: membership[agent] });
+      const report = { counters: undefined, histograms: undefined, sent: sent[agent], receipts: due[agent], membership: membership[agent] };
       const saturated = agent === 1 && interval % 600 === 300;
       health.get(agent).push({ agent, index: interval, startMs: T0 + startMs, endMs: T0 + startMs + 1000, ...(saturated ? busy : calm) });
+      const cpu0 = steady ? process.cpuUsage() : undefined;
+      ledger.add(agent, report);
       ledger.covered(agent, T0 + startMs + 1000);
+      if (cpu0 !== undefined) {
+        const used = process.cpuUsage(cpu0);
+        cpu.us += used.user + used.system;
+        cpu.rows += report.receipts.length;
+      }
     }
-    if ((interval + 1) % 600 === 0) {
+    if (steady) cpu.intervals += 1;
+    if ((interval + 1) % config.synSampleS === 0) {
       const heap = heapAfterGc(gc) - heapAtStart;
-      samples.push({ minute: (interval + 1) / 60, heap, stats: ledger.stats() });
+      samples.push({ minute: Number(((interval + 1) / 60).toFixed(2)), heap, stats: ledger.stats() });
       onSample(samples.at(-1));
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
   for (const agent of agents) ledger.finished(agent);
   const summary = ledger.summarize({ saturated: saturationLookup(health), timeoutMs });
-  return { samples, summary, health, heapAtStart };
+  return { samples, summary, health, heapAtStart, cpu };
 }
 
 /** Heap held by a health list like the merger's (`entries` per agent): measured by building one. */
@@ -276,25 +300,26 @@ async function sectionSynthetic() {
   };
   const perSecond = config.synUsers / config.synEveryS;
   console.log(`\nsynthetic: ${config.synUsers} users in groups of ${config.synGroup} on ${config.synAgents} agents, each broadcasting every ${config.synEveryS} s (${perSecond} broadcasts/s, ~${Math.round(perSecond * (config.synGroup - 1))} copies/s), broadcast.timeout ${config.synTimeoutMs} ms`);
-  console.log('  heap growth is after a full GC, from before the ledger was made; it includes the agent health list (the merger\'s), measured apart below');
+  console.log('  memory growth (JS heap + typed-array buffers) is after a full GC, from before the ledger was made; it includes the agent health list (the merger\'s), measured apart below');
   const runs = [];
   const label = (minutes) => `${Number(minutes.toFixed(1))} simulated minutes`;
   if (config.synSettle) runs.push({ label: 'settling ledger', minutes: config.synHours * 60, settle: true });
   if (config.synOldMinutes > 0) runs.push({ label: 'ledger that keeps every broadcast (before item 16)', minutes: config.synOldMinutes, settle: false });
   for (const run of runs) {
     console.log(`  ${run.label}, ${label(run.minutes)}:`);
-    console.log('    minute  heap +MB  open  shortfalls  membership  settled   wall s');
+    console.log('    minute   mem +MB    open  shortfalls  membership  settled   wall s');
     const started = Date.now();
-    const { samples, summary } = await feedLedger(modules, run.minutes, run.settle, gc, (sample) => {
+    const { samples, summary, cpu } = await feedLedger(modules, run.minutes, run.settle, gc, (sample) => {
       const s = sample.stats;
-      console.log(`    ${String(sample.minute).padStart(6)}  ${mb(sample.heap).padStart(8)}  ${String(s.open).padStart(6)}  ${String(s.shortfalls).padStart(10)}  ${String(s.membershipChanges).padStart(10)}  ${String(s.settled).padStart(8)}  ${((Date.now() - started) / 1000).toFixed(0).padStart(7)}`);
+      console.log(`    ${String(sample.minute).padStart(6)}  ${mb(sample.heap).padStart(8)}  ${String(s.open).padStart(7)}  ${String(s.shortfalls).padStart(10)}  ${String(s.membershipChanges).padStart(10)}  ${String(s.settled).padStart(8)}  ${((Date.now() - started) / 1000).toFixed(0).padStart(7)}`);
     });
     const accounted = summary.delivered + summary.late + summary.lost + summary.unverified;
     const health = healthHeap(run.minutes * 60, gc);
     const first = samples[0];
     const last = samples.at(-1);
     console.log(`    counts: sent ${summary.sent} expected ${summary.expected} delivered ${summary.delivered} late ${summary.late} lost ${summary.lost} unverified ${summary.unverified} (delivered+late+lost+unverified ${accounted === summary.expected ? '== expected' : `${accounted} != expected`}), first/last member p99 ${summary.firstMemberMs.p99}/${summary.lastMemberMs.p99} ms`);
-    console.log(`    heap: +${mb(first.heap)} MB at minute ${first.minute}, +${mb(last.heap)} MB at minute ${last.minute}; of which the agent health list (${Math.round(run.minutes * 60)} intervals × ${config.synAgents} agents) ${mb(health)} MB; ledger alone +${mb(first.heap - healthHeap(first.minute * 60, gc))} → +${mb(last.heap - health)} MB`);
+    console.log(`    memory: +${mb(first.heap)} MB at minute ${first.minute}, +${mb(last.heap)} MB at minute ${last.minute}; of which the agent health list (${Math.round(run.minutes * 60)} intervals × ${config.synAgents} agents) ${mb(health)} MB; ledger alone +${mb(first.heap - healthHeap(first.minute * 60, gc))} → +${mb(last.heap - health)} MB`);
+    if (cpu.intervals > 0) console.log(`    ledger CPU (add + covered, simulated seconds ${config.synSteadyS}+): ${(cpu.us / cpu.intervals / 1e4).toFixed(1)}% of a core per simulated second, ${(cpu.us / Math.max(1, cpu.rows)).toFixed(2)} µs per receipt row (${Math.round(cpu.rows / cpu.intervals)} rows/s)`);
     if (!run.settle) console.log(`    ${mb((last.heap - health) / summary.sent * 1e6)} MB per million broadcasts kept: ${config.synHours} h would hold ~${mb(((last.heap - health) / summary.sent) * perSecond * config.synHours * 3600)} MB`);
   }
 }

@@ -1,9 +1,12 @@
 import type { SaturationLookup } from '../metrics/generator-verdict.js';
 import { broadcastKey } from '../sessions/broadcast-tracker.js';
 import type { BroadcastReceipt, SentBroadcast, SessionReport } from '../wire/messages.js';
+import { BroadcastGroups } from './broadcast-groups.js';
+import { OpenBroadcasts } from './broadcast-open.js';
+import { ReceivedCopies } from './broadcast-received.js';
+import { BroadcastSplit } from './broadcast-split.js';
 import { Shortfalls } from './broadcast-shortfalls.js';
-import { BroadcastTally, countsOf, type BroadcastSummary, type Entry, type Split } from './broadcast-tally.js';
-import { MemberTimeline } from './member-timeline.js';
+import { BroadcastTally, bookedBroadcast, countsOf, type BroadcastSummary, type Split } from './broadcast-tally.js';
 import { lateHorizonMs, SettleSchedule, type SettleOptions } from './settle-schedule.js';
 
 export type { BroadcastSummary, GroupBroadcasts } from './broadcast-tally.js';
@@ -42,45 +45,52 @@ export interface LedgerStats {
  * running totals and the broadcast is forgotten, keeping only a compact
  * record when copies were missing; membership history is folded up to
  * the oldest send still open. Memory then depends on the send rate times
- * the horizon, not on the run's length. The one count settling can move:
+ * the horizon, not on the run's length: per open broadcast a fixed row
+ * (OpenBroadcasts) and a 16-bit count per agent holding members of its
+ * group (ReceivedCopies: at most the group's size, never the run's agent
+ * count), so ~330 bytes at 500 agents with groups of 100 where a slot per
+ * agent cost 4 KB. The one count settling can move:
  * a copy arriving after its broadcast was settled with nothing missing, or
  * after its compact record was let go, counts in the totals' delivered/late
  * but in no group's row (its group is forgotten). Without SettleOptions
- * everything is kept until `summarize`. Single-threaded; nothing here blocks.
+ * everything is kept until `summarize`. Counts are exact for the whole
+ * numbers agents report (an agent's copies are summed in two parts, see
+ * ReceivedCopies). Single-threaded; nothing here blocks.
  */
 export class BroadcastLedger {
-  readonly #includeSender: boolean;
   readonly #settle: SettleOptions | undefined;
   /** Settling only: how far agents reported, and the reported sends not yet settled. */
   readonly #schedule: SettleSchedule | undefined;
-  readonly #entries = new Map<number, Entry>();
+  readonly #open = new OpenBroadcasts();
+  readonly #received = new ReceivedCopies();
   /** Agent id → slot (dense, in order of first report), and back. */
   readonly #slots = new Map<number, number>();
   readonly #agents: number[] = [];
-  /** Group → per agent slot, that agent's members' joins and leaves. */
-  readonly #membership = new Map<number, (MemberTimeline | undefined)[]>();
+  readonly #groups = new BroadcastGroups();
   readonly #tally = new BroadcastTally();
   readonly #shortfalls: Shortfalls;
-  /** Settling only: per sender agent, keys of broadcasts received whose send is not reported yet. */
-  readonly #unsent = new Map<number, Set<number>>();
-  /** Per sender agent, the highest seq whose send was reported (seqs are reported in order). */
-  readonly #lastSentSeq = new Map<number, number>();
+  readonly #split: BroadcastSplit;
+  /** Scratch for settling one broadcast: its split, and its missing copies as [slot, count] pairs (empty between uses). */
+  readonly #splitInto: Split = { expected: 0, lost: 0, unverified: 0 };
+  readonly #missing: number[] = [];
+  /** A reused view of one open broadcast for the tally. */
+  readonly #view = bookedBroadcast();
   #settled = 0;
   #seen = false;
 
   constructor(includeSender: boolean, settle?: SettleOptions) {
-    this.#includeSender = includeSender;
     this.#settle = settle;
     this.#schedule = settle === undefined ? undefined : new SettleSchedule(settle.agents);
     this.#shortfalls = new Shortfalls(this.#tally, settle?.shortfallLimit ?? 100_000);
+    this.#split = new BroadcastSplit(this.#open, this.#received, this.#groups, this.#agents, includeSender);
   }
 
-  /** Books one interval report of agent `agentId`. Cheap: no per-user state is kept. */
+  /** Books one interval report of agent `agentId`. Cheap: no per-user state is kept, and a receipt row allocates nothing. */
   add(agentId: number, report: SessionReport): void {
     const slot = this.#slot(agentId);
     for (const sent of report.sent) this.#sent(agentId, slot, sent);
     for (const receipt of report.receipts) this.#receipt(slot, receipt);
-    for (const [group, atUs, delta] of report.membership) this.#timeline(group, slot).add(atUs, delta);
+    for (const [group, atUs, delta] of report.membership) this.#groups.change(group, slot, atUs, delta);
   }
 
   /**
@@ -102,12 +112,10 @@ export class BroadcastLedger {
   finished(agentId: number): void {
     if (this.#schedule === undefined) return;
     const reachedMs = this.#schedule.finish(agentId);
-    for (const key of this.#unsent.get(agentId) ?? []) {
-      const entry = this.#entries.get(key);
-      if (entry !== undefined) this.#tally.addUnknownSender(entry);
-      this.#entries.delete(key);
-    }
-    this.#unsent.delete(agentId);
+    this.#open.forEachUnsent(agentId, (record) => {
+      this.#tally.addUnknownSender(this.#open.view(record, this.#view));
+      this.#close(record);
+    });
     if (reachedMs !== undefined) this.#settleCovered(reachedMs);
   }
 
@@ -117,9 +125,7 @@ export class BroadcastLedger {
   }
 
   stats(): LedgerStats {
-    let membershipChanges = 0;
-    for (const timelines of this.#membership.values()) for (const timeline of timelines) membershipChanges += timeline?.size ?? 0;
-    return { open: this.#entries.size, shortfalls: this.#shortfalls.size, membershipChanges, settled: this.#settled };
+    return { open: this.#open.size, shortfalls: this.#shortfalls.size, membershipChanges: this.#groups.changes, settled: this.#settled };
   }
 
   /**
@@ -134,28 +140,28 @@ export class BroadcastLedger {
     const tally = this.#tally.clone();
     this.#shortfalls.addTimesTo(tally);
     const split: Split = { expected: 0, lost: 0, unverified: 0 };
-    for (const entry of this.#entries.values()) {
+    this.#open.forEach((record) => {
+      const entry = this.#open.view(record, this.#view);
       if (entry.sentUs < 0) {
         tally.addUnknownSender(entry);
-        continue;
+        return;
       }
-      this.#split(entry, check, split);
+      this.#split.split(record, check, split);
       tally.addBroadcast(entry, split, true);
-    }
+    });
     return tally.summary();
   }
 
   #sent(agentId: number, slot: number, [group, seq, , sentUs]: SentBroadcast): void {
     this.#seen = true;
-    const key = broadcastKey(agentId, seq);
-    const entry = this.#entries.get(key) ?? this.#open(key);
-    entry.group = group;
-    entry.senderSlot = slot;
-    entry.sentUs = sentUs;
-    this.#lastSentSeq.set(agentId, Math.max(seq, this.#lastSentSeq.get(agentId) ?? -1));
-    if (this.#schedule === undefined) return;
-    this.#unsent.get(agentId)?.delete(key);
-    this.#schedule.queue(agentId, key);
+    let record = this.#open.find(agentId, seq);
+    if (record < 0) record = this.#open.open(agentId, seq);
+    // A send reported twice with another group (never from spear's agents): its cells were laid out for the first.
+    else if (this.#received.groupOf(record) !== undefined && this.#open.group(record) !== group) this.#received.detach(record);
+    this.#open.send(record, group, slot, sentUs);
+    const members = this.#groups.get(group);
+    if (members !== undefined) this.#received.attach(record, members);
+    this.#schedule?.queue(agentId, seq);
   }
 
   /**
@@ -163,16 +169,18 @@ export class BroadcastLedger {
    * settled (its send was reported: its seq is at most its sender's last
    * reported one) and its copies count after settling, or its send is not
    * reported yet and it opens here, unless its sender cannot report it any
-   * more (ended, or no agent of this run): unknown sender.
+   * more (ended, or no agent of this run): unknown sender. Only a settled
+   * broadcast can have a shortfall record. Hot path: no hashing but the
+   * sender's and the group's small maps, typed-array writes, nothing allocated.
    */
   #receipt(slot: number, receipt: BroadcastReceipt): void {
     this.#seen = true;
-    const [agent, seq, delivered, late, duplicated, outOfOrder, nonMember, unexpected, firstUs, lastUs] = receipt;
-    const key = broadcastKey(agent, seq);
-    let entry = this.#entries.get(key);
-    if (entry === undefined) {
-      if (this.#shortfalls.receive(key, slot, receipt)) return;
-      if (seq <= (this.#lastSentSeq.get(agent) ?? -1)) {
+    const agent = receipt[0];
+    const seq = receipt[1];
+    let record = this.#open.find(agent, seq);
+    if (record < 0) {
+      if (seq <= this.#open.lastSent(agent)) {
+        if (this.#shortfalls.receive(broadcastKey(agent, seq), slot, receipt)) return;
         this.#tally.addAfterSettling(undefined, receipt, { lost: 0, unverified: 0 });
         return;
       }
@@ -180,23 +188,12 @@ export class BroadcastLedger {
         this.#tally.addUnknownSender(countsOf(receipt));
         return;
       }
-      entry = this.#open(key);
-      if (this.#schedule !== undefined) {
-        let unsent = this.#unsent.get(agent);
-        if (unsent === undefined) this.#unsent.set(agent, (unsent = new Set()));
-        unsent.add(key);
-      }
+      record = this.#open.open(agent, seq);
     }
-    entry.delivered += delivered;
-    entry.late += late;
-    entry.duplicated += duplicated;
-    entry.outOfOrder += outOfOrder;
-    entry.nonMember += nonMember;
-    entry.unexpected += unexpected;
-    if (firstUs > 0 && (entry.firstUs === 0 || firstUs < entry.firstUs)) entry.firstUs = firstUs;
-    if (lastUs > entry.lastUs) entry.lastUs = lastUs;
-    while (entry.received.length <= slot) entry.received.push(0);
-    entry.received[slot] = entry.received[slot]! + delivered + late;
+    this.#open.book(record, receipt);
+    const copies = receipt[2] + receipt[3];
+    if (copies === 0) return;
+    this.#received.add(record, slot, copies);
   }
 
   /**
@@ -212,60 +209,40 @@ export class BroadcastLedger {
     this.#shortfalls.letGoBefore(settleUntilUs - (settle.shortfallKeepMs ?? 600_000) * 1000);
     let check: ReceiverCheck | undefined;
     let oldestOpenUs = Number.POSITIVE_INFINITY;
-    this.#schedule?.drain((key) => {
-      const entry = this.#entries.get(key);
-      if (entry === undefined) return true;
-      if (entry.sentUs > settleUntilUs) {
-        oldestOpenUs = Math.min(oldestOpenUs, entry.sentUs);
+    this.#schedule?.drain((agentId, seq) => {
+      const record = this.#open.find(agentId, seq);
+      if (record < 0) return true;
+      const sentUs = this.#open.sentUs(record);
+      if (sentUs > settleUntilUs) {
+        oldestOpenUs = Math.min(oldestOpenUs, sentUs);
         return false;
       }
-      this.#settleEntry(key, entry, (check ??= { saturated: settle.saturated(), timeoutMs: settle.timeoutMs }));
+      this.#settleRecord(broadcastKey(agentId, seq), record, (check ??= { saturated: settle.saturated(), timeoutMs: settle.timeoutMs }));
       return true;
     });
     // Sends not reported yet are newer than their sender's coverage; a clock resync may move
     // one send a little before the one queued ahead of it: a horizon and an interval of slack.
     const forgetBeforeUs = (Math.min(oldestOpenUs / 1000, reachedMs - horizonMs) - settle.intervalMs) * 1000;
-    for (const timelines of this.#membership.values()) for (const timeline of timelines) timeline?.forgetBefore(forgetBeforeUs);
+    this.#groups.forgetBefore(forgetBeforeUs);
   }
 
   /** Adds one broadcast to the running totals and forgets it, keeping a compact record when copies were missing. */
-  #settleEntry(key: number, entry: Entry, check: ReceiverCheck): void {
-    const split: Split = { expected: 0, lost: 0, unverified: 0 };
-    const missing = new Array<number>(this.#agents.length).fill(0);
-    this.#split(entry, check, split, missing);
+  #settleRecord(key: number, record: number, check: ReceiverCheck): void {
+    const split = this.#splitInto;
+    const missing = this.#missing;
+    this.#split.split(record, check, split, missing);
     const short = split.lost + split.unverified > 0;
+    const entry = this.#open.view(record, this.#view);
     this.#tally.addBroadcast(entry, split, !short);
-    if (short) this.#shortfalls.keep(key, entry.group, entry, missing);
-    this.#entries.delete(key);
+    if (short) this.#shortfalls.keep(key, entry.group, entry, missing.slice());
+    missing.length = 0;
+    this.#close(record);
     this.#settled += 1;
   }
 
-  /**
-   * Splits one broadcast's expected copies by receiving agent into `into`
-   * (and, given `missing`, each agent's missing copies: positive when
-   * lost, negative when unverified). Subtleness: each agent is settled on
-   * its own (a surplus at one agent never hides a gap at another), and the
-   * sender is left out of its own agent's members when
-   * broadcast.includeSender is false.
-   */
-  #split(entry: Entry, check: ReceiverCheck | undefined, into: Split, missingBySlot?: number[]): void {
-    into.expected = 0;
-    into.lost = 0;
-    into.unverified = 0;
-    const timelines = this.#membership.get(entry.group) ?? [];
-    const slots = Math.max(timelines.length, entry.received.length);
-    for (let slot = 0; slot < slots; slot += 1) {
-      const members = timelines[slot]?.at(entry.sentUs) ?? 0;
-      const expected = Math.max(0, slot === entry.senderSlot && !this.#includeSender ? members - 1 : members);
-      const missing = Math.max(0, expected - (entry.received[slot] ?? 0));
-      into.expected += expected;
-      if (missing === 0) continue;
-      const sentMs = entry.sentUs / 1000;
-      const unverified = check !== undefined && check.saturated(this.#agents[slot]!, sentMs, sentMs + check.timeoutMs);
-      if (unverified) into.unverified += missing;
-      else into.lost += missing;
-      if (missingBySlot !== undefined) missingBySlot[slot] = unverified ? -missing : missing;
-    }
+  #close(record: number): void {
+    this.#received.release(record);
+    this.#open.close(record);
   }
 
   #slot(agentId: number): number {
@@ -276,20 +253,5 @@ export class BroadcastLedger {
       this.#agents.push(agentId);
     }
     return slot;
-  }
-
-  #timeline(group: number, slot: number): MemberTimeline {
-    let timelines = this.#membership.get(group);
-    if (timelines === undefined) this.#membership.set(group, (timelines = []));
-    while (timelines.length <= slot) timelines.push(undefined);
-    return (timelines[slot] ??= new MemberTimeline());
-  }
-
-  #open(key: number): Entry {
-    // A literal (no spread) and received sized to the run's agents: one broadcast costs ~290 bytes, not ~430.
-    const received = this.#settle === undefined ? [] : new Array<number>(this.#settle.agents.length).fill(0);
-    const entry: Entry = { group: -1, senderSlot: -1, sentUs: -1, delivered: 0, late: 0, duplicated: 0, outOfOrder: 0, nonMember: 0, unexpected: 0, firstUs: 0, lastUs: 0, received };
-    this.#entries.set(key, entry);
-    return entry;
   }
 }

@@ -51,17 +51,19 @@ export interface BroadcastSummary {
   readonly groups: readonly GroupBroadcasts[];
 }
 
-/** One broadcast as the ledger books it until it is settled. */
-export interface Entry extends DeliveryCounts {
+/** One broadcast's numbers as the ledger hands them over when it is settled or summarized. */
+export interface BookedBroadcast extends DeliveryCounts {
+  /** −1 until the send is reported. */
   group: number;
-  /** Slot of the sender's agent; -1 until the send is reported. */
-  senderSlot: number;
-  /** Send time (coordinator clock, µs); -1 until the send is reported. */
+  /** Send time (coordinator clock, µs); −1 until the send is reported. */
   sentUs: number;
   firstUs: number;
   lastUs: number;
-  /** First copies (delivered + late) per receiving agent slot: O(agents) per broadcast, nothing per user. */
-  received: number[];
+}
+
+/** A BookedBroadcast of zeros, to reuse as a view. */
+export function bookedBroadcast(): BookedBroadcast {
+  return { group: -1, sentUs: -1, delivered: 0, late: 0, duplicated: 0, outOfOrder: 0, nonMember: 0, unexpected: 0, firstUs: 0, lastUs: 0 };
 }
 
 /** Expected, lost and unverified copies of one broadcast, summed over receiving agents. */
@@ -91,17 +93,9 @@ export class BroadcastTally {
    * Its first/last-member times are recorded here only with `withTimes`
    * (a broadcast still short of copies records them when it is let go).
    */
-  addBroadcast(entry: Entry, split: Split, withTimes: boolean): void {
-    const row = this.#row(entry.group);
-    for (const into of [this.#totals, row]) {
-      into.sent += 1;
-      into.expected += split.expected;
-      into.delivered += entry.delivered;
-      into.late += entry.late;
-      into.lost += split.lost;
-      into.unverified += split.unverified;
-      into.duplicated += entry.duplicated;
-    }
+  addBroadcast(entry: BookedBroadcast, split: Split, withTimes: boolean): void {
+    addTo(this.#totals, entry, split);
+    addTo(this.#row(entry.group), entry, split);
     this.#addStrays(entry);
     if (withTimes) this.addTimes(entry.sentUs, entry.firstUs, entry.lastUs);
   }
@@ -176,6 +170,16 @@ export class BroadcastTally {
 export function countsOf(receipt: BroadcastReceipt): DeliveryCounts {
   const [, , delivered, late, duplicated, outOfOrder, nonMember, unexpected] = receipt;
   return { delivered, late, duplicated, outOfOrder, nonMember, unexpected };
+}
+
+function addTo(into: Row, entry: BookedBroadcast, split: Split): void {
+  into.sent += 1;
+  into.expected += split.expected;
+  into.delivered += entry.delivered;
+  into.late += entry.late;
+  into.lost += split.lost;
+  into.unverified += split.unverified;
+  into.duplicated += entry.duplicated;
 }
 
 function emptyRow(): Row {

@@ -1,4 +1,5 @@
 import type { SaturationLookup } from '../metrics/generator-verdict.js';
+import { BroadcastCoverage } from './broadcast-coverage.js';
 
 /** What the ledger needs to settle broadcasts while the run goes on. */
 export interface SettleOptions {
@@ -38,19 +39,19 @@ export function lateHorizonMs(timeoutMs: number, intervalMs: number): number {
  * When broadcasts may be settled: how far every agent of the run has
  * reported (the end of its last interval, in its own clock), which agents
  * ended, and each sender's reported sends in order. O(agents) plus one
- * number per send not yet settled. Single-threaded.
+ * number per send not yet settled; a report costs O(log agents).
+ * Single-threaded.
  */
 export class SettleSchedule {
-  readonly #agents: readonly number[];
   readonly #members: ReadonlySet<number>;
-  readonly #coverage = new Map<number, number>();
+  readonly #coverage: BroadcastCoverage;
   readonly #finished = new Set<number>();
-  readonly #sends = new Map<number, KeyQueue>();
+  readonly #sends = new Map<number, SeqQueue>();
   #reachedMs = Number.NEGATIVE_INFINITY;
 
   constructor(agents: readonly number[]) {
-    this.#agents = agents;
     this.#members = new Set(agents);
+    this.#coverage = new BroadcastCoverage(agents);
   }
 
   /** Whether `agentId` may still report sends: an agent of this run that has not ended. */
@@ -60,22 +61,20 @@ export class SettleSchedule {
 
   /** `agentId` reported up to `endMs`; returns the least coverage over running agents when that moved on, else undefined. */
   cover(agentId: number, endMs: number): number | undefined {
-    if (endMs <= (this.#coverage.get(agentId) ?? Number.NEGATIVE_INFINITY)) return undefined;
-    this.#coverage.set(agentId, endMs);
-    return this.#advance();
+    return this.#coverage.raise(agentId, endMs) ? this.#advance() : undefined;
   }
 
   /** `agentId` ended: nothing waits for it any more. Returns as `cover` does. */
   finish(agentId: number): number | undefined {
     this.#finished.add(agentId);
-    return this.#advance();
+    return this.#coverage.remove(agentId) ? this.#advance() : undefined;
   }
 
-  /** A send of `agentId` was reported (in send order, per sender). */
-  queue(agentId: number, key: number): void {
+  /** Send `seq` of `agentId` was reported (in send order, per sender). */
+  queue(agentId: number, seq: number): void {
     let queue = this.#sends.get(agentId);
-    if (queue === undefined) this.#sends.set(agentId, (queue = new KeyQueue()));
-    queue.push(key);
+    if (queue === undefined) this.#sends.set(agentId, (queue = new SeqQueue()));
+    queue.push(seq);
   }
 
   /**
@@ -83,41 +82,38 @@ export class SettleSchedule {
    * those it takes (returns true); a sender's first refused send keeps it
    * and every later one of that sender queued.
    */
-  drain(settle: (key: number) => boolean): void {
-    for (const queue of this.#sends.values()) {
-      for (let key = queue.peek(); key !== undefined && settle(key); key = queue.peek()) queue.shift();
+  drain(settle: (agentId: number, seq: number) => boolean): void {
+    for (const [agentId, queue] of this.#sends) {
+      for (let seq = queue.peek(); seq !== undefined && settle(agentId, seq); seq = queue.peek()) queue.shift();
     }
   }
 
   /** The least coverage over running agents if it moved on and is finite (some agent still runs, each has reported). */
   #advance(): number | undefined {
-    let least = Number.POSITIVE_INFINITY;
-    for (const agent of this.#agents) {
-      if (!this.#finished.has(agent)) least = Math.min(least, this.#coverage.get(agent) ?? Number.NEGATIVE_INFINITY);
-    }
+    const least = this.#coverage.least;
     if (least <= this.#reachedMs || least === Number.POSITIVE_INFINITY) return undefined;
     this.#reachedMs = least;
     return least;
   }
 }
 
-/** A FIFO of broadcast keys: push at the tail, read and drop at the head, amortized O(1). */
-class KeyQueue {
-  #keys: number[] = [];
+/** A FIFO of one sender's seqs: push at the tail, read and drop at the head, amortized O(1). */
+class SeqQueue {
+  #seqs: number[] = [];
   #head = 0;
 
-  push(key: number): void {
-    this.#keys.push(key);
+  push(seq: number): void {
+    this.#seqs.push(seq);
   }
 
   peek(): number | undefined {
-    return this.#keys[this.#head];
+    return this.#seqs[this.#head];
   }
 
   shift(): void {
     this.#head += 1;
-    if (this.#head >= 1024 && this.#head * 2 >= this.#keys.length) {
-      this.#keys = this.#keys.slice(this.#head);
+    if (this.#head >= 1024 && this.#head * 2 >= this.#seqs.length) {
+      this.#seqs = this.#seqs.slice(this.#head);
       this.#head = 0;
     }
   }
