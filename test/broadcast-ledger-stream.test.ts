@@ -4,6 +4,7 @@ import { BroadcastLedger, type BroadcastSummary, type ReceiverCheck } from '../s
 import type { SaturationLookup } from '../src/metrics/generator-verdict.js';
 import { emptySessionCounters } from '../src/metrics/session-recorder.js';
 import type { BroadcastReceipt, MembershipChange, SentBroadcast, SessionReport } from '../src/wire/messages.js';
+import { seededRandom } from './support/response-primitives.js';
 
 // Seeded random report streams through the ledger, compared with a small
 // model of its accounting that keeps every broadcast (what the ledger did
@@ -14,18 +15,6 @@ import type { BroadcastReceipt, MembershipChange, SentBroadcast, SessionReport }
 // one agent, negative counts, membership changes reported late, agents that
 // are not in the run, seqs far beyond the sent ones, more than 1,024
 // broadcasts open at once.
-
-/** A small deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const T0 = 1_700_000_000_000;
 const us = (ms: number): number => (T0 + ms) * 1000;
@@ -42,7 +31,7 @@ interface Stream {
 }
 
 function stream(seed: number, agentCount: number, intervalCount: number): Stream {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const pick = (n: number): number => Math.floor(rand() * n);
   const agents = Array.from({ length: agentCount }, (_, index) => index * 2 + 1);
   const stranger = 999;

@@ -4,6 +4,7 @@ import { BroadcastLedger, lateHorizonMs, type BroadcastSummary, type ReceiverChe
 import { saturationLookup, type AgentIntervalHealth } from '../src/metrics/generator-verdict.js';
 import { emptySessionCounters } from '../src/metrics/session-recorder.js';
 import type { AgentHealth, BroadcastReceipt, MembershipChange, SentBroadcast, SessionReport } from '../src/wire/messages.js';
+import { seededRandom } from './support/response-primitives.js';
 
 // Synthetic interval reports from two agents (0 and 1), as their broadcast
 // trackers would send them; agent health goes through the real saturation
@@ -170,18 +171,6 @@ test('with includeSender the sender counts on its own agent', () => {
 
 // ---------------------------------------------------------------- settling while the run goes on
 
-/** A small deterministic PRNG (mulberry32): the same run every time. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Simulated {
   /** Summaries of a settling ledger and of one that keeps everything, fed the same reports. */
   readonly settled: BroadcastSummary;
@@ -205,7 +194,7 @@ type Rows = Map<number, BroadcastReceipt>;
  * sends never reported, its receivers silent).
  */
 function simulate(intervals: number): Simulated {
-  const rand = random(16);
+  const rand = seededRandom(16);
   const agents = [0, 1, 2];
   const health = new Map<number, AgentIntervalHealth[]>(agents.map((agent) => [agent, []]));
   const settle = { agents, timeoutMs: 1000, intervalMs: 1000, saturated: () => saturationLookup(health) };

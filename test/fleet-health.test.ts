@@ -7,6 +7,7 @@ import { RunMerger } from '../src/metrics/merger.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import { intervalSaturation, saturationThresholds } from '../src/metrics/saturation.js';
 import type { AgentHealth, IntervalMessage } from '../src/wire/messages.js';
+import { seededRandom } from './support/response-primitives.js';
 
 /**
  * The coordinator keeps agents' health bounded (FleetHealth: running sums,
@@ -14,17 +15,6 @@ import type { AgentHealth, IntervalMessage } from '../src/wire/messages.js';
  * read from it must equal what the per-interval lists gave: the reference
  * functions below are the list-based code it replaced, verbatim.
  */
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const calm: AgentHealth = { loopDelayMs: { p50: 1, p99: 4, max: 9 }, elu: 0.3, cpu: 0.3, rssMb: 100, heapMb: 20, connecting: 0, connectsStarted: 0, connectsBehind: 0 };
 
@@ -175,7 +165,7 @@ function referencePeakConnectRate(health: ReadonlyMap<number, readonly AgentInte
 // ---------------------------------------------------------------- tests
 
 test('the saturation lookup over spans answers as the lookup over every interval did, question for question', () => {
-  const next = random(11);
+  const next = seededRandom(11);
   let questions = 0;
   let saturatedAnswers = 0;
   for (let round = 0; round < 60; round += 1) {
@@ -204,7 +194,7 @@ test('the saturation lookup over spans answers as the lookup over every interval
 });
 
 test('verdict, per-agent summaries and the peak connect rate from the bounded record equal those from every interval', () => {
-  const next = random(12);
+  const next = seededRandom(12);
   for (let round = 0; round < 80; round += 1) {
     const lists = fleetIntervals(next, 1 + Math.floor(next() * 6), 1 + Math.floor(next() * 40));
     const lateMs = new Map<number, number>([[0, next() < 0.2 ? 2500 : 0], [99, next() < 0.5 ? 3000 : 0]]);

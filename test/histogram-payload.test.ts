@@ -6,24 +6,13 @@ import { WireError } from '../src/errors.js';
 import { createHistogram, decodeHistogram, encodeHistogram, recordUs } from '../src/metrics/histogram.js';
 import { HistogramPayload } from '../src/metrics/histogram-payload.js';
 import { Recorder } from '../src/metrics/recorder.js';
+import { seededRandom } from './support/response-primitives.js';
 
 /**
  * HistogramPayload against the library it replaces on the coordinator:
  * merging encoded histograms by adding their payloads must leave exactly
  * what `target.add(decodeHistogram(encoded))` leaves, to the count.
  */
-
-/** A deterministic PRNG (mulberry32): failures reproduce. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const percentiles = [0, 0.1, 1, 10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 99.999, 100];
 
@@ -78,7 +67,7 @@ function valueOf(shape: Shape, next: () => number): number {
 }
 
 test('payloads merge exactly as the library: random histograms of every shape, from the Recorder', () => {
-  const next = random(1);
+  const next = seededRandom(1);
   const shapes: Shape[] = ['small', 'typical', 'huge', 'clamped', 'mixed', 'single', 'empty'];
   for (let round = 0; round < 40; round += 1) {
     const encodings = Array.from({ length: 1 + Math.floor(next() * 12) }, () => recorderEncoding(shapes[Math.floor(next() * shapes.length)]!, next));
@@ -90,7 +79,7 @@ test('payloads merge exactly as the library: random histograms of every shape, f
 });
 
 test('payloads merge exactly as the library: values 0 and counts recorded straight into the library', () => {
-  const next = random(2);
+  const next = seededRandom(2);
   const encodings: string[] = [];
   for (let index = 0; index < 20; index += 1) {
     const histogram = createHistogram();
@@ -109,7 +98,7 @@ test('payloads merge exactly as the library: values 0 and counts recorded straig
 });
 
 test('a payload adds into several targets, and into a target that already holds values', () => {
-  const next = random(3);
+  const next = seededRandom(3);
   const encoded = recorderEncoding('typical', next);
   const payload = HistogramPayload.parse(encoded, 'x');
   const first = createHistogram();
@@ -149,7 +138,7 @@ test('histograms of another shape merge as the library merges them (its own path
   ];
   for (const shape of shapes) {
     const encoded = foreign(shape, values);
-    mergeBothWays([encoded, recorderEncoding('typical', random(4)), encoded], JSON.stringify(shape));
+    mergeBothWays([encoded, recorderEncoding('typical', seededRandom(4)), encoded], JSON.stringify(shape));
   }
   const tooBig = foreign({ highest: 2 ** 40 }, [1e12]);
   assert.throws(() => createHistogram().add(decodeHistogram(tooBig)), /do not fit/);
@@ -202,7 +191,7 @@ test('a hand-built payload (counts and zero runs) decodes as the library decodes
 });
 
 test('malformed reports throw WireError and leave the target untouched', () => {
-  const valid = recorderEncoding('typical', random(5));
+  const valid = recorderEncoding('typical', seededRandom(5));
   const bytes = Buffer.from(valid, 'base64');
   const length = bytes.readUInt32BE(4);
   const lastIndex = 23_551;
@@ -245,7 +234,7 @@ test('malformed reports throw WireError and leave the target untouched', () => {
 
 // 400 rounds in npm test (about 6 s); SPEAR_FUZZ_ROUNDS=20000 for a longer hunt.
 test('random corruption of valid reports: WireError or the library\'s exact result, never another error', () => {
-  const next = random(6);
+  const next = seededRandom(6);
   let rejected = 0;
   let accepted = 0;
   for (let round = 0; round < Number(process.env.SPEAR_FUZZ_ROUNDS ?? 400); round += 1) {

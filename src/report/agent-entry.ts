@@ -6,18 +6,22 @@ import type { IntervalCounters } from '../wire/messages.js';
 
 export type AgentStatus = 'ok' | 'lost' | 'failed';
 
-/** One agent of the run, as the result keeps it (`agents[]`): its totals and its health over the run, never per interval. */
-export interface AgentEntry {
+/** Who an agent was and how it ended: what the coordinator knows and the result keeps alike. */
+interface AgentIdentity {
   readonly id: number;
   readonly pid: number | null;
-  /** The agent's host name (absent in results before 2026-12). */
+  /** The agent's host name, as it reported it (absent in results before 2026-12). */
   readonly host?: string | undefined;
-  /** "local" (started by the coordinator) or the address it was dialed at (HOST:PORT). */
+  /** "local" (a process this coordinator started) or the address it was dialed at (HOST:PORT). */
   readonly address?: string | undefined;
   readonly status: AgentStatus;
   /** Why the agent is lost or failed. */
   readonly reason: string | undefined;
   readonly connections: number;
+}
+
+/** One agent of the run, as the result keeps it (`agents[]`): its totals and its health over the run, never per interval. */
+export interface AgentEntry extends AgentIdentity {
   readonly requests: number;
   readonly errors: number;
   readonly bytesRead: number;
@@ -28,16 +32,7 @@ export interface AgentEntry {
 }
 
 /** What the coordinator knows about each agent at the end. */
-export interface AgentOutcome {
-  readonly id: number;
-  readonly pid: number | null;
-  /** The agent's host name, as it reported it. */
-  readonly host?: string | undefined;
-  /** "local" for a process this coordinator started, else the address dialed (HOST:PORT). */
-  readonly address?: string | undefined;
-  readonly status: AgentStatus;
-  readonly reason: string | undefined;
-  readonly connections: number;
+export interface AgentOutcome extends AgentIdentity {
   readonly clock: ClockEstimate | undefined;
   /** Longest time the coordinator heard the agent's heartbeats but no interval report, ms. */
   readonly lateMsMax: number;

@@ -61,6 +61,12 @@ export function seedFromEnv(fallback: number = defaultSeed, name = 'SPEAR_FUZZ_S
   return value;
 }
 
+/** A seeded float source in [0, 1) (Prng's sequence), for tests that take a plain function. */
+export function seededRandom(seed: number): () => number {
+  const prng = new Prng(seed);
+  return () => prng.next();
+}
+
 /** mulberry32: small, fast, and the same sequence on every platform. */
 export class Prng {
   #state: number;
