@@ -91,6 +91,7 @@ const { RunMerger } = await dist('metrics/merger.js');
 const { saturationLookup } = await dist('metrics/generator-verdict.js');
 const { Recorder } = await dist('metrics/recorder.js');
 const { SessionRecorder } = await dist('metrics/session-recorder.js');
+const { ReceiptRows } = await dist('wire/receipt-rows.js');
 const { createProgress } = await dist('report/progress.js');
 const { buildResult } = await dist('report/result.js');
 const { parseScenario } = await dist('scenarios/load.js');
@@ -357,7 +358,7 @@ function broadcastReports(n, t0Ms) {
             delivery: delivered + late === 0 ? emptyEncoded : pick(deliveryPool),
           },
           sent: sent[agent],
-          receipts,
+          receipts: ReceiptRows.of(receipts), // base64 columns in the JSON, as BroadcastTracker's agents send them
           membership: membership[agent],
         },
         health: healthOf(agent, index),
@@ -659,13 +660,15 @@ async function runOne(mode, n) {
     const memory = process.memoryUsage();
     perInterval.push({
       index, rows, bytes, wallMs: wall1 - wall0, cpuMs: batchCpuMs,
-      lagMs: mergedAt - wall0, closeMs: mergedAt - lastArrival, rssMb: mb(memory.rss), heapMb: mb(memory.heapUsed), afterGc: index % 10 === 0 && index > 0,
+      lagMs: mergedAt - wall0, closeMs: mergedAt - lastArrival, rssMb: mb(memory.rss), heapMb: mb(memory.heapUsed + memory.arrayBuffers), afterGc: index % 10 === 0 && index > 0,
     });
     if (index % 10 === 9 || index === intervals - 1) {
       const gcCpu = process.cpuUsage();
       gc();
       forcedGcCpuMs += cpuMs(process.cpuUsage(gcCpu));
-      heapSamples.push({ index, heapMb: mb(process.memoryUsage().heapUsed), rssMb: mb(process.memoryUsage().rss) });
+      // Typed-array buffers too: the broadcast ledger and the merged histograms keep their counts there.
+      const afterGc = process.memoryUsage();
+      heapSamples.push({ index, heapMb: mb(afterGc.heapUsed + afterGc.arrayBuffers), rssMb: mb(afterGc.rss) });
     }
     // The agents answered the transport's pings meanwhile. Subtleness: WebSocketTransport judges
     // a link dead in its ping timer, which runs before the pongs that waited in the socket are
@@ -818,7 +821,7 @@ console.log('');
 console.log('CPU: all the coordinator process used per interval (the batches, GC between them, the pipe standing in for sockets, ping timers; the bench\'s forced GCs left out).');
 console.log('batch CPU (mean, p95, max): the CPU of the batches alone, from the first report handed over to the last one merged.');
 console.log('KB/report: one agent\'s interval report (JSON). rows/s: broadcast receipt rows reaching the coordinator. close ms: from the last report handed over to the merged interval.');
-console.log('ivl 0 CPU: the first interval (JIT warm-up; broadcast: every user\'s join). heap MB (GC): after a full GC, at the start of the steady part (interval 10; broadcast: 60,');
+console.log('ivl 0 CPU: the first interval (JIT warm-up; broadcast: every user\'s join). heap MB (GC): JS heap plus typed-array buffers after a full GC, at the start of the steady part (interval 10; broadcast: 60,');
 console.log(`after the first broadcasts settle) and at the end; heap MB/h: its least-squares slope over that part, per hour of 1 s intervals (flat: at most FLAT_MB_H = ${config.flatMbPerHour}).`);
 console.log('result MB: the result file as spear run writes it, at the end of this run; result limit h: how long a run of this fleet can be before that text passes V8\'s longest string.');
 console.log('others CPU: what other processes used over the run, share of one core (busy: the machine was not idle at the start, see IDLE_WAIT); wall and lag suffer from it, CPU less.');

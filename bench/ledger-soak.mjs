@@ -174,7 +174,7 @@ function heapAfterGc(gc) {
  * returns { samples, summary, health, cpu }. `onSample(sample)` every SYN_SAMPLE_S
  * simulated seconds; cpu: the ledger's own calls from SYN_STEADY_S on (µs, intervals, receipt rows).
  */
-async function feedLedger({ BroadcastLedger, saturationLookup }, minutes, settle, gc, onSample) {
+async function feedLedger({ BroadcastLedger, saturationLookup, ReceiptRows }, minutes, settle, gc, onSample) {
   const { synUsers: users, synGroup: groupSize, synAgents: agentCount, synEveryS: everyS, synTimeoutMs: timeoutMs } = config;
   const T0 = 1_800_000_000_000;
   const us = (ms) => (T0 + ms) * 1000;
@@ -253,7 +253,7 @@ async function feedLedger({ BroadcastLedger, saturationLookup }, minutes, settle
     receipts.delete(interval);
     const steady = interval >= config.synSteadyS;
     for (const agent of agents) {
-      const report = { counters: undefined, histograms: undefined, sent: sent[agent], receipts: due[agent], membership: membership[agent] };
+      const report = { counters: undefined, histograms: undefined, sent: sent[agent], receipts: ReceiptRows.of(due[agent]), membership: membership[agent] };
       const saturated = agent === 1 && interval % 600 === 300;
       health.get(agent).push({ agent, index: interval, startMs: T0 + startMs, endMs: T0 + startMs + 1000, ...(saturated ? busy : calm) });
       const cpu0 = steady ? process.cpuUsage() : undefined;
@@ -262,7 +262,7 @@ async function feedLedger({ BroadcastLedger, saturationLookup }, minutes, settle
       if (cpu0 !== undefined) {
         const used = process.cpuUsage(cpu0);
         cpu.us += used.user + used.system;
-        cpu.rows += report.receipts.length;
+        cpu.rows += report.receipts.count;
       }
     }
     if (steady) cpu.intervals += 1;
@@ -297,6 +297,7 @@ async function sectionSynthetic() {
   const modules = {
     ...(await import(pathToFileURL(join(REPO, 'dist', 'coordinator', 'broadcast-ledger.js')).href)),
     ...(await import(pathToFileURL(join(REPO, 'dist', 'metrics', 'generator-verdict.js')).href)),
+    ...(await import(pathToFileURL(join(REPO, 'dist', 'wire', 'receipt-rows.js')).href)),
   };
   const perSecond = config.synUsers / config.synEveryS;
   console.log(`\nsynthetic: ${config.synUsers} users in groups of ${config.synGroup} on ${config.synAgents} agents, each broadcasting every ${config.synEveryS} s (${perSecond} broadcasts/s, ~${Math.round(perSecond * (config.synGroup - 1))} copies/s), broadcast.timeout ${config.synTimeoutMs} ms`);

@@ -4,6 +4,7 @@ import { BroadcastLedger, type BroadcastSummary, type ReceiverCheck } from '../s
 import type { SaturationLookup } from '../src/metrics/generator-verdict.js';
 import { emptySessionCounters } from '../src/metrics/session-recorder.js';
 import type { BroadcastReceipt, MembershipChange, SentBroadcast, SessionReport } from '../src/wire/messages.js';
+import { ReceiptRows } from '../src/wire/receipt-rows.js';
 import { seededRandom } from './support/response-primitives.js';
 
 // Seeded random report streams through the ledger, compared with a small
@@ -86,7 +87,8 @@ function stream(seed: number, agentCount: number, intervalCount: number): Stream
         if (item.receipt !== undefined) receipts.push(item.receipt);
       }
       sent.sort((a, b) => a[1] - b[1]);
-      reports.push([agent, { counters: emptySessionCounters(), histograms: { connect: '', reply: '', delivery: '' }, sent, receipts, membership }]);
+      // Straight to the ledger, not through the wire: its u32 columns would refuse the negative counts above.
+      reports.push([agent, { counters: emptySessionCounters(), histograms: { connect: '', reply: '', delivery: '' }, sent, receipts: ReceiptRows.of(receipts), membership }]);
     }
     intervals.push(reports);
     const ending = endings.get(interval);
@@ -144,7 +146,8 @@ function modelBook(input: Stream): ModelBook {
       Object.assign(entry(agent * 2 ** 32 + seq), { group, senderSlot: slot, sentUs });
       lastSent.set(agent, Math.max(seq, lastSent.get(agent) ?? -1));
     }
-    for (const receipt of report.receipts) {
+    for (let row = 0; row < report.receipts.count; row += 1) {
+      const receipt = report.receipts.row(row);
       const key = receipt[0] * 2 ** 32 + receipt[1];
       const counts = book.entries.has(key) || receipt[1] > (lastSent.get(receipt[0]) ?? -1) ? entry(key).counts : book.afterSettling;
       countNames.forEach((_, index) => (counts[index] = counts[index]! + receipt[2 + index]!));

@@ -4,6 +4,7 @@ import { BroadcastLedger, lateHorizonMs, type BroadcastSummary, type ReceiverChe
 import { saturationLookup, type AgentIntervalHealth } from '../src/metrics/generator-verdict.js';
 import { emptySessionCounters } from '../src/metrics/session-recorder.js';
 import type { AgentHealth, BroadcastReceipt, MembershipChange, SentBroadcast, SessionReport } from '../src/wire/messages.js';
+import { ReceiptRows } from '../src/wire/receipt-rows.js';
 import { seededRandom } from './support/response-primitives.js';
 
 // Synthetic interval reports from two agents (0 and 1), as their broadcast
@@ -27,7 +28,7 @@ function report(parts: Parts): SessionReport {
     counters: emptySessionCounters(),
     histograms: { connect: '', reply: '', delivery: '' },
     sent: parts.sent ?? [],
-    receipts: parts.receipts ?? [],
+    receipts: ReceiptRows.of(parts.receipts ?? []),
     membership: parts.membership ?? [],
   };
 }

@@ -7,6 +7,7 @@ import { RunMerger } from '../src/metrics/merger.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import { SessionRecorder } from '../src/metrics/session-recorder.js';
 import type { AgentHealth, AgentMessage, CoordinatorMessage, IntervalMessage } from '../src/wire/messages.js';
+import { ReceiptRows } from '../src/wire/receipt-rows.js';
 
 /** A deterministic, heavy-tailed latency dataset in µs (no randomness: reproducible failures). */
 function dataset(size: number): number[] {
@@ -107,7 +108,7 @@ test('a report with a malformed histogram throws WireError and merges nothing of
     recorder.response(200, 100, 1500 + index, 1400);
     sessions.delivered(3000 + index);
     const { counters, histograms } = recorder.takeInterval(0, 1);
-    return { type: 'interval', agentId: 0, index, startMs: index * 1000, endMs: (index + 1) * 1000, counters, histograms, sessions: { ...sessions.takeInterval(0, 0, 0), sent: [], receipts: [], membership: [] }, health: calmHealth };
+    return { type: 'interval', agentId: 0, index, startMs: index * 1000, endMs: (index + 1) * 1000, counters, histograms, sessions: { ...sessions.takeInterval(0, 0, 0), sent: [], receipts: ReceiptRows.of([]), membership: [] }, health: calmHealth };
   };
   const merger = new RunMerger([0, 1]);
   merger.add(report(0));

@@ -9,7 +9,7 @@ import { messageOf, SpearError } from '../errors.js';
 import { CoordinatorClock, testClockSkewMs } from '../sessions/clock.js';
 import { number, record } from '../wire/fields.js';
 import { parseCoordinatorMessage } from '../wire/parse.js';
-import { wireVersion } from '../wire/messages.js';
+import { wireVersion, type IntervalMessage } from '../wire/messages.js';
 import { LoadRun } from './load-run.js';
 import type { LoadCommand, LoadEvent } from './load-thread.js';
 import { TargetPolicy } from './target-policy.js';
@@ -17,7 +17,17 @@ import { testBusySpans, testIgnoresStop } from './test-hooks.js';
 
 const port = parentPort;
 if (port === null) throw new Error('load-worker runs only as a worker thread');
-const post = (event: LoadEvent): void => port.postMessage(event);
+const post = (event: LoadEvent): void => port.postMessage(event.type === 'interval' ? { ...event, message: cloneable(event.message) } : event);
+
+/**
+ * postMessage clones with the structured-clone algorithm, which keeps no
+ * class and calls no toJSON: receipt rows cross as their wire text, and
+ * the control thread parses the report as the coordinator will.
+ */
+function cloneable(message: IntervalMessage): unknown {
+  const sessions = message.sessions;
+  return sessions === undefined ? message : { ...message, sessions: { ...sessions, receipts: sessions.receipts.toJSON() } };
+}
 
 function parseCommand(value: unknown): LoadCommand {
   const fields = record(value, 'load command');

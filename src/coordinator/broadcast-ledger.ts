@@ -1,6 +1,7 @@
 import type { SaturationLookup } from '../metrics/generator-verdict.js';
 import { broadcastKey } from '../sessions/broadcast-tracker.js';
-import type { BroadcastReceipt, SentBroadcast, SessionReport } from '../wire/messages.js';
+import type { SentBroadcast, SessionReport } from '../wire/messages.js';
+import { receiptColumn as column, type ReceiptRows } from '../wire/receipt-rows.js';
 import { BroadcastGroups } from './broadcast-groups.js';
 import { OpenBroadcasts } from './broadcast-open.js';
 import { ReceivedCopies } from './broadcast-received.js';
@@ -89,7 +90,8 @@ export class BroadcastLedger {
   add(agentId: number, report: SessionReport): void {
     const slot = this.#slot(agentId);
     for (const sent of report.sent) this.#sent(agentId, slot, sent);
-    for (const receipt of report.receipts) this.#receipt(slot, receipt);
+    const receipts = report.receipts;
+    for (let row = 0; row < receipts.count; row += 1) this.#receipt(slot, receipts, row);
     for (const [group, atUs, delta] of report.membership) this.#groups.change(group, slot, atUs, delta);
   }
 
@@ -171,27 +173,30 @@ export class BroadcastLedger {
    * reported yet and it opens here, unless its sender cannot report it any
    * more (ended, or no agent of this run): unknown sender. Only a settled
    * broadcast can have a shortfall record. Hot path: no hashing but the
-   * sender's and the group's small maps, typed-array writes, nothing allocated.
+   * sender's and the group's small maps, typed-array writes, nothing allocated
+   * (the rare paths past settling take the row as a tuple).
    */
-  #receipt(slot: number, receipt: BroadcastReceipt): void {
+  #receipt(slot: number, receipts: ReceiptRows, row: number): void {
     this.#seen = true;
-    const agent = receipt[0];
-    const seq = receipt[1];
+    const { numbers, count } = receipts;
+    const agent = numbers[column.agent * count + row]!;
+    const seq = numbers[column.seq * count + row]!;
     let record = this.#open.find(agent, seq);
     if (record < 0) {
       if (seq <= this.#open.lastSent(agent)) {
+        const receipt = receipts.row(row);
         if (this.#shortfalls.receive(broadcastKey(agent, seq), slot, receipt)) return;
         this.#tally.addAfterSettling(undefined, receipt, { lost: 0, unverified: 0 });
         return;
       }
       if (this.#schedule !== undefined && !this.#schedule.reporting(agent)) {
-        this.#tally.addUnknownSender(countsOf(receipt));
+        this.#tally.addUnknownSender(countsOf(receipts.row(row)));
         return;
       }
       record = this.#open.open(agent, seq);
     }
-    this.#open.book(record, receipt);
-    const copies = receipt[2] + receipt[3];
+    this.#open.book(record, receipts, row);
+    const copies = numbers[column.delivered * count + row]! + numbers[column.late * count + row]!;
     if (copies === 0) return;
     this.#received.add(record, slot, copies);
   }

@@ -1,4 +1,4 @@
-import type { BroadcastReceipt } from '../wire/messages.js';
+import { receiptColumn as column, type ReceiptRows } from '../wire/receipt-rows.js';
 import { SenderBroadcasts } from './broadcast-sender.js';
 import type { BookedBroadcast } from './broadcast-tally.js';
 
@@ -97,18 +97,19 @@ export class OpenBroadcasts {
     sender.lastSent = Math.max(this.#names[record * 2 + 1]!, sender.lastSent);
   }
 
-  /** Adds one receipt row's delivery counts and first/last copy times to `record`. */
-  book(record: number, receipt: BroadcastReceipt): void {
+  /** Adds the delivery counts and first/last copy times of receipt row `index` of `receipts` to `record`. */
+  book(record: number, receipts: ReceiptRows, index: number): void {
     const rows = this.#rows;
     const row = record * stride;
-    rows[row + delivered] = rows[row + delivered]! + receipt[2];
-    rows[row + late] = rows[row + late]! + receipt[3];
-    rows[row + duplicated] = rows[row + duplicated]! + receipt[4];
-    rows[row + outOfOrder] = rows[row + outOfOrder]! + receipt[5];
-    rows[row + nonMember] = rows[row + nonMember]! + receipt[6];
-    rows[row + unexpected] = rows[row + unexpected]! + receipt[7];
-    const first = receipt[8];
-    const last = receipt[9];
+    const { numbers, count } = receipts;
+    rows[row + delivered] = rows[row + delivered]! + numbers[column.delivered * count + index]!;
+    rows[row + late] = rows[row + late]! + numbers[column.late * count + index]!;
+    rows[row + duplicated] = rows[row + duplicated]! + numbers[column.duplicated * count + index]!;
+    rows[row + outOfOrder] = rows[row + outOfOrder]! + numbers[column.outOfOrder * count + index]!;
+    rows[row + nonMember] = rows[row + nonMember]! + numbers[column.nonMember * count + index]!;
+    rows[row + unexpected] = rows[row + unexpected]! + numbers[column.unexpected * count + index]!;
+    const first = numbers[column.firstUs * count + index]!;
+    const last = numbers[column.lastUs * count + index]!;
     if (first > 0 && (rows[row + firstUs] === 0 || first < rows[row + firstUs]!)) rows[row + firstUs] = first;
     if (last > rows[row + lastUs]!) rows[row + lastUs] = last;
   }

@@ -1,5 +1,6 @@
 import type { SessionRecorder } from '../metrics/session-recorder.js';
 import type { BroadcastReceipt, DeliveryCounts, MembershipChange, SentBroadcast } from '../wire/messages.js';
+import { ReceiptRows } from '../wire/receipt-rows.js';
 import type { CoordinatorClock } from './clock.js';
 
 /** What the tracker needs to know about a receiving user. */
@@ -163,12 +164,12 @@ export class BroadcastTracker {
   }
 
   /** The interval's sends, receipts and membership changes; forgets broadcasts older than two windows. */
-  takeInterval(): { sent: SentBroadcast[]; receipts: BroadcastReceipt[]; membership: MembershipChange[] } {
-    const receipts: BroadcastReceipt[] = [];
+  takeInterval(): { sent: SentBroadcast[]; receipts: ReceiptRows; membership: MembershipChange[] } {
+    const rows: BroadcastReceipt[] = [];
     const forgetBeforeUs = this.#clock.nowUs() - 2 * this.#options.timeoutMs * 1000;
     for (const [key, receipt] of this.#receipts) {
       if (receipt.touched) {
-        receipts.push([
+        rows.push([
           receipt.agent, receipt.seq, receipt.delivered, receipt.late, receipt.duplicated, receipt.outOfOrder,
           receipt.nonMember, receipt.unexpected, receipt.firstUs, receipt.lastUs,
         ]);
@@ -182,7 +183,7 @@ export class BroadcastTracker {
       if (kept.length === 0) this.#bySender.delete(sender);
       else this.#bySender.set(sender, kept);
     }
-    const taken = { sent: this.#sent, receipts, membership: this.#membership };
+    const taken = { sent: this.#sent, receipts: ReceiptRows.of(rows), membership: this.#membership };
     this.#sent = [];
     this.#membership = [];
     return taken;

@@ -4,9 +4,10 @@
  * agents) only moves them; every receiver validates with `parse*Message`.
  */
 import type { AgentPlan } from '../scenarios/plan.js';
+import type { ReceiptRows } from './receipt-rows.js';
 
 /** Bumped on any incompatible change to a message below. */
-export const wireVersion = 3;
+export const wireVersion = 4;
 
 /** Counters for one interval of one agent (or a merge of several). */
 export interface IntervalCounters {
@@ -149,6 +150,7 @@ export type SentBroadcast = [number, number, number, number];
 /**
  * What this agent's users received of one broadcast in the interval:
  * [senderAgent, seq, delivered, late, duplicated, outOfOrder, nonMember, unexpected, firstUs, lastUs].
+ * A report carries them packed, as ReceiptRows.
  */
 export type BroadcastReceipt = [number, number, number, number, number, number, number, number, number, number];
 
@@ -159,7 +161,8 @@ export interface SessionReport {
   counters: SessionCounters;
   histograms: SessionHistograms;
   sent: SentBroadcast[];
-  receipts: BroadcastReceipt[];
+  /** One row per broadcast this agent's users got copies of in the interval (base64 columns on the wire). */
+  receipts: ReceiptRows;
   membership: MembershipChange[];
 }
 

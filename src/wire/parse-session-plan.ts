@@ -1,11 +1,12 @@
 import { isIP } from 'node:net';
 import { WireError } from '../errors.js';
+import { ReceiptRows } from './receipt-rows.js';
 import type { BroadcastSpec, ConnectionSpec, Feeder, Groups, HttpCheck, IterationArrivals, ReconnectPolicy, SocketIoSpec, Step, UsersLoad } from '../scenarios/flow.js';
 import type { SessionPlan } from '../scenarios/plan.js';
 import { bounded, integer, list, number, positive, record, string, stringMap, type Fields } from './fields.js';
 import { planLimits } from './limits.js';
 import { defaultRequestName } from '../scenarios/request-names.js';
-import type { BroadcastReceipt, MembershipChange, SentBroadcast, SessionCounters, SessionHistograms, SessionReport } from './messages.js';
+import type { MembershipChange, SentBroadcast, SessionCounters, SessionHistograms, SessionReport } from './messages.js';
 
 type SessionPart = Omit<SessionPlan, 'agentId' | 'agentCount' | 'target' | 'timeouts' | 'intervalMs'>;
 
@@ -232,7 +233,7 @@ export function sessionReport(value: unknown): SessionReport {
     counters,
     histograms,
     sent: tuples(fields.sent, 4, `${what}.sent`) as SentBroadcast[],
-    receipts: tuples(fields.receipts, 10, `${what}.receipts`) as BroadcastReceipt[],
+    receipts: ReceiptRows.fromWire(fields.receipts, `${what}.receipts`),
     membership: tuples(fields.membership, 3, `${what}.membership`) as MembershipChange[],
   };
 }
