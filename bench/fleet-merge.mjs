@@ -304,7 +304,7 @@ function broadcastReports(n, t0Ms) {
         const rows = pendingFor(Math.floor((receivedUs - baseUs) / (intervalMs * 1000)), receiver);
         const key = agent * 1048576 + seq; // a small integer (agents < 2048, seqs < 2^20 here): fast Map keys
         let row = rows.get(key);
-        if (row === undefined) rows.set(key, (row = [agent, seq, 0, 0, 0, 0, 0, 0, 0, 0]));
+        if (row === undefined) rows.set(key, (row = [agent, seq, 0, 0, 0, 0, 0, 0, 0, 0, groupId]));
         if (late) row[3] += 1;
         else row[2] += 1;
         if (row[8] === 0 || receivedUs < row[8]) row[8] = receivedUs;

@@ -244,9 +244,9 @@ async function feedLedger({ BroadcastLedger, saturationLookup, ReceiptRows }, mi
         if (copies > 0 && rand() < 0.002) {
           copies -= 1;
           const lateMs = sentMs + 60_000;
-          rows(Math.floor(lateMs / 1000))[receiver].push([agent, seq, 0, 1, 0, 0, 0, 0, us(lateMs), us(lateMs)]);
+          rows(Math.floor(lateMs / 1000))[receiver].push([agent, seq, 0, 1, 0, 0, 0, 0, us(lateMs), us(lateMs), group]);
         }
-        if (copies > 0) rows(Math.floor(atMs / 1000))[receiver].push([agent, seq, copies, 0, 0, 0, 0, 0, us(atMs), us(atMs + 2)]);
+        if (copies > 0) rows(Math.floor(atMs / 1000))[receiver].push([agent, seq, copies, 0, 0, 0, 0, 0, us(atMs), us(atMs + 2), group]);
       }
     }
     const due = receipts.get(interval) ?? agents.map(() => []);

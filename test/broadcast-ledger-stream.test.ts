@@ -70,15 +70,18 @@ function stream(seed: number, agentCount: number, intervalCount: number): Stream
           // Now and then a count past a 16-bit cell, taken back by a later row; or a negative count.
           const huge = rand() < 0.01 ? 70_000 : 0;
           const delivered = huge + pick(3) - (rand() < 0.03 ? 4 : 0);
-          const receipt: BroadcastReceipt = [agent, seq, delivered, delayMs > timeoutMs ? pick(3) : 0, pick(2), pick(2), pick(2), pick(2), us(atMs), us(atMs + pick(20))];
+          // The group as the stamp names it: now and then not the send's (a server rewriting payloads).
+          // Chosen without drawing from rand, so the streams (and the pinned counts below) stay as they were.
+          const group = (seq + receiver) % 17 === 3 ? (row[0] + 1) % groups : row[0];
+          const receipt: BroadcastReceipt = [agent, seq, delivered, delayMs > timeoutMs ? pick(3) : 0, pick(2), pick(2), pick(2), pick(2), us(atMs), us(atMs + pick(20)), group];
           later.push({ at: Math.floor(atMs / 1000), agent: receiver, receipt });
-          if (huge > 0) later.push({ at: Math.floor(atMs / 1000) + 1, agent: receiver, receipt: [agent, seq, -huge - 1, 0, 0, 0, 0, 0, 0, 0] });
+          if (huge > 0) later.push({ at: Math.floor(atMs / 1000) + 1, agent: receiver, receipt: [agent, seq, -huge - 1, 0, 0, 0, 0, 0, 0, 0, group] });
         }
       }
       const receipts: BroadcastReceipt[] = [];
-      if (rand() < 0.05) receipts.push([stranger + 1, pick(4), 1, 0, 0, 0, 0, 0, us(startMs), us(startMs)]);
+      if (rand() < 0.05) receipts.push([stranger + 1, pick(4), 1, 0, 0, 0, 0, 0, us(startMs), us(startMs), interval % groups]);
       // A seq far beyond any sent (a misbehaving agent): outside its sender's window.
-      if (rand() < 0.02) receipts.push([agents[pick(agentCount)]!, 100_000 + pick(5), 1, 0, 0, 0, 0, 0, us(startMs), us(startMs)]);
+      if (rand() < 0.02) receipts.push([agents[pick(agentCount)]!, 100_000 + pick(5), 1, 0, 0, 0, 0, 0, us(startMs), us(startMs), interval % groups]);
       for (let index = later.length - 1; index >= 0; index -= 1) {
         const item = later[index]!;
         if (item.at > interval || item.agent !== agent) continue;

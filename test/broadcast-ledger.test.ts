@@ -34,8 +34,8 @@ function report(parts: Parts): SessionReport {
 }
 
 /** A receipt row: first copies in time and late, plus duplicates and copies to late joiners. */
-function receipt(sender: number, seq: number, counts: { delivered?: number; late?: number; duplicated?: number; unexpected?: number }, atMs: number): BroadcastReceipt {
-  return [sender, seq, counts.delivered ?? 0, counts.late ?? 0, counts.duplicated ?? 0, 0, 0, counts.unexpected ?? 0, us(atMs), us(atMs)];
+function receipt(sender: number, seq: number, counts: { delivered?: number; late?: number; duplicated?: number; unexpected?: number }, atMs: number, group = 0): BroadcastReceipt {
+  return [sender, seq, counts.delivered ?? 0, counts.late ?? 0, counts.duplicated ?? 0, 0, 0, counts.unexpected ?? 0, us(atMs), us(atMs), group];
 }
 
 /** Members of `group` joining at `atMs`. */
@@ -125,9 +125,9 @@ function run(): BroadcastLedger {
   ledger.add(0, report({ receipts: [receipt(0, 0, { delivered: 1, duplicated: 1 }, 2100)] }));
   ledger.add(1, report({ membership: [[0, us(4000), -1]] }));
   // The receipt of B2 at agent 0 comes before B2's send is reported.
-  ledger.add(0, report({ receipts: [receipt(1, 0, { delivered: 1 }, 5010)] }));
+  ledger.add(0, report({ receipts: [receipt(1, 0, { delivered: 1 }, 5010, 1)] }));
   ledger.add(1, report({ sent: [[1, 0, 7, us(5000)]] }));
-  ledger.add(1, report({ receipts: [receipt(1, 0, { late: 1 }, 7500)] }));
+  ledger.add(1, report({ receipts: [receipt(1, 0, { late: 1 }, 7500, 1)] }));
   ledger.add(0, report({ sent: [[0, 1, 2, us(8500)]], receipts: [receipt(0, 1, { delivered: 2 }, 8510)] }));
   ledger.add(1, report({ membership: [[0, us(9000), 1]], receipts: [receipt(0, 1, { delivered: 1, unexpected: 1 }, 9001)] }));
   return ledger;
@@ -210,12 +210,12 @@ function simulate(intervals: number): Simulated {
   let maxOpen = 0;
   let maxMembership = 0;
   let sent = 0;
-  const copy = (agent: number, atMs: number, key: [number, number], counts: { delivered?: number; late?: number; duplicated?: number; nonMember?: number; unexpected?: number }): void => {
+  const copy = (agent: number, atMs: number, key: [number, number, number], counts: { delivered?: number; late?: number; duplicated?: number; nonMember?: number; unexpected?: number }): void => {
     const interval = Math.floor(atMs / 1000);
     let rows = buckets.get(interval);
     if (rows === undefined) buckets.set(interval, (rows = agents.map((): Rows => new Map())));
     const id = key[0] * 1e6 + key[1];
-    const row = rows[agent]!.get(id) ?? [key[0], key[1], 0, 0, 0, 0, 0, 0, 0, 0];
+    const row = rows[agent]!.get(id) ?? [key[0], key[1], 0, 0, 0, 0, 0, 0, 0, 0, key[2]];
     rows[agent]!.set(id, row);
     row[2] += counts.delivered ?? 0;
     row[3] += counts.late ?? 0;
@@ -244,7 +244,7 @@ function simulate(intervals: number): Simulated {
         // Only members send (spear's flows `join` before they broadcast): the ledger leaves the sender out of its agent's count.
         if (joinedAtUs[sender] === 0) continue;
         const sentMs = interval * 1000 + 10 + Math.floor(rand() * 980);
-        const key: [number, number] = [agent, seqs[agent]!];
+        const key: [number, number, number] = [agent, seqs[agent]!, groupOf(sender)];
         seqs[agent]! += 1;
         sends[agent]!.push([groupOf(sender), key[1], sender, us(sentMs)]);
         for (let member = groupOf(sender) * 10; member < groupOf(sender) * 10 + 10; member += 1) {

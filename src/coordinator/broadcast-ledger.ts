@@ -158,10 +158,12 @@ export class BroadcastLedger {
     this.#seen = true;
     let record = this.#open.find(agentId, seq);
     if (record < 0) record = this.#open.open(agentId, seq);
-    // A send reported twice with another group (never from spear's agents): its cells were laid out for the first.
-    else if (this.#received.groupOf(record) !== undefined && this.#open.group(record) !== group) this.#received.detach(record);
-    this.#open.send(record, group, slot, sentUs);
     const members = this.#groups.get(group);
+    const laidOut = this.#received.groupOf(record);
+    // Cells laid out for another group: by a receipt whose stamp named another group, or a send
+    // reported twice with another group (neither from spear's agents and a faithful server).
+    if (laidOut !== undefined && laidOut !== members) this.#received.detach(record);
+    this.#open.send(record, group, slot, sentUs);
     if (members !== undefined) this.#received.attach(record, members);
     this.#schedule?.queue(agentId, seq);
   }
@@ -194,6 +196,13 @@ export class BroadcastLedger {
         return;
       }
       record = this.#open.open(agent, seq);
+    }
+    // Until the send is reported, lay out the counts by the stamp's group (about half the receipts
+    // come first): booked straight into cells, not parked as pairs to move later. Once it is, only
+    // the send's group counts: `#sent` laid them out by it (or found no members of it yet).
+    if (this.#open.group(record) < 0 && this.#received.groupOf(record) === undefined) {
+      const members = this.#groups.get(numbers[column.group * count + row]!);
+      if (members !== undefined) this.#received.attach(record, members);
     }
     this.#open.book(record, receipts, row);
     const copies = numbers[column.delivered * count + row]! + numbers[column.late * count + row]!;

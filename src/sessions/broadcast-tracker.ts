@@ -27,6 +27,8 @@ export interface TrackerOptions {
 interface Receipt extends DeliveryCounts {
   readonly agent: number;
   readonly seq: number;
+  /** The group its stamp names. */
+  readonly group: number;
   /** The sending user (global index). */
   readonly sender: number;
   readonly sentUs: number;
@@ -122,7 +124,7 @@ export class BroadcastTracker {
     const sentUs = fields[4]!;
     if (!this.#options.includeSender && sender === member.index) return true;
     const nowUs = this.#clock.nowUs();
-    const receipt = this.#receipt(agent, seq, sender, sentUs);
+    const receipt = this.#receipt(agent, seq, group, sender, sentUs);
     const counters = this.#recorder.counters;
     if (!receipt.touched) receipt.touched = true;
     if (group !== member.group) {
@@ -171,7 +173,7 @@ export class BroadcastTracker {
       if (receipt.touched) {
         rows.push([
           receipt.agent, receipt.seq, receipt.delivered, receipt.late, receipt.duplicated, receipt.outOfOrder,
-          receipt.nonMember, receipt.unexpected, receipt.firstUs, receipt.lastUs,
+          receipt.nonMember, receipt.unexpected, receipt.firstUs, receipt.lastUs, receipt.group,
         ]);
         resetCounts(receipt);
       }
@@ -189,12 +191,12 @@ export class BroadcastTracker {
     return taken;
   }
 
-  #receipt(agent: number, seq: number, sender: number, sentUs: number): Receipt {
+  #receipt(agent: number, seq: number, group: number, sender: number, sentUs: number): Receipt {
     const key = broadcastKey(agent, seq);
     let receipt = this.#receipts.get(key);
     if (receipt === undefined) {
       receipt = {
-        agent, seq, sender, sentUs, hasNewer: false, seen: new Uint8Array((this.#options.groupSize + 7) >> 3),
+        agent, seq, group, sender, sentUs, hasNewer: false, seen: new Uint8Array((this.#options.groupSize + 7) >> 3),
         ...noDeliveries(), firstUs: 0, lastUs: 0, touched: false,
       };
       this.#receipts.set(key, receipt);

@@ -149,10 +149,11 @@ export type SentBroadcast = [number, number, number, number];
 
 /**
  * What this agent's users received of one broadcast in the interval:
- * [senderAgent, seq, delivered, late, duplicated, outOfOrder, nonMember, unexpected, firstUs, lastUs].
- * A report carries them packed, as ReceiptRows.
+ * [senderAgent, seq, delivered, late, duplicated, outOfOrder, nonMember, unexpected, firstUs, lastUs, group],
+ * group as its stamp names it (the coordinator lays out the broadcast's
+ * counts by it before the send is reported). A report carries them packed, as ReceiptRows.
  */
-export type BroadcastReceipt = [number, number, number, number, number, number, number, number, number, number];
+export type BroadcastReceipt = [number, number, number, number, number, number, number, number, number, number, number];
 
 /** A user joined (+1) or left (−1) its group: [groupId, atUs, delta]. */
 export type MembershipChange = [number, number, number];
