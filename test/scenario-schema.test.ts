@@ -418,7 +418,7 @@ protocol: socketio
 target: http://127.0.0.1:3000
 load: { users: 10 }
 feeder: { file: data/users.csv }
-thresholds: [delivery.p99 < 500ms, connect.p99.9 <= 2s, reply.mean < 10ms, lost < 0.1%, lost <= 3, disconnects < 1%, disconnects < 5]
+thresholds: [delivery.p99 < 500ms, connect.p99.9 <= 2s, reply.mean < 10ms, lost < 0.1%, lost <= 3, disconnects < 1%, disconnects < 5, neverStarted < 1, neverStarted < 0.5%]
 flow:
   - connect: { auth: { token: "{{feeder.token}}" } }
 `],
@@ -771,6 +771,8 @@ flow:
         'p99.99 < 5ms', 'errors < 5ms',
         'saturated < 1', 'saturated <= 0', 'saturated<1', 'saturated < 1%', 'saturated < 1ms', 'saturated == 0', 'generator.saturated < 1',
         'delivery.saturated < 1', 'Saturated < 1', 'saturated < -1',
+        'neverStarted < 1', 'neverStarted <= 0.5%', 'neverStarted<1', 'neverstarted < 1', 'NeverStarted < 1', 'never_started < 1',
+        'neverStarted < 1ms', 'neverStarted < 1%%', 'connect.neverStarted < 1', 'requests.x.neverStarted < 1', 'P99 < 5ms', 'ERRORS < 1%',
         'requests.login.p99 < 200ms', 'requests["GET /x"].p99.9 < 1s', 'requests["a \\"b\\""].errors < 1%', 'requests.a-b_c.rps >= 10',
         'requests.x.requests > 0', 'requests.x.p99 < 5', 'requests.x.lost < 1%', 'requests.x.delivery.p99 < 5ms', 'requests.p99 < 5ms',
         'requests["x"] .p99 < 5ms', 'requests[x].p99 < 5ms', 'requests.a.b.p99 < 5ms', 'requests.x.rps > 5%',

@@ -1,7 +1,7 @@
 import { errorKinds } from '../metrics/error-kind.js';
 import type { LatencySummaryMs } from '../metrics/histogram.js';
-import type { RunResult } from './result.js';
-import { generatorOkLine, generatorWarning, queueOf } from './self-health.js';
+import type { RunResult, TimelineEntry } from './result.js';
+import { generatorOkLine, generatorWarning, healthOf, queueOf, verdictOf } from './self-health.js';
 
 /** Renders milliseconds as wrk does: µs, ms or s with 2 decimals. */
 export function formatMs(ms: number): string {
@@ -96,7 +96,9 @@ export function renderTextSummary(result: RunResult): string {
     lines.push(`  Agent ${agent.id} ${agent.status}: ${agent.reason ?? 'no reason given'} (its ${agent.requests} reported requests are counted)`);
   }
   const ok = generatorOkLine(result);
-  if (ok !== undefined) lines.push(`  ${ok}`);
+  // "ok" judges spear's load loops; a ramp held back without a saturated loop still left users unstarted, and the last line must not hide it.
+  const unstarted = summary.connections?.neverStarted;
+  if (ok !== undefined) lines.push(`  ${ok}${unstarted === undefined ? '' : `; yet its ramp left ${unstarted} users unstarted (see "Never started" above)`}`);
   if (result.thresholds.length > 0) {
     lines.push('  Thresholds:');
     for (const threshold of result.thresholds) {
@@ -133,9 +135,7 @@ function sessionLines(result: RunResult): string[] {
   if (connections !== undefined) {
     const all = connections.timeToAllConnectedMs === null ? 'not every user connected' : `all ${connections.users} connected after ${formatMs(connections.timeToAllConnectedMs)}`;
     lines.push(`  Connections: ${connections.opened} opened, ${connections.failed} failed, ${connections.disconnects} dropped, ${connections.reconnects} reconnected; peak ${connections.peak}; ${all}`);
-    if (connections.neverStarted !== undefined) {
-      lines.push(`  Never started: ${connections.neverStarted} of ${connections.users} users (spear's ramp fell behind, or a lost agent never reported them): the server saw fewer users than asked, and they are not counted as failures`);
-    }
+    if (connections.neverStarted !== undefined) lines.push(`  ${neverStartedLine(result, connections.neverStarted, connections.users)}`);
     const rate = connections.connectRate;
     if (rate !== undefined && Number.isFinite(rate.askedPerS) && rate.askedPerS > 0) {
       // A ramp shorter than one interval cannot show its rate in one interval's count.
@@ -157,6 +157,57 @@ function sessionLines(result: RunResult): string[] {
     lines.push(`  Time to first member p99 ${formatMs(broadcast.firstMemberMs.p99)}, to last member p99 ${formatMs(broadcast.lastMemberMs.p99)}; clock uncertainty ±${formatMs(broadcast.clockUncertaintyMs)}`);
   }
   return lines;
+}
+
+/**
+ * "Never started: 400 of 2000 users (why): …": why, as far as the result
+ * tells, and always as spear's doing, never the server's (the server never
+ * saw those users). Causes, each named when it applies: the run ended
+ * early (interrupted, or stopped by abortOnFail: the count is taken against
+ * the last stage's users, so users not yet due are in it), an agent
+ * was lost or failed before reporting its starts, spear's verdict found
+ * agents saturated. When none applies, the ramp still fell behind inside
+ * spear (see heldBack), and the line says so. Pure.
+ */
+export function neverStartedLine(result: RunResult, neverStarted: number, users: number): string {
+  const causes: string[] = [];
+  if (result.interrupted) causes.push('the run was interrupted: users its ramp had not come to yet count here too');
+  if (result.aborted !== undefined) causes.push('spear stopped the run early (abortOnFail): users its ramp had not come to yet count here too');
+  const gone = result.agents.filter((agent) => agent.status !== 'ok');
+  if (gone.length > 0) causes.push(`${gone.map((agent) => `agent ${agent.id} ${agent.status}`).join(', ')}: users started after its last report count here`);
+  const verdict = verdictOf(result);
+  if (verdict?.saturated === true) causes.push(`spear's ramp fell behind on saturated agent${verdict.agents.length === 1 ? '' : 's'} ${verdict.agents.join(', ')} (see the warning above)`);
+  if (causes.length === 0) causes.push(verdict === undefined ? 'spear\'s ramp fell behind, or a lost agent never reported them' : heldBack(result));
+  const guarded = result.scenario.thresholds.some((threshold) => threshold.metric === 'neverStarted');
+  const hint = guarded ? '' : '; the threshold "neverStarted < 1" fails such a run';
+  return `Never started: ${neverStarted} of ${users} users (${causes.join('; ')}): the server saw fewer users than asked, and they are not counted as failures${hint}`;
+}
+
+/**
+ * The ramp fell behind with no agent saturated (by the run rule) or lost:
+ * still spear's doing. What the result shows of why: agents saturated in
+ * fewer intervals than the run rule needs, or else, with every load loop
+ * calm, users waiting for a free handshake slot while connects were slow.
+ */
+function heldBack(result: RunResult): string {
+  const busy = result.agents.flatMap((agent) => {
+    const health = healthOf(agent);
+    return health === undefined || health.saturatedIntervals === 0 ? [] : [`agent ${agent.id} in ${health.saturatedIntervals} of ${health.intervals} intervals`];
+  });
+  let why: string;
+  if (busy.length > 0) {
+    why = `its load loop was saturated while users were due (${busy.join(', ')}: under the run rule, so the verdict says ok)`;
+  } else {
+    const facts: string[] = [];
+    const connect = result.summary.connectMs;
+    if (connect !== undefined && connect.count > 0) facts.push(`connect p99 ${formatMs(connect.p99)}`);
+    // A loop, not Math.max(...rows): hours of intervals times agents would overflow the argument list.
+    let inFlight = 0;
+    for (const entry of result.timeline) for (const health of (entry as Partial<TimelineEntry>).health ?? []) inFlight = Math.max(inFlight, health.connecting);
+    if (inFlight > 0) facts.push(`up to ${inFlight} handshakes in flight at one agent`);
+    why = `with every load loop calm, an agent starts a user only when one of its handshake slots is free, and slow connects keep them taken${facts.length === 0 ? '' : ` (${facts.join(', ')})`}`;
+  }
+  return `held back by spear, not the server: no agent was saturated or lost by the verdict's rule, yet spear's ramp fell behind: ${why}; use more agents or a slower ramp`;
 }
 
 function round(value: number): number {

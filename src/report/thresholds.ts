@@ -12,7 +12,11 @@ export interface ThresholdResult {
   readonly unit: 'ms' | '%' | 'count' | 'req/s';
 }
 
-/** Evaluates thresholds on the merged summary. Pure. */
+/**
+ * Evaluates thresholds on the merged summary. Pure. A metric the run does
+ * not have (`lost`, `disconnects` or `neverStarted` in an HTTP run,
+ * `dropped` in the closed model) reads 0, as does a share of nothing.
+ */
 export function evaluateThresholds(thresholds: readonly Threshold[], summary: Summary): ThresholdResult[] {
   return thresholds.map((threshold) => {
     const { actual, unit } = measure(threshold, summary);
@@ -66,6 +70,14 @@ function measure(threshold: Threshold, summary: Summary): { actual: number; unit
       return threshold.percent
         ? { actual: opened > 0 ? (disconnects / opened) * 100 : 0, unit: '%' }
         : { actual: disconnects, unit: 'count' };
+    }
+    case 'neverStarted': {
+      // Users never started are not failures (the server never saw them), so no error threshold reads them: this one does.
+      const neverStarted = summary.connections?.neverStarted ?? 0;
+      const users = summary.connections?.users ?? 0;
+      return threshold.percent
+        ? { actual: users > 0 ? (neverStarted / users) * 100 : 0, unit: '%' }
+        : { actual: neverStarted, unit: 'count' };
     }
     default:
       return { actual: latencyOf(threshold, summary)?.[threshold.metric] ?? 0, unit: 'ms' };

@@ -54,6 +54,8 @@ export const thresholdMetrics = [
   'rps', 'errors', 'dropped', 'requests', 'lost', 'disconnects',
   /** Agents spear's own verdict found saturated (summary.generator.agents). */
   'saturated',
+  /** Long-connection users the ramp wanted but no agent started (summary.connections.neverStarted), or their share of the users asked. */
+  'neverStarted',
 ] as const;
 /** Which latency a percentile threshold reads: requests (default), or a long-connection histogram ("delivery.p99"). */
 export const latencyScopes = ['latency', 'delivery', 'connect', 'reply'] as const;
@@ -63,8 +65,10 @@ export type ThresholdOperator = '<' | '<=' | '>' | '>=';
 
 /**
  * A pass/fail condition on the merged result. Latency values are in
- * milliseconds; `percent` marks `errors`/`dropped` bounds given as a share of
- * requests rather than a count.
+ * milliseconds; `percent` marks `errors`, `dropped`, `lost`, `disconnects`
+ * and `neverStarted` bounds given as a share (of attempts, scheduled
+ * arrivals, expected deliveries, opened connections, users asked) rather
+ * than a count.
  */
 export interface Threshold {
   readonly source: string;

@@ -3,10 +3,11 @@ import { parseRequestRef } from './request-names.js';
 import { latencyScopes, thresholdMetrics, type LatencyScope, type Threshold, type ThresholdMetric, type ThresholdOperator } from './scenario.js';
 
 const latencyMetrics: ReadonlySet<ThresholdMetric> = new Set(['p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'min', 'mean', 'max']);
-const shareMetrics: ReadonlySet<ThresholdMetric> = new Set(['errors', 'dropped', 'lost', 'disconnects']);
+const shareMetrics: ReadonlySet<ThresholdMetric> = new Set(['errors', 'dropped', 'lost', 'disconnects', 'neverStarted']);
 /** Every metric a threshold may name. */
 const knownMetrics: readonly string[] = thresholdMetrics;
-const expression = /^\s*([a-z0-9.]+)\s*(<=|>=|<|>)\s*(\S+)\s*$/;
+// Upper case letters too, for `neverStarted` (named as in the result file); names still match exactly, so "P99" is an unknown metric.
+const expression = /^\s*([A-Za-z0-9.]+)\s*(<=|>=|<|>)\s*(\S+)\s*$/;
 
 /** Accepts "p99.9" as an alias of "p999". */
 function metricOf(name: string): ThresholdMetric | undefined {
@@ -25,9 +26,11 @@ function scoped(name: string): { scope: LatencyScope; name: string } | string {
 /**
  * Parses "p99 < 50ms", "errors < 1%", "rps >= 1000", "delivery.p99 < 100ms",
  * "lost < 0.1%", "saturated < 1" (fail a run in which spear itself was the
- * bottleneck), "requests.login.p99 < 200ms" and "requests[\"GET /x\"].errors < 1%"
- * (one request's statistics). Returns the parsed threshold or a one-line problem for the
- * caller to place in the file.
+ * bottleneck), "neverStarted < 1" (fail a long-connection run that left
+ * users unstarted), "requests.login.p99 < 200ms" and
+ * "requests[\"GET /x\"].errors < 1%" (one request's statistics). Returns
+ * the parsed threshold or a one-line problem for the caller to place in
+ * the file.
  */
 export function parseThreshold(source: string): Threshold | string {
   const ref = parseRequestRef(source);
