@@ -17,7 +17,9 @@ test('a coordinator frozen for 8 s (SIGSTOP, then SIGCONT) drops no agent and lo
     stderr += chunk.toString();
   });
   const exited = new Promise<number | null>((resolve) => coordinator.once('exit', (code) => resolve(code)));
-  await sleep(3000);
+  // Frozen mid-load (a loaded host may take seconds to start spear), not at a fixed time: 1 s into the load.
+  for (let waited = 0; fixture.server.received() === 0 && waited < 30_000; waited += 50) await sleep(50);
+  await sleep(1000);
   coordinator.kill('SIGSTOP');
   await sleep(8000);
   coordinator.kill('SIGCONT');

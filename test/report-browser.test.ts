@@ -120,7 +120,9 @@ test('the HTML report opens offline in a real browser and every chart draws: HTT
   const http = await startHttpServer({ delayMs: { '/': 5 } });
   const profile = await mkdtemp(join(tmpdir(), 'spear-chromium-'));
   try {
-    const scenario = await writeScenario(dir.path, 'case-b.yaml', caseBScenario({ target: server.url, eio: 4, users: 20, groupSize: 10, hold: '3s', every: '1s' }));
+    // A user's first broadcast leaves about 2 s after it joined (1 s sleep, then the 1 s every); on a loaded
+    // 2-core CI host joining alone took 1–3 s, and a 3 s hold once ended before any broadcast. 8 s leaves 6 s to join.
+    const scenario = await writeScenario(dir.path, 'case-b.yaml', caseBScenario({ target: server.url, eio: 4, users: 20, groupSize: 10, hold: '8s', every: '1s' }));
     const files = { socketio: join(dir.path, 'run.json'), closed: join(dir.path, 'closed.json'), open: join(dir.path, 'open.json') };
     // The three runs at once: the HTTP ones end while the Socket.IO one holds its users.
     // Their final intervals are partial (2.3 s, 1.7 s); report.test.ts pins the rate rule on exact interval lengths.
@@ -155,6 +157,8 @@ test('the HTML report opens offline in a real browser and every chart draws: HTT
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
       offline: true,
     });
+    // Waits, not assertions: on a loaded host loading and screenshotting a page can pass Playwright's 30 s default.
+    context.setDefaultTimeout(120_000);
     try {
       const closed = await openReport(context, join(dir.path, 'closed.html'), 'report-closed.png');
       assertDrawn(closed, ['throughput', 'latency-over-time', 'connections', 'distribution', 'self-loop', 'self-cpu']);

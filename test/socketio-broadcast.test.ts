@@ -24,7 +24,9 @@ async function runCaseB(name: string, options: SocketIoServerOptions, extraEnv: 
   const server = await startSocketIoServer(options);
   try {
     const scenario = await writeScenario(dir.path, `${name}.yaml`, caseBScenario({
-      target: server.url, eio: options.version === 2 ? 3 : 4, users: 20, groupSize: 10, hold: '3s', every: '1s',
+      // Every user must broadcast at least once: its first leaves ~2 s after it joined (1 s sleep, 1 s every), and joining
+      // took 1–3 s on a loaded 2-core CI host, so a 3 s hold could end first. 6 s leaves 4 s to join.
+      target: server.url, eio: options.version === 2 ? 3 : 4, users: 20, groupSize: 10, hold: '6s', every: '1s',
     }));
     const out = join(dir.path, `${name}.json`);
     const run = await runSpear(['run', scenario, '--agents', '2', '--quiet', '--out', out], { env: extraEnv });
@@ -119,12 +121,14 @@ test('server killed mid-run: disconnects counted, users reconnect with backoff, 
   const server = await startSocketIoServer({ version: 4 });
   try {
     const scenario = await writeScenario(dir.path, 'kill.yaml', caseBScenario({
-      target: server.url, eio: 4, users: 20, groupSize: 10, hold: '6s', every: '1s',
+      target: server.url, eio: 4, users: 20, groupSize: 10, hold: '8s', every: '1s',
       reconnect: 'reconnect: { attempts: 20, initialDelay: 200ms, maxDelay: 1s }',
     }));
     const out = join(dir.path, 'kill.json');
     const running = runSpear(['run', scenario, '--agents', '2', '--quiet', '--out', out]);
-    await delay(2500);
+    // Killed once every user is in (a loaded host may take seconds to start spear), not at a fixed time.
+    for (let waited = 0; server.stats.authed() < 20 && waited < 30_000; waited += 50) await delay(50);
+    assert.equal(server.stats.authed(), 20, 'every user authenticated before the kill');
     await server.kill();
     await delay(1000);
     await server.restart();

@@ -5,6 +5,7 @@ import { record, string } from '../wire/fields.js';
 import { parseAgentMessage } from '../wire/parse.js';
 import type { AgentPlan } from '../scenarios/plan.js';
 import type { IntervalMessage } from '../wire/messages.js';
+import { watchStart } from './start-deadline.js';
 
 const workerMain = fileURLToPath(new URL('./load-worker.js', import.meta.url));
 
@@ -55,8 +56,6 @@ export function parseLoadEvent(value: unknown): LoadEvent {
   }
 }
 
-/** How long a load thread may take to build its run (feeders, pools) before the plan is refused. */
-const readyTimeoutMs = 10_000;
 
 /**
  * The agent's load, on its own thread. The control thread (coordinator
@@ -88,7 +87,11 @@ export class LoadThread {
     const worker = new Worker(workerMain, { workerData: data, stdout: false, stderr: false });
     const thread = new LoadThread(worker, events);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new SpearError('E_AGENT_INTERNAL', `the load thread did not start within ${readyTimeoutMs / 1000}s`, ExitCode.agent)), readyTimeoutMs);
+      // How long building the run (modules, feeders, pools) may take before the plan is refused: see start-deadline.ts.
+      const stopWatch = watchStart((reason) => {
+        void worker.terminate();
+        reject(new SpearError('E_AGENT_INTERNAL', reason, ExitCode.agent));
+      });
       let ready = false;
       worker.on('message', (raw: unknown) => {
         let event: LoadEvent;
@@ -100,12 +103,12 @@ export class LoadThread {
         }
         if (event.type === 'ready') {
           ready = true;
-          clearTimeout(timer);
+          stopWatch();
           resolve();
           return;
         }
         if (!ready && event.type === 'failed') {
-          clearTimeout(timer);
+          stopWatch();
           void worker.terminate();
           reject(new SpearError(event.code, event.message, ExitCode.agent));
           return;
@@ -113,12 +116,12 @@ export class LoadThread {
         thread.#receive(event);
       });
       worker.on('error', (error) => {
-        clearTimeout(timer);
+        stopWatch();
         if (!ready) reject(error);
         else events.failed('E_AGENT_INTERNAL', `load thread crashed: ${messageOf(error)}`);
       });
       worker.once('exit', (code) => {
-        clearTimeout(timer);
+        stopWatch();
         if (!ready) reject(new SpearError('E_AGENT_INTERNAL', `the load thread exited (code ${code}) before it started`, ExitCode.agent));
       });
     });

@@ -4,6 +4,7 @@ import { wireVersion, type AgentMessage, type CoordinatorMessage, type IntervalM
 import type { Transport } from '../wire/transport.js';
 import type { AgentStatus } from '../report/result.js';
 import { hostClockUs } from '../sessions/clock.js';
+import { startLimits } from '../agents/start-deadline.js';
 
 export type AgentLink = Transport<CoordinatorMessage, AgentMessage>;
 
@@ -89,12 +90,19 @@ export class AgentHandle {
     return ready;
   }
 
-  /** Sends the agent its slice and waits until it accepted it (preflight passed). */
-  async plan(plan: AgentPlan, timeoutMs: number): Promise<void> {
+  /**
+   * Sends the agent its slice and waits until it accepted it (preflight
+   * passed and its load thread built the run). Slow is not lost: while the
+   * agent's heartbeats arrive (every second, from its control thread) the
+   * wait goes on, up to the agent's own bound on starting its load thread
+   * plus `silentMs`; it fails once the agent is silent for `silentMs`.
+   */
+  async plan(plan: AgentPlan, silentMs: number): Promise<void> {
     this.connections = connectionsOf(plan);
     this.#intervalMs = plan.intervalMs;
+    this.lastHeardMs = Date.now();
     this.#link.send({ type: 'plan', wireVersion, plan });
-    await this.#waitFor('planned', timeoutMs, 'did not accept its plan');
+    await this.#waitFor('planned', silentMs, 'did not accept its plan', startLimits.wallCapMs + silentMs);
   }
 
   /**
@@ -253,14 +261,27 @@ export class AgentHandle {
     this.#events.ended(this);
   }
 
-  #waitFor(until: Phase, timeoutMs: number, what: string): Promise<void> {
+  /**
+   * Waits for the agent to reach `until`: at most `timeoutMs`, or, given
+   * `capMs`, until it is silent for `timeoutMs` (nothing heard) or `capMs` passed.
+   */
+  #waitFor(until: Phase, timeoutMs: number, what: string, capMs?: number): Promise<void> {
     if (this.#phase === until) return Promise.resolve();
     if (this.#phase === 'ended') return Promise.reject(new AgentError(this.reason ?? `${this.label} ended`));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const startedMs = Date.now();
+      const expire = (problem: string): void => {
+        clearTimeout(timer);
         this.#waiter = undefined;
-        reject(new AgentError(`${this.label} ${what} within ${timeoutMs / 1000}s`));
-      }, timeoutMs);
+        reject(new AgentError(`${this.label} ${problem}`));
+      };
+      const check = (): void => {
+        const now = Date.now();
+        if (capMs === undefined || now - startedMs >= capMs) expire(`${what} within ${Math.round((capMs ?? timeoutMs) / 1000)}s`);
+        else if (now - this.lastHeardMs >= timeoutMs) expire(`${what}: silent for ${Math.round(timeoutMs / 1000)}s`);
+        else timer = setTimeout(check, Math.min(timeoutMs - (now - this.lastHeardMs), capMs - (now - startedMs)));
+      };
+      let timer = setTimeout(check, timeoutMs);
       this.#waiter = {
         until,
         resolve: () => {

@@ -62,7 +62,7 @@ const defaultAgentWaitMs = 5000;
 const defaultJoinWaitMs = 60_000;
 const planTimeoutMs = 15_000;
 
-/** A plan's acceptance timeout: 15 s, plus 1 s per MiB the plan carries (feeder rows travel in it). */
+/** How long an agent may be silent before accepting its plan: 15 s, plus 1 s per MiB the plan carries (feeder rows travel in it). While its heartbeats arrive it may take longer (AgentHandle.plan). */
 function planTimeoutFor(plan: AgentPlan): number {
   return planTimeoutMs + Math.ceil(JSON.stringify(plan).length / 1048576) * 1000;
 }
