@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { decodeHistogram } from '../src/metrics/histogram.js';
 import { readResult } from '../src/report/result-file.js';
 import type { RunResult } from '../src/report/result.js';
+import { healthOf } from '../src/report/self-health.js';
 import { caseBScenario, writeScenario } from './support/case-b.js';
 import { startSocketIoServer, type SocketIoServerOptions } from './servers/socketio-server.js';
 import { runSpear, tempDir } from './support/spear.js';
@@ -95,11 +96,16 @@ test('loss, duplicates and non-member deliveries: spear reports exactly what the
   });
   const broadcast = result.summary.broadcast!;
   assert.ok(dropped > 0 && duplicated > 0 && extra > 0);
-  assert.equal(broadcast.lost, dropped);
+  // A copy missing at an agent saturated during its window is unverified, never lost: on a loaded
+  // host (CI) an agent can be starved. Either way the server's drops are all accounted for, and
+  // unverified only where spear's own health says an agent was saturated.
+  assert.equal(broadcast.lost + broadcast.unverified, dropped);
+  if (broadcast.unverified > 0) assert.ok(result.agents.some((agent) => (healthOf(agent)?.saturatedIntervals ?? 0) > 0), `${broadcast.unverified} unverified with no agent saturated`);
   assert.equal(broadcast.duplicated, duplicated);
   assert.equal(broadcast.nonMember, extra);
   assert.equal(broadcast.delivered, broadcast.expected - dropped);
-  assert.equal(broadcast.groups.find((group) => group.group === 0)?.lost, dropped);
+  const group0 = broadcast.groups.find((group) => group.group === 0);
+  assert.equal((group0?.lost ?? 0) + (group0?.unverified ?? 0), dropped);
   assert.equal(broadcast.groups.find((group) => group.group === 1)?.lost, 0);
 });
 
