@@ -1,16 +1,16 @@
-import type { Dispatcher } from 'undici';
 import type { TargetPolicy } from '../agents/target-policy.js';
 import type { Recorder } from '../metrics/recorder.js';
 import { ExchangeError } from '../protocols/exchange-error.js';
 import { matches, type CompiledCheck, type CompiledStep } from './compiled-flow.js';
 import { asSpearError } from './undici-errors.js';
-import { exchange } from './http-exchange.js';
+import { sendStep, type StepTransport } from './http-exchange.js';
 import { renderTemplate, type VariableSource } from './template.js';
 import type { VariableContext } from './user-variables.js';
 
-/** What an `http` step uses of its fleet: the pool, the recorder, the plan (target, timeouts), the target policy and the variables. */
+/** What an `http` step uses of its fleet: the client, the recorder, the plan (target, timeouts), the target policy and the variables. */
 export interface HttpStepContext extends VariableContext {
-  readonly http: Dispatcher;
+  /** HTTP journeys: spear's own client (`StepClient`); long-connection flows: an undici pool. */
+  readonly http: StepTransport;
   readonly recorder: Recorder;
   readonly targetPolicy: TargetPolicy | undefined;
 }
@@ -27,7 +27,7 @@ export interface HttpStepOutcome {
 }
 
 /**
- * Runs one flow `http` step over the agent's shared pool, recording the
+ * Runs one flow `http` step over the agent's shared client, recording the
  * response (and any wait for a pooled connection as queue time) and its
  * check. `intendedAt` (performance.now() ms, open-model journeys): when the
  * step was meant to start; its latency is then measured from there
@@ -40,15 +40,11 @@ export async function httpStep(context: HttpStepContext, step: Extract<CompiledS
   const url = new URL(renderTemplate(step.url, false, vars), context.plan.target);
   const check = checkTarget(context.targetPolicy, url.toString());
   if (check !== undefined) await check;
-  const headers: Record<string, string> = {};
-  for (const [name, template] of step.headers) headers[name] = renderTemplate(template, false, vars);
+  const headers: (readonly [string, string])[] = [];
+  for (const [name, template] of step.headers) headers.push([name, renderTemplate(template, false, vars)]);
   const body = step.body === undefined ? undefined : renderTemplate(step.body, step.bodyJson, vars);
-  const timeoutMs = context.plan.timeouts.requestMs;
   const needsBody = step.capture.length > 0 || step.check?.match !== undefined || step.check?.contains !== undefined;
-  const outcome = await exchange(context.http, {
-    origin: url.origin, path: `${url.pathname}${url.search}`, method: step.method as Dispatcher.HttpMethod, headers, body,
-    headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
-  }, needsBody).catch((error: unknown) => {
+  const outcome = await sendStep(context.http, { method: step.method, url, headers, body }, needsBody, context.plan.timeouts.requestMs).catch((error: unknown) => {
     const coded = asSpearError(error);
     // Counted in the totals where the iteration ends; here only under this request's name.
     context.recorder.requestFailed(step.request, coded);

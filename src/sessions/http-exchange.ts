@@ -1,23 +1,45 @@
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
+import { StepClient } from '../protocols/http/step-client.js';
+import type { StepOutcome } from '../protocols/http/step-exchange.js';
+import { stepRequest } from '../protocols/http/step-request.js';
 
-/** One finished flow `http` exchange. */
-export interface HttpOutcome {
-  readonly status: number;
-  /** Body bytes received. */
-  readonly bytes: number;
-  /** The body as UTF-8 text, when asked for (captures); undefined otherwise. */
-  readonly text: string | undefined;
-  /** From the moment the request was written to a connection to the end of the body, µs. */
-  readonly latencyUs: number;
-  /** performance.now() when the body ended. */
-  readonly endedAt: number;
-  /**
-   * How long the request waited inside spear before it was written, µs:
-   * for a free pooled connection, or for a new one to connect. -1 when it
-   * was written at once, during the dispatch call itself.
-   */
-  readonly queuedUs: number;
+/** One finished flow `http` exchange, whichever client carried it (see StepOutcome). */
+export type HttpOutcome = StepOutcome;
+
+/**
+ * What carries flow `http` steps: spear's own client (HTTP journeys), or an
+ * undici pool (long-connection flows' ticket calls, src/sessions/user-fleet.ts).
+ */
+export type StepTransport = StepClient | Dispatcher;
+
+/** One rendered flow `http` step. Header names are lowercase (the scenario's validation). */
+export interface RenderedStep {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: string | undefined;
+}
+
+/**
+ * Sends one rendered step over `transport` and reads the whole response
+ * (its text when `keepText`); `timeoutMs` bounds the response. Rejects with
+ * a coded error: spear's client's own, or undici's (map it with
+ * `asSpearError`).
+ */
+export function sendStep(transport: StepTransport, step: RenderedStep, keepText: boolean, timeoutMs: number): Promise<HttpOutcome> {
+  const { method, url, headers, body } = step;
+  if (transport instanceof StepClient) {
+    try {
+      return transport.exchange(url, stepRequest(method, url, headers, body), keepText);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  return exchange(transport, {
+    origin: url.origin, path: `${url.pathname}${url.search}`, method: method as Dispatcher.HttpMethod, headers: Object.fromEntries(headers), body,
+    headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+  }, keepText);
 }
 
 /**

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { Agent as HttpAgent } from 'undici';
 import { readFdLimit } from '../agents/fd-limit.js';
 import type { ConnectGauges } from '../agents/health-probe.js';
 import type { TargetPolicy } from '../agents/target-policy.js';
 import type { Workload } from '../agents/workload.js';
 import type { Recorder } from '../metrics/recorder.js';
+import { StepClient } from '../protocols/http/step-client.js';
 import { targetTlsOptions } from '../protocols/target-tls.js';
 import type { SessionPlan } from '../scenarios/plan.js';
 import { assignmentOf, type UserAssignment } from '../scenarios/user-assignment.js';
@@ -21,7 +21,8 @@ const drainGraceMs = 1000;
 
 /**
  * The users of one agent's HTTP journey (`protocol: http` with a `flow`),
- * over one shared undici pool. Closed model: users start along the ramp
+ * over one shared client (spear's own HTTP/1.1 connections, a pool per
+ * origin: src/protocols/http/step-client.ts). Closed model: users start along the ramp
  * (this agent's share of the global user indices, user-assignment.ts) and each repeats the
  * flow until the run stops. Open model (`load.arrivals`): every local user
  * starts idle, and JourneyArrivals hands each iteration of the schedule to
@@ -31,7 +32,7 @@ const drainGraceMs = 1000;
 export class JourneyFleet implements Workload {
   readonly #plan: SessionPlan;
   readonly #pacing: FleetPacing;
-  readonly #http: HttpAgent;
+  readonly #http: StepClient;
   readonly #context: JourneyContext;
   readonly #assignment: UserAssignment;
   readonly #localUsers: number;
@@ -53,8 +54,15 @@ export class JourneyFleet implements Workload {
     this.#localUsers = this.#assignment.usersOf(plan.agentId, plan.load.users);
     const connections = pacing.httpConnections ?? testHttpConnections() ?? httpPoolSize(this.#localUsers, readFdLimit(), false);
     const tls = targetTlsOptions(plan.tls);
-    // With --allow-target, every connection's addresses are checked as it opens (a name may be re-pointed after its check).
-    this.#http = new HttpAgent({ connections, connect: { ...tls, timeout: plan.timeouts.connectMs, ...(targetPolicy === undefined ? {} : { lookup: targetPolicy.lookup }) } });
+    this.#http = new StepClient({
+      connections,
+      tlsOptions: tls,
+      connectTimeoutMs: plan.timeouts.connectMs,
+      requestTimeoutMs: plan.timeouts.requestMs,
+      // With --allow-target, every connection's addresses are checked as it opens (a name may be re-pointed after its check).
+      lookup: targetPolicy?.lookup,
+      connectionFailed: (error) => recorder.failure(error),
+    });
     this.#context = {
       plan,
       flow: compileFlow(plan.flow),
@@ -108,12 +116,9 @@ export class JourneyFleet implements Workload {
     this.#arrivals?.account(now);
   }
 
-  /** The pool's open connections (once per interval: it walks the origins). */
+  /** The client's open connections, over every origin. */
   openConnections(): number {
-    let open = 0;
-    // A Pool's stats count its connections; a single Client's say whether it is connected.
-    for (const origin of Object.values(this.#http.stats)) open += typeof origin.connected === 'number' ? origin.connected : origin.connected ? 1 : 0;
-    return open;
+    return this.#http.openConnections();
   }
 
   /** None: a journey holds no long connection, and its numbers are the HTTP ones. */

@@ -34,7 +34,9 @@ const counted = new IterationEnd('counted');
  * iterations; `{{iteration}}` counts from 1. A failed step (no response, a
  * 4xx/5xx without a check, a failed check, a missing capture) is counted
  * once and ends the iteration. Holds no connection of its own: requests go
- * through the agent's shared pool.
+ * through the agent's shared client, and a step that follows a response
+ * is written in the loop turn that response ended in (nothing here yields
+ * to the event loop between steps, except a sleep).
  */
 export class JourneyUser implements FleetUser, VariableSource {
   readonly index: number;

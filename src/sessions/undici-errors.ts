@@ -3,7 +3,8 @@ import { ExchangeError } from '../protocols/exchange-error.js';
 
 /**
  * undici's codes for what spear's own HTTP client reports under its own:
- * flow `http` steps go through undici, load requests through spear's
+ * the `http` steps of long-connection flows (ws, socketio: ticket calls)
+ * go through undici, HTTP journeys and load requests through spear's
  * client, and results must not tell them apart (one taxonomy).
  */
 const spearCodeOf: Readonly<Record<string, string>> = {

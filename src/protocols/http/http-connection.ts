@@ -4,7 +4,7 @@ import { ExchangeError } from '../exchange-error.js';
 import type { ExchangeListener, Slot } from '../protocol.js';
 import type { PreparedRequest } from './request-bytes.js';
 import { connectBackoffFirstMs, connectBackoffMaxMs } from './http-limits.js';
-import { ResponseParser, type ResponseSink } from './response-parser.js';
+import { ResponseParser, type BodySink, type ResponseSink } from './response-parser.js';
 
 /** Where and how to connect; shared by every connection of a pool. */
 export interface Endpoint {
@@ -53,7 +53,7 @@ export class HttpConnection implements ResponseSink {
   readonly #endpoint: Endpoint;
   readonly #listener: ExchangeListener;
   readonly #gauge: ConnectionGauge;
-  readonly #parser = new ResponseParser(this);
+  readonly #parser: ResponseParser;
   /** In order of sending; with pipelining 1 it holds at most one slot. */
   readonly #inFlight: InFlight[] = [];
   #socket: Socket | undefined;
@@ -64,11 +64,25 @@ export class HttpConnection implements ResponseSink {
   #failedConnects = 0;
   #retryAt = 0;
   #retryTimer: NodeJS.Timeout | undefined;
+  #closedMidResponse = false;
 
-  constructor(endpoint: Endpoint, listener: ExchangeListener, gauge: ConnectionGauge) {
+  /** `bodySink`: where response bodies go (flow steps); request load passes none and its parser copies nothing. */
+  constructor(endpoint: Endpoint, listener: ExchangeListener, gauge: ConnectionGauge, bodySink?: BodySink) {
     this.#endpoint = endpoint;
     this.#listener = listener;
     this.#gauge = gauge;
+    this.#parser = new ResponseParser(this, bodySink);
+  }
+
+  /**
+   * Whether the socket's last close (a FIN or an error) came after part of a
+   * response had arrived. Read from `completed` while it fails exchanges for
+   * that close: a caller may resend a request the server never began to
+   * answer (a keep-alive connection it closed while the request was on its
+   * way), never one it was answering.
+   */
+  get closedMidResponse(): boolean {
+    return this.#closedMidResponse;
   }
 
   /** Writes the slot's request; its completion reaches the listener. */
@@ -182,6 +196,7 @@ export class HttpConnection implements ResponseSink {
     if (this.#socket !== socket) return; // retired earlier: already accounted for
     const error = this.#error;
     const midResponse = this.#parser.inResponse;
+    this.#closedMidResponse = midResponse;
     const framedByClose = error === undefined ? this.#parser.finishAtClose() : -1;
     const status = this.#parser.status;
     if (!this.#connected) this.#connectFailed();

@@ -29,6 +29,17 @@ export interface ResponseSink {
   response(status: number, bytes: number, more: boolean): boolean;
 }
 
+/**
+ * Where the body bytes of each response go, when someone needs them (flow
+ * `http` steps read bodies for captures and checks; request load never
+ * installs one, so its parser copies nothing). Called with slices of the
+ * read being parsed, in order, chunk framing removed; `data` may be a buffer
+ * the parser reuses, so a sink that keeps bytes copies them. Must not throw.
+ */
+export interface BodySink {
+  body(data: Buffer, start: number, end: number): void;
+}
+
 /** A response the parser cannot frame. Code `HPE_*`, as llhttp names them, so it classifies as a read error. */
 export class ParseError extends Error {
   readonly code: string;
@@ -72,6 +83,8 @@ for (const byte of Buffer.from("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvw
 
 export class ResponseParser {
   readonly #sink: ResponseSink;
+  /** Undefined for request load: one branch per body piece, nothing more. */
+  readonly #bodySink: BodySink | undefined;
   #state: State = State.Head;
   /** A head split across reads, gathered here (grown by doubling; rare). */
   #pending: Buffer = Buffer.alloc(0);
@@ -92,8 +105,9 @@ export class ResponseParser {
   /** Set by a step that ended a response; `execute` delivers it once the step's bytes are counted. */
   #done = false;
 
-  constructor(sink: ResponseSink) {
+  constructor(sink: ResponseSink, bodySink?: BodySink) {
     this.#sink = sink;
+    this.#bodySink = bodySink;
   }
 
   /** True when the server said it will close after the response just delivered. */
@@ -185,14 +199,17 @@ export class ResponseParser {
       case State.Body: {
         const take = Math.min(this.#remaining, data.length - offset);
         this.#remaining -= take;
+        if (this.#bodySink !== undefined) this.#bodySink.body(data, offset, offset + take);
         if (this.#remaining === 0) this.#end();
         return offset + take;
       }
       case State.UntilClose:
+        if (this.#bodySink !== undefined) this.#bodySink.body(data, offset, data.length);
         return data.length;
       case State.ChunkData: {
         const take = Math.min(this.#remaining, data.length - offset);
         this.#remaining -= take;
+        if (this.#bodySink !== undefined) this.#bodySink.body(data, offset, offset + take);
         if (this.#remaining === 0) this.#state = State.ChunkDataEnd;
         return offset + take;
       }
