@@ -13,6 +13,9 @@ export class BroadcastGroup {
   /** Member timeline by local index. */
   readonly timelines: MemberTimeline[] = [];
   readonly #local = new Map<number, number>();
+  /** The last slot found, and its local index: a report's receipts come from one agent, a few per group. Local indices never change. */
+  #lastSlot = -1;
+  #lastLocal = -1;
 
   /** Agents with members (timelines). */
   get width(): number {
@@ -21,7 +24,12 @@ export class BroadcastGroup {
 
   /** The local index of agent `slot`, −1 when it never reported a member of this group. */
   localOf(slot: number): number {
-    return this.#local.get(slot) ?? -1;
+    if (slot === this.#lastSlot) return this.#lastLocal;
+    const local = this.#local.get(slot);
+    if (local === undefined) return -1;
+    this.#lastSlot = slot;
+    this.#lastLocal = local;
+    return local;
   }
 
   /** Agent `slot`'s timeline, made (and given the next local index) on first use. */
