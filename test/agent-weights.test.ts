@@ -110,7 +110,7 @@ test('--agent A*3 --agent B: users split 3 to 1 and interleaved; broadcasts acro
   try {
     const file = await writeScenario(dir.path, 'weighted.yaml', `protocol: ws
 target: ${server.url}
-load: { users: 40, connectRate: 1000/s, hold: 1s }
+load: { users: 40, connectRate: 1000/s, hold: 3s }
 groups: { size: 8 }
 broadcast: { timeout: 500ms }
 connection: { sourceAddresses: [127.0.0.2, 127.0.0.3, 127.0.0.4, 127.0.0.5] }
@@ -120,6 +120,8 @@ flow:
   - sleep: { duration: 500ms }
   - send: { data: "hello {{stamp}}" }
 `);
+    // Every user must connect, join, sleep and send before the hold ends, and every copy land in the window after it:
+    // a 1 s hold left ~0.5 s for connect and join, which a loaded 2-core CI host can outlast.
     server.seen.length = 0;
     const out = join(dir.path, 'weighted.json');
     const run = await runSpear(['run', file, '--agent', `${heavy.address}*3`, '--agent', light.address, '--token', token, '--quiet', '--out', out]);
@@ -154,11 +156,12 @@ flow:
 test('two local agents and four source addresses: each agent connects only from its own two, round-robin', async () => {
   const file = await writeScenario(dir.path, 'sources.yaml', `protocol: ws
 target: ${server.url}
-load: { users: 20, connectRate: 1000/s, hold: 500ms }
+load: { users: 20, connectRate: 1000/s, hold: 2s }
 connection: { sourceAddresses: [127.0.0.2, 127.0.0.3, 127.0.0.4, 127.0.0.5] }
 flow:
   - connect: { url: "/?agent={{agent}}&user={{user}}" }
 `);
+  // Every user must have connected when the hold ends (a connect still open then is cut): 2 s, not 0.5 s, for a loaded host.
   server.seen.length = 0;
   const run = await runSpear(['run', file, '--agents', '2', '--quiet']);
   assert.equal(run.code, 0, run.stderr);

@@ -17,12 +17,18 @@ import { runSpear, spearBin, tempDir, type SpearOutcome } from './support/spear.
 
 const token = 'dial-in-token-91d2';
 const stamp = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
+/**
+ * --wait for runs whose agents never all join: an agent refused meanwhile (nothing listening yet, or a
+ * wrong token) dials again at most 5 s later (src/agents/coordinator-joiner.ts), so a wait this long
+ * sees at least one dial from each whenever the coordinator starts listening.
+ */
+const joinWait = '7s';
 
 interface JoiningAgent {
   readonly process: ChildProcess;
   /** What it logged on stderr so far. */
   log(): string;
-  /** Resolves once its log matches `pattern`; rejects after `timeoutMs`. */
+  /** Resolves once its log matches `pattern`; rejects after `timeoutMs` (a bound on a stuck agent: a loaded CI host takes seconds to start one). */
   logged(pattern: RegExp, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -38,9 +44,9 @@ function startAgent(port: number, source: string, agentToken = token): JoiningAg
   return {
     process: child,
     log: () => stderr,
-    logged: async (pattern, timeoutMs = 10_000) => {
-      for (let waited = 0; !pattern.test(stderr); waited += 50) {
-        if (waited > timeoutMs) throw new Error(`no ${String(pattern)} in the agent's log within ${timeoutMs} ms: ${stderr}`);
+    logged: async (pattern, timeoutMs = 30_000) => {
+      for (const since = Date.now(); !pattern.test(stderr);) {
+        if (Date.now() - since > timeoutMs) throw new Error(`no ${String(pattern)} in the agent's log within ${timeoutMs} ms: ${stderr}`);
         await sleep(50);
       }
     },
@@ -58,7 +64,7 @@ async function freePort(): Promise<number> {
 
 /** Waits until something accepts TCP on 127.0.0.1:`port` (the coordinator listens). */
 async function listening(port: number): Promise<void> {
-  for (let waited = 0; waited < 10_000; waited += 50) {
+  for (const since = Date.now(); Date.now() - since < 30_000;) {
     const up = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1', () => {
         socket.destroy();
@@ -128,25 +134,30 @@ test('two agents join a listening coordinator, run, and join again for the next 
 
 test('fewer agents than --expect-agents: one line naming how many joined and from where, after --wait', async () => {
   // The agents first, up and dialing (refused: nothing listens yet), so that a loaded
-  // test host starting two node processes does not eat into the 2 s wait.
+  // test host starting two node processes does not eat into the wait.
   const port = await freePort();
   const joining = agents(port, ['127.0.0.2', '127.0.0.3']);
   await Promise.all(joining.map((agent) => agent.logged(/cannot reach coordinator/)));
   const before = server.received();
-  const run = await runSpear(['run', '--target', server.url, '--listen', `127.0.0.1:${port}`, '--expect-agents', '3', '--token', token, '--quiet', '-c', '3', '-d', '1s', '--wait', '2s']);
+  // Refused meanwhile, they dial at most 5 s apart (jittered backoff); a loaded host took seconds to start the
+  // coordinator, and a 2 s --wait then ended between two dials. --wait covers a whole pause, plus 2 s.
+  const run = await runSpear(['run', '--target', server.url, '--listen', `127.0.0.1:${port}`, '--expect-agents', '3', '--token', token, '--quiet', '-c', '3', '-d', '1s', '--wait', joinWait]);
   assert.equal(run.code, 5);
-  assert.equal(run.stderr, 'spear: 2 of 3 agents joined within 2s (127.0.0.2, 127.0.0.3): start the missing agents or lower --expect-agents\n');
+  assert.equal(run.stderr, `spear: 2 of 3 agents joined within ${joinWait} (127.0.0.2, 127.0.0.3): start the missing agents or lower --expect-agents\n`);
   assert.equal(server.received(), before, 'no load without every agent');
   await Promise.all(joining.map((agent) => agent.stop()));
 });
 
 test('a wrong token on join is refused, with the reason in the agent\'s log and in the coordinator\'s error', async () => {
-  const { port, done } = await coordinator(1, ['-c', '1', '-d', '1s', '--wait', '3s']);
+  // The agent first, up and dialing, as above: on a loaded host starting it outlasted a 3 s --wait.
+  const port = await freePort();
   const [wrong] = agents(port, ['127.0.0.2'], 'not-the-token');
+  await wrong!.logged(/cannot reach coordinator/);
+  const done = runSpear(['run', '--target', server.url, '--listen', `127.0.0.1:${port}`, '--expect-agents', '1', '--token', token, '--quiet', '-c', '1', '-d', '1s', '--wait', joinWait]);
   await wrong!.logged(new RegExp(`^${stamp} spear agent: refused by coordinator ws://127\\.0\\.0\\.1:${port}/spear \\(HTTP 401\\): wrong token: use the token the coordinator was started with \\(--token or SPEAR_TOKEN\\); trying again`, 'm'));
   const run = await done;
   assert.equal(run.code, 5);
-  assert.equal(run.stderr, 'spear: 0 of 1 agents joined within 3s: start the missing agents or lower --expect-agents (refused meanwhile: 127.0.0.2: wrong token: use the token the coordinator was started with (--token or SPEAR_TOKEN))\n');
+  assert.equal(run.stderr, `spear: 0 of 1 agents joined within ${joinWait}: start the missing agents or lower --expect-agents (refused meanwhile: 127.0.0.2: wrong token: use the token the coordinator was started with (--token or SPEAR_TOKEN))\n`);
   // Said once, however often it dialed again.
   assert.equal(wrong!.log().match(/wrong token/g)?.length, 1, wrong!.log());
   await wrong!.stop();
@@ -159,13 +170,15 @@ test('a late agent is told the run has started; a coordinator killed mid-run sto
     await listening(port);
     const before = server.received();
     const [joined] = agents(port, ['127.0.0.2']);
-    for (let waited = 0; server.received() === before && waited < 10_000; waited += 50) await sleep(50);
+    // Up to the agent's 60 s bound on starting its load thread (seconds on a loaded CI host).
+    for (const since = Date.now(); server.received() === before && Date.now() - since < 60_000;) await sleep(50);
     assert.ok(server.received() > before, `load started: ${joined!.log()}`);
     const [late] = agents(port, ['127.0.0.3']);
     await late!.logged(/\(HTTP 409\): busy: this coordinator's run has started with the 1 agent it expected: join the next run; trying again/);
     child.kill('SIGKILL');
-    await joined!.logged(/left coordinator .*; joining again for the next run$/m, 5000);
-    await sleep(500);
+    // The agent logs "left" once its load thread has ended (every socket closed), so the load has stopped
+    // when the line appears: waited for, not a fixed 500 ms. The bound is far inside the 60 s run.
+    await joined!.logged(/left coordinator .*; joining again for the next run$/m, 30_000);
     const settled = server.received();
     await sleep(1000);
     assert.equal(server.received(), settled, 'requests still arriving after the coordinator died');

@@ -21,13 +21,17 @@ after(async () => {
 
 let runs = 0;
 
-/** Runs `flow` for `users` users on one agent against `target`. */
+/**
+ * Runs `flow` for `users` users on one agent against `target`. Every user must finish the flow
+ * before the hold ends (after it, no user starts a step): a few ms on a calm host, but on a loaded
+ * 2-core CI host, with the python server starved too, an 800 ms hold cut users short. The runs overlap.
+ */
 async function runFlow(target: string, flow: string, users = 20): Promise<RunResult> {
   runs += 1;
   const id = runs;
   const scenario = await writeScenario(dir.path, `ws-edge-${id}.yaml`, `protocol: ws
 target: ${target}
-load: { users: ${users}, connectRate: 1000/s, hold: 800ms }
+load: { users: ${users}, connectRate: 1000/s, hold: 3s }
 flow:
 ${flow}`);
   const out = join(dir.path, `ws-edge-${id}.json`);
