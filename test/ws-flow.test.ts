@@ -45,6 +45,31 @@ flow:
   assert.equal(result.summary.errors.total, 0);
 });
 
+test('the end-of-run drain waits for replies in flight: a server echoing 600 ms late loses none of them from the counts', async () => {
+  // At the stop every user awaits its echo; the drain used to close after 200 ms without
+  // messages, and the slowest replies (the last ones) went uncounted.
+  const scenario = await writeScenario(dir.path, 'slow-echo.yaml', `protocol: ws
+target: ${server.url}/echo?delayMs=600
+load: { users: 10, connectRate: 1000/s, hold: 1500ms }
+flow:
+  - connect: {}
+  - every:
+      interval: 100ms
+      steps:
+        - send: { data: { user: "{{user}}" } }
+        - expect: { match: { user: "{{user}}" }, timeout: 5s }
+`);
+  const out = join(dir.path, 'slow-echo.json');
+  const run = await runSpear(['run', scenario, '--agents', '1', '--quiet', '--out', out]);
+  assert.equal(run.code, 0, run.stderr);
+  const result = await readResult(out);
+  const messages = result.summary.messages!;
+  assert.ok(messages.sent >= 10, `only ${messages.sent} sent`);
+  assert.equal(messages.received, messages.sent, 'every echo in flight at the stop was counted');
+  assert.equal(result.summary.replyMs!.count, messages.sent);
+  assert.equal(result.summary.errors.total, 0);
+});
+
 test('plain WebSocket group broadcast: stamped messages reach every member of the group, and no one else', async () => {
   const scenario = await writeScenario(dir.path, 'ws-broadcast.yaml', `protocol: ws
 target: ${server.url}

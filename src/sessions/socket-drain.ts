@@ -34,11 +34,15 @@ export function quietCheck(newMessages: number, lagMs: number): boolean {
  * "Unread is not lost": when the agent's loop is saturated, messages wait
  * in the kernel's receive queues, and closing the sockets then would
  * discard them. Before the end-of-run close, a drain keeps the connections
- * open until the loop has caught up (every check quiet for 200 ms) or
- * `socketDrainMaxMs` passed, then calls `done` once. Not a hot path.
+ * open until the loop has caught up (every check quiet for 200 ms) and no
+ * user still awaits a reply it asked for before the stop (an `expect` or
+ * an ack: a server slower than 200 ms would otherwise lose its slowest
+ * replies from the counts), or `socketDrainMaxMs` passed, then calls
+ * `done` once. Not a hot path.
  */
 export class SocketDrain {
   readonly #received: () => number;
+  readonly #awaiting: () => boolean;
   readonly #done: () => void;
   #timer: NodeJS.Timeout | undefined;
   #startedAt = 0;
@@ -47,10 +51,11 @@ export class SocketDrain {
   #quietSince = 0;
   #finished = false;
 
-  /** `received` counts messages received so far (monotonic). */
-  constructor(received: () => number, done: () => void) {
+  /** `received` counts messages received so far (monotonic); `awaiting` says whether any user still waits for a reply. */
+  constructor(received: () => number, done: () => void, awaiting: () => boolean = () => false) {
     this.#received = received;
     this.#done = done;
+    this.#awaiting = awaiting;
   }
 
   start(): void {
@@ -76,7 +81,7 @@ export class SocketDrain {
     if (this.#finished) return;
     const now = performance.now();
     const received = this.#received();
-    if (!quietCheck(received - this.#lastReceived, now - this.#checkedAt - checkEveryMs)) this.#quietSince = now;
+    if (!quietCheck(received - this.#lastReceived, now - this.#checkedAt - checkEveryMs) || this.#awaiting()) this.#quietSince = now;
     this.#lastReceived = received;
     this.#checkedAt = now;
     if (now - this.#quietSince >= quietForMs || now - this.#startedAt >= socketDrainMaxMs) {

@@ -139,7 +139,7 @@ export class UserFleet implements Workload {
     const flow = compileFlow(plan.flow);
     this.#reserveSlots = connectsFirst(flow);
     this.#windowMs = sendsBroadcasts(plan.flow) ? plan.broadcast.timeoutMs : 0;
-    this.#drain = new SocketDrain(() => this.#gauges.received, () => this.#finishDrain());
+    this.#drain = new SocketDrain(() => this.#gauges.received, () => this.#finishDrain(), () => this.#users.some((user) => user.awaitingReply));
     this.drainBoundMs = this.#windowMs + socketDrainMaxMs + drainGraceMs;
     this.#context = {
       plan,

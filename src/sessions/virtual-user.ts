@@ -148,6 +148,12 @@ export class VirtualUser implements SessionListener, Member, VariableSource {
     if (waiter?.kind === 'sleep') this.#settle(undefined, stopped);
   }
 
+  /** Waiting for the reply to what it sent (an ack, or an `expect` after a send), not for a broadcast, a sleep or a hold. */
+  get awaitingReply(): boolean {
+    const kind = this.#waiter?.kind;
+    return kind === 'ack' || (kind === 'expect' && this.#lastSentAt > 0);
+  }
+
   /** Closes the connection for good. */
   close(): void {
     this.#stopping = true;

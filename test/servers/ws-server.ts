@@ -16,7 +16,7 @@ export interface WsTestServer {
 }
 
 /**
- * Starts the server. `/echo` sends every message back unchanged; `/broadcast?group=G`
+ * Starts the server. `/echo` sends every message back unchanged (`/echo?delayMs=N`: N ms later); `/broadcast?group=G`
  * sends every message to every open connection of group G, the sender included.
  * Text stays text and binary stays binary. Other paths are refused.
  */
@@ -51,7 +51,8 @@ export async function startWsServer(): Promise<WsTestServer> {
       ws.on('message', () => {
         messages += 1;
       });
-      if (url.pathname === '/echo') ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+      const delayMs = Number(url.searchParams.get('delayMs') ?? 0);
+      if (url.pathname === '/echo') ws.on('message', (data, isBinary) => setTimeout(() => ws.readyState === ws.OPEN && ws.send(data, { binary: isBinary }), delayMs));
       else join(ws, url.searchParams.get('group') ?? '');
     });
   });
