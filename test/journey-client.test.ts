@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { Agent as HttpAgent } from 'undici';
-import { errorCodeOf } from '../src/metrics/error-kind.js';
+import { errorCodeOf, errorKey } from '../src/metrics/error-kind.js';
 import { StepClient, type StepClientOptions } from '../src/protocols/http/step-client.js';
 import { stepRequest } from '../src/protocols/http/step-request.js';
 import { sendStep, type StepTransport } from '../src/sessions/http-exchange.js';
@@ -47,7 +47,7 @@ test('the request bytes: host with its port, the step\'s headers, content-length
   assert.equal(text('PUT', 'http://h.test/', [['content-length', '99']], '{"é":1}'), 'PUT / HTTP/1.1\r\nhost: h.test\r\ncontent-length: 8\r\n\r\n{"é":1}', 'the true length, in UTF-8 bytes');
   assert.equal(stepRequest('HEAD', new URL('http://h.test/'), [], undefined).bodyless, true);
   assert.deepEqual([stepRequest('GET', new URL('http://h.test/'), [], undefined).idempotent, stepRequest('POST', new URL('http://h.test/'), [], undefined).idempotent], [true, false]);
-  assert.throws(() => stepRequest('GET', new URL('http://h.test/'), [['x-token', 'a\r\nx-evil: 1']], undefined), (error) => errorCodeOf(error) === 'SPEAR_INVALID_HEADER');
+  assert.throws(() => stepRequest('GET', new URL('http://h.test/'), [['x-token', 'a\r\nx-evil: 1']], undefined), (error) => errorKey(error) === 'flow:SPEAR_INVALID_HEADER');
 });
 
 test('a POST body reaches the server whole; status, body bytes and text come back', async () => {
@@ -139,7 +139,7 @@ test('failures read as they did through undici: refused, reset, no answer within
         assert.equal(errorCodeOf(error), code, `${name} against ${url}`);
       }
     }
-    await assert.rejects(get(spear, 'ftp://127.0.0.1/'), (error) => errorCodeOf(error) === 'SPEAR_INVALID_URL');
+    await assert.rejects(get(spear, 'ftp://127.0.0.1/'), (error) => errorKey(error) === 'flow:SPEAR_INVALID_URL');
   } finally {
     await undici.close();
     for (const server of [silent, resetting, garbage]) await server.close();

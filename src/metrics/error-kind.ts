@@ -61,6 +61,9 @@ const kindByCode: Readonly<Record<string, ErrorKind>> = {
   CONTAINS: 'check',
   SPEAR_CAPTURE_MISSING: 'flow',
   SPEAR_NOT_CONNECTED: 'flow',
+  // A step spear refused to send (a rendered header that would split the request, a URL it cannot reach): the scenario's, not the server's.
+  SPEAR_INVALID_HEADER: 'flow',
+  SPEAR_INVALID_URL: 'flow',
   SPEAR_TARGET_NOT_ALLOWED: 'connect',
   SPEAR_RUN_ENDED: 'connect',
 };
@@ -153,6 +156,10 @@ export function hintFor(code: string): string | undefined {
       return 'the server closed connections mid-request: check its keep-alive limits and error log';
     case 'SPEAR_UNSOLICITED_RESPONSE':
       return 'the server sent a response no request asked for (two responses to one request, or bytes after a body): check its Content-Length and framing; spear closed those connections';
+    case 'SPEAR_INVALID_HEADER':
+      return 'spear refused to send a step whose rendered header holds CR, LF or NUL (often a captured value): the request was never sent, so the server is not to blame; check the capture or the header template';
+    case 'SPEAR_INVALID_URL':
+      return 'a step\'s rendered URL is not http: or https:, so spear never sent it: check the url template and the values it takes';
     case 'SPEAR_REQUEST_TIMEOUT':
       return 'responses took longer than timeouts.request: the server is saturated or stalled';
     case 'SPEAR_PING_TIMEOUT':
