@@ -11,19 +11,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, type LookupFunction, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent as HttpAgent } from 'undici';
 import WebSocket from 'ws';
 import { TargetPolicy } from '../src/agents/target-policy.js';
 import { WireError } from '../src/errors.js';
 import { errorCodeOf } from '../src/metrics/error-kind.js';
+import { StepClient } from '../src/protocols/http/step-client.js';
 import { WebSocketLink } from '../src/protocols/ws/web-socket-link.js';
 import { readResult } from '../src/report/result-file.js';
 import type { HttpPlan, SessionPlan } from '../src/scenarios/plan.js';
-import { exchange } from '../src/sessions/http-exchange.js';
+import { sendStep } from '../src/sessions/http-exchange.js';
 import { wireVersion, type AgentMessage } from '../src/wire/messages.js';
 import { parseAgentMessage, parseCoordinatorMessage } from '../src/wire/parse.js';
 import { startHttpServer, type CountingServer } from './servers/http-server.js';
@@ -438,27 +438,28 @@ test('DNS rebinding: a name re-pointed after the check reaches nothing outside -
   }
 });
 
-test('the policy\'s lookup refuses a connection before it leaves: ws links and undici (flow http steps) alike', async () => {
+test('the policy\'s lookup refuses a connection before it leaves: ws links and flow http steps alike', async () => {
   // The system resolves "localhost" to 127.0.0.1 (and ::1): outside a policy allowing only 127.0.0.14.
   const forbidden = await countingServer('127.0.0.1', 0);
   const forbidden6 = await countingServer('::1', forbidden.port).catch(() => undefined);
   const fenced = TargetPolicy.parse(['127.0.0.14']);
   const open = TargetPolicy.parse(['127.0.0.1', '::1']);
   assert.ok(fenced instanceof TargetPolicy && open instanceof TargetPolicy);
-  const http = new HttpAgent({ connect: { lookup: fenced.lookup } });
+  const client = (lookup: LookupFunction): StepClient => new StepClient({ connections: 4, tlsOptions: {}, connectTimeoutMs: 5000, requestTimeoutMs: 5000, lookup, connectionFailed: () => undefined });
+  const http = client(fenced.lookup);
+  const allowedHttp = client(open.lookup);
   try {
     const link = new WebSocketLink({ message: () => undefined, closed: () => undefined });
     const options = { connectTimeoutMs: 5000, perMessageDeflate: false, lookup: fenced.lookup, socketio: { eio: 4, path: '/socket.io/', namespace: '/' } } as const;
     await assert.rejects(link.open(`ws://localhost:${forbidden.port}/`, options, undefined), (error) => errorCodeOf(error) === 'SPEAR_TARGET_NOT_ALLOWED');
-    const request = { origin: `http://localhost:${forbidden.port}`, path: '/', method: 'GET', headers: {} } as const;
-    await assert.rejects(exchange(http, request, false), (error) => errorCodeOf(error) === 'SPEAR_TARGET_NOT_ALLOWED');
+    const step = { method: 'GET', url: new URL(`http://localhost:${forbidden.port}/`), headers: [], body: undefined } as const;
+    await assert.rejects(sendStep(http, step, false, 5000), (error) => errorCodeOf(error) === 'SPEAR_TARGET_NOT_ALLOWED');
     assert.equal(forbidden.connections() + (forbidden6?.connections() ?? 0), 0);
     // Allowed addresses pass through the same lookup.
-    const allowedHttp = new HttpAgent({ connect: { lookup: open.lookup } });
-    assert.equal((await exchange(allowedHttp, request, false)).status, 200);
-    await allowedHttp.close();
+    assert.equal((await sendStep(allowedHttp, step, false, 5000)).status, 200);
   } finally {
     await http.close();
+    await allowedHttp.close();
     for (const server of [forbidden, forbidden6]) {
       server?.server.closeAllConnections();
       server?.server.close();

@@ -86,7 +86,7 @@ export interface SocketIoSpec {
   readonly namespace: string;
 }
 
-/** GET/POST through undici; `capture` maps variable names to dotted paths in the JSON response. */
+/** A request over spear's HTTP/1.1 client (src/protocols/http/step-client.ts); `capture` maps variable names to dotted paths in the JSON response. */
 export interface HttpStep {
   readonly kind: 'http';
   /** What statistics and thresholds call it: `name:`, default "METHOD url-template" (src/scenarios/request-names.ts). */

@@ -9,7 +9,7 @@ import type { VariableContext } from './user-variables.js';
 
 /** What an `http` step uses of its fleet: the client, the recorder, the plan (target, timeouts), the target policy and the variables. */
 export interface HttpStepContext extends VariableContext {
-  /** HTTP journeys: spear's own client (`StepClient`); long-connection flows: an undici pool. */
+  /** spear's own client (`StepClient`), in HTTP journeys and long-connection flows alike; an undici Dispatcher only where tests compare the two. */
   readonly http: StepTransport;
   readonly recorder: Recorder;
   readonly targetPolicy: TargetPolicy | undefined;

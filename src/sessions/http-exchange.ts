@@ -8,8 +8,9 @@ import { stepRequest } from '../protocols/http/step-request.js';
 export type HttpOutcome = StepOutcome;
 
 /**
- * What carries flow `http` steps: spear's own client (HTTP journeys), or an
- * undici pool (long-connection flows' ticket calls, src/sessions/user-fleet.ts).
+ * What carries flow `http` steps: spear's own client (every fleet), or an
+ * undici Dispatcher, which tests use to hold spear's client to undici's
+ * behaviour and codes (test/journey-client.test.ts).
  */
 export type StepTransport = StepClient | Dispatcher;
 

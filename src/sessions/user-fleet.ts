@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { Agent as HttpAgent } from 'undici';
 import { fdReserve, readFdLimit } from '../agents/fd-limit.js';
 import type { TargetPolicy } from '../agents/target-policy.js';
 import type { Workload } from '../agents/workload.js';
@@ -8,6 +7,7 @@ import type { Recorder } from '../metrics/recorder.js';
 import { SessionRecorder } from '../metrics/session-recorder.js';
 import { sessionProtocolNamed } from '../protocols/registry.js';
 import { targetTlsOptions } from '../protocols/target-tls.js';
+import { StepClient } from '../protocols/http/step-client.js';
 import type { SessionFactory } from '../protocols/session.js';
 import { sendsBroadcasts } from '../scenarios/flow.js';
 import { usersOfAgent, type SessionPlan } from '../scenarios/plan.js';
@@ -56,7 +56,7 @@ const reserveHttpConnections = 16;
 /**
  * Pooled HTTP connections per origin for flow `http` steps (ticket APIs and
  * the like). A user makes one request at a time, so more connections than
- * users never help; undici opens them only when every open one is busy, so
+ * users never help; the client (StepClient) opens them only when every open one is busy, so
  * the size is a cap, not an allocation. Descriptors: each user holds one
  * long connection (none in an HTTP journey: `usersHoldConnections` false), so the pool gets what the open-file limit leaves beyond
  * the users and the agent's reserve (at least 16, which the reserve covers),
@@ -90,7 +90,7 @@ export class UserFleet implements Workload {
   readonly #sessionRecorder = new SessionRecorder();
   readonly #tracker: BroadcastTracker;
   readonly #sessions: SessionFactory;
-  readonly #http: HttpAgent;
+  readonly #http: StepClient;
   readonly #gate: ConnectGate;
   /** Users whose flow connects first get a handshake slot when started (see `#startUsers`). */
   readonly #reserveSlots: boolean;
@@ -134,7 +134,14 @@ export class UserFleet implements Workload {
     });
     const connections = pacing.httpConnections ?? testHttpConnections() ?? httpPoolSize(this.#localUsers, readFdLimit());
     // With --allow-target, every connection's addresses are checked as it opens (a name may be re-pointed after its check).
-    this.#http = new HttpAgent({ connections, connect: { ...tls, timeout: plan.timeouts.connectMs, ...(targetPolicy === undefined ? {} : { lookup: targetPolicy.lookup }) } });
+    this.#http = new StepClient({
+      connections,
+      tlsOptions: tls,
+      connectTimeoutMs: plan.timeouts.connectMs,
+      requestTimeoutMs: plan.timeouts.requestMs,
+      lookup: targetPolicy?.lookup,
+      connectionFailed: (error) => recorder.failure(error),
+    });
     this.#gate = new ConnectGate(pacing.maxConnecting, pacing.slice);
     const flow = compileFlow(plan.flow);
     this.#reserveSlots = connectsFirst(flow);

@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import type { Dispatcher } from 'undici';
 import { errorKeyAs } from '../metrics/error-kind.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { SessionRecorder } from '../metrics/session-recorder.js';
@@ -14,6 +13,7 @@ import type { CoordinatorClock } from './clock.js';
 import { expectedEvents, type CompiledStep } from './compiled-flow.js';
 import type { ConnectGate } from './connect-gate.js';
 import { judge, type Expectation } from './expectation.js';
+import type { StepClient } from '../protocols/http/step-client.js';
 import { checkTarget, httpStep } from './flow-http.js';
 import { Inbox, type KeptMessage } from './inbox.js';
 import { renderTemplate, valueAt, type VariableSource } from './template.js';
@@ -28,7 +28,7 @@ export interface FleetContext {
   readonly recorder: Recorder;
   readonly sessionRecorder: SessionRecorder;
   readonly tracker: BroadcastTracker;
-  readonly http: Dispatcher;
+  readonly http: StepClient;
   /** Handshake slots and the per-turn connect budget: every connection attempt passes here first. */
   readonly gate: ConnectGate;
   /** `received` counts messages and acks ever received (the end-of-run drain watches it). */
