@@ -1,11 +1,34 @@
 import { performance } from 'node:perf_hooks';
+import type { ConnectionOptions } from 'node:tls';
 import type { Dispatcher } from 'undici';
+import type { TargetPolicy } from '../agents/target-policy.js';
+import type { Recorder } from '../metrics/recorder.js';
 import { StepClient } from '../protocols/http/step-client.js';
 import type { StepOutcome } from '../protocols/http/step-exchange.js';
 import { stepRequest } from '../protocols/http/step-request.js';
+import type { SessionPlan } from '../scenarios/plan.js';
 
 /** One finished flow `http` exchange, whichever client carried it (see StepOutcome). */
 export type HttpOutcome = StepOutcome;
+
+/**
+ * The client a fleet's flow `http` steps share (HTTP journeys and
+ * long-connection flows alike): at most `connections` per origin, the
+ * plan's connect and request timeouts, the target's TLS settings, and with
+ * --allow-target every connection's addresses checked as it opens (a name
+ * may be re-pointed after its check). Unsolicited bytes count as errors of
+ * their own in `recorder`.
+ */
+export function flowStepClient(plan: SessionPlan, recorder: Recorder, connections: number, tls: ConnectionOptions, targetPolicy: TargetPolicy | undefined): StepClient {
+  return new StepClient({
+    connections,
+    tlsOptions: tls,
+    connectTimeoutMs: plan.timeouts.connectMs,
+    requestTimeoutMs: plan.timeouts.requestMs,
+    lookup: targetPolicy?.lookup,
+    connectionFailed: (error) => recorder.failure(error),
+  });
+}
 
 /**
  * What carries flow `http` steps: spear's own client (every fleet), or an

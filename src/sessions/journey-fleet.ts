@@ -4,11 +4,12 @@ import type { ConnectGauges } from '../agents/health-probe.js';
 import type { TargetPolicy } from '../agents/target-policy.js';
 import type { Workload } from '../agents/workload.js';
 import type { Recorder } from '../metrics/recorder.js';
-import { StepClient } from '../protocols/http/step-client.js';
+import type { StepClient } from '../protocols/http/step-client.js';
 import { targetTlsOptions } from '../protocols/target-tls.js';
 import type { SessionPlan } from '../scenarios/plan.js';
 import { assignmentOf, type UserAssignment } from '../scenarios/user-assignment.js';
 import { compileFlow } from './compiled-flow.js';
+import { flowStepClient } from './http-exchange.js';
 import { JourneyArrivals } from './journey-arrivals.js';
 import { JourneyUser, type JourneyContext } from './journey-user.js';
 import { fleetPacing, httpPoolSize, testHttpConnections, type FleetPacing } from './user-fleet.js';
@@ -53,16 +54,7 @@ export class JourneyFleet implements Workload {
     this.#assignment = assignmentOf(plan);
     this.#localUsers = this.#assignment.usersOf(plan.agentId, plan.load.users);
     const connections = pacing.httpConnections ?? testHttpConnections() ?? httpPoolSize(this.#localUsers, readFdLimit(), false);
-    const tls = targetTlsOptions(plan.tls);
-    this.#http = new StepClient({
-      connections,
-      tlsOptions: tls,
-      connectTimeoutMs: plan.timeouts.connectMs,
-      requestTimeoutMs: plan.timeouts.requestMs,
-      // With --allow-target, every connection's addresses are checked as it opens (a name may be re-pointed after its check).
-      lookup: targetPolicy?.lookup,
-      connectionFailed: (error) => recorder.failure(error),
-    });
+    this.#http = flowStepClient(plan, recorder, connections, targetTlsOptions(plan.tls), targetPolicy);
     this.#context = {
       plan,
       flow: compileFlow(plan.flow),

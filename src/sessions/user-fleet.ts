@@ -7,7 +7,7 @@ import type { Recorder } from '../metrics/recorder.js';
 import { SessionRecorder } from '../metrics/session-recorder.js';
 import { sessionProtocolNamed } from '../protocols/registry.js';
 import { targetTlsOptions } from '../protocols/target-tls.js';
-import { StepClient } from '../protocols/http/step-client.js';
+import type { StepClient } from '../protocols/http/step-client.js';
 import type { SessionFactory } from '../protocols/session.js';
 import { sendsBroadcasts } from '../scenarios/flow.js';
 import { usersOfAgent, type SessionPlan } from '../scenarios/plan.js';
@@ -17,6 +17,7 @@ import { BroadcastTracker } from './broadcast-tracker.js';
 import type { CoordinatorClock } from './clock.js';
 import { compileFlow, connectsFirst } from './compiled-flow.js';
 import { ConnectGate } from './connect-gate.js';
+import { flowStepClient } from './http-exchange.js';
 import { SocketDrain, socketDrainMaxMs } from './socket-drain.js';
 import { dueSlice, localTarget, targetUsersAt } from './user-ramp.js';
 import { VirtualUser, type FleetContext } from './virtual-user.js';
@@ -133,15 +134,7 @@ export class UserFleet implements Workload {
       socketio: plan.socketio,
     });
     const connections = pacing.httpConnections ?? testHttpConnections() ?? httpPoolSize(this.#localUsers, readFdLimit());
-    // With --allow-target, every connection's addresses are checked as it opens (a name may be re-pointed after its check).
-    this.#http = new StepClient({
-      connections,
-      tlsOptions: tls,
-      connectTimeoutMs: plan.timeouts.connectMs,
-      requestTimeoutMs: plan.timeouts.requestMs,
-      lookup: targetPolicy?.lookup,
-      connectionFailed: (error) => recorder.failure(error),
-    });
+    this.#http = flowStepClient(plan, recorder, connections, tls, targetPolicy);
     this.#gate = new ConnectGate(pacing.maxConnecting, pacing.slice);
     const flow = compileFlow(plan.flow);
     this.#reserveSlots = connectsFirst(flow);
