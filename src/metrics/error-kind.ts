@@ -39,6 +39,7 @@ const kindByCode: Readonly<Record<string, ErrorKind>> = {
   ECONNRESET: 'read',
   SPEAR_SOCKET_CLOSED: 'read',
   SPEAR_UNSOLICITED_RESPONSE: 'read',
+  SPEAR_KEPT_CONNECTION_CLOSED: 'read',
   EPIPE: 'write',
   SPEAR_REQUEST_TIMEOUT: 'timeout',
   SPEAR_EXPECT_TIMEOUT: 'timeout',
@@ -154,6 +155,8 @@ export function hintFor(code: string): string | undefined {
     case 'ECONNRESET':
     case 'SPEAR_SOCKET_CLOSED':
       return 'the server closed connections mid-request: check its keep-alive limits and error log';
+    case 'SPEAR_KEPT_CONNECTION_CLOSED':
+      return 'the server closed a kept-alive connection without answering a request spear does not resend (POST, PATCH): it dropped the request, or its keep-alive timeout crossed it (a busy agent reads such closes late: see spear\'s health); not certain to be the server\'s fault: check its keep-alive timeout';
     case 'SPEAR_UNSOLICITED_RESPONSE':
       return 'the server sent a response no request asked for (two responses to one request, or bytes after a body): check its Content-Length and framing; spear closed those connections';
     case 'SPEAR_INVALID_HEADER':

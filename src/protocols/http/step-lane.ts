@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { errorCodeOf } from '../../metrics/error-kind.js';
+import { ExchangeError } from '../exchange-error.js';
 import { HttpConnection, type ConnectionGauge, type Endpoint, type InFlight } from './http-connection.js';
 import type { BodySink } from './response-parser.js';
 import type { StepExchange } from './step-exchange.js';
@@ -19,6 +20,9 @@ export interface LaneOwner {
 
 /** The placeholder request of a lane that carries nothing yet. */
 const noRequest: StepRequest = { bytes: Buffer.alloc(0), bodyless: false, idempotent: false };
+
+/** A request that could not be resent met a kept connection closed before any answer. */
+const keptConnectionClosed = new ExchangeError('SPEAR_KEPT_CONNECTION_CLOSED', 'a kept-alive connection closed before any answer to a request spear does not resend');
 
 /** A kept connection found closed before any answer: the codes a resend may follow. */
 const staleCodes = new Set(['SPEAR_SOCKET_CLOSED', 'ECONNRESET', 'EPIPE']);
@@ -149,7 +153,8 @@ export class StepLane implements InFlight, ConnectionGauge, BodySink {
       exchange.resolve(outcome);
       return;
     }
-    if (this.#mayResend(exchange, error)) {
+    const stale = this.#closedUnanswered(exchange, error);
+    if (stale && exchange.request.idempotent) {
       exchange.resent = true;
       exchange.waited = true;
       // The socket is gone: this goes to a fresh connection.
@@ -157,12 +162,14 @@ export class StepLane implements InFlight, ConnectionGauge, BodySink {
       return;
     }
     this.#finish();
-    exchange.reject(error);
+    // Not resendable (a POST): whether the server dropped it or closed the idle connection as spear
+    // reused it (its keep-alive timeout, or a close a busy agent read late) cannot be told: say so.
+    exchange.reject(stale ? keptConnectionClosed : error);
   }
 
-  /** A kept socket the server had closed before answering anything of an idempotent request: resent once. */
-  #mayResend(exchange: StepExchange, error: unknown): boolean {
-    return this.#onKeptSocket && !exchange.resent && exchange.request.idempotent && !this.#connection.closedMidResponse && staleCodes.has(errorCodeOf(error));
+  /** A kept socket the server closed before answering anything of a request not resent yet. */
+  #closedUnanswered(exchange: StepExchange, error: unknown): boolean {
+    return this.#onKeptSocket && !exchange.resent && !this.#connection.closedMidResponse && staleCodes.has(errorCodeOf(error));
   }
 
   #finish(): void {
